@@ -1,0 +1,36 @@
+# conclave — build, test and demo. Every target installs what it needs first (Debian packages).
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev pkg-config mandoc
+MAN_PAGES := $(wildcard man/*.[1-8])
+
+.PHONY: all deps build test unit lint-man demo clean
+
+all: build
+
+# Installs only what is missing, so a prepared machine does not touch the network.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "make: installing$$(echo $$missing | sed 's/^/ /')"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+lint-man: deps
+	@if [ -n "$(MAN_PAGES)" ]; then mandoc -T lint -W warning $(MAN_PAGES) && echo "man pages: lint clean"; fi
+
+# Unit tests and end-to-end tests that run the built binaries.
+unit: build
+	CONCLAVE_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
+
+test: lint-man unit
+
+demo: build
+	@./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
+
+clean:
+	rm -rf .build

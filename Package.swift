@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "conclave",
+    products: [
+        .executable(name: "conclave-keygen", targets: ["conclave-keygen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CShims", dependencies: ["COpenSSL", "CJansson", "CSQLite"]),
+        .target(
+            name: "Common",
+            dependencies: [
+                "CSodium", "CJansson", "COpenSSL", "CSQLite", "CShims",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "conclave-keygen",
+            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "CommonTests", dependencies: ["Common"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Common"]),
+    ]
+)
