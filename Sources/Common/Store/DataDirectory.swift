@@ -11,17 +11,25 @@ enum DataDirectory {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw StoreError(.unavailable, "cannot create directory \(prefix): \(String(cString: strerror(errno)))")
+            if mkdir(prefix, 0o700) != 0 {
+                let failure = errno
+                guard failure == EEXIST else {
+                    throw StoreError(.unavailable, "cannot create directory \(prefix): \(describe(failure))")
+                }
             }
             prefix += "/"
         }
         var status = stat()
         guard stat(path, &status) == 0 else {
-            throw StoreError(.unavailable, "cannot use directory \(path): \(String(cString: strerror(errno)))")
+            let failure = errno
+            throw StoreError(.unavailable, "cannot use directory \(path): \(describe(failure))")
         }
         guard status.st_mode & S_IFMT == S_IFDIR else {
             throw StoreError(.unavailable, "cannot use directory \(path): not a directory")
         }
+    }
+
+    private static func describe(_ failure: Int32) -> String {
+        String(cString: strerror(failure))
     }
 }
