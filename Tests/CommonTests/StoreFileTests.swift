@@ -85,6 +85,20 @@ import Testing
         }
     }
 
+    @Test func twoStoresOnOneFileSeeOneStateAndOneLastInviteUse() throws {
+        try withDirectory { root in
+            let first = try SQLiteStore(at: .directory(root))
+            let second = try SQLiteStore(at: .directory(root))
+            #expect(try first.instanceID() == second.instanceID())
+            try first.createChannel("club", visibility: .private, createdBy: "alice", at: 1)
+            try first.createInvite(
+                InviteRecord(token: "t", channel: "club", usesRemaining: 1, expiresAtMs: nil, createdBy: "alice"))
+            #expect(try second.redeemInvite("t", forChannel: "club", nowMs: 2))
+            #expect(try !first.redeemInvite("t", forChannel: "club", nowMs: 2))
+            #expect(try first.invite(withToken: "t") == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func recordsTheSchemaVersion(_ kind: StoreKind) throws {
         #expect(SQLiteSchema.currentVersion >= 1)
