@@ -128,15 +128,16 @@ import Testing
         }
     }
 
-    @Test func refusesADatabaseFromANewerBuild() throws {
+    @Test(arguments: [(SQLiteSchema.currentVersion + 1, "newer"), (-1, "not a valid version")])
+    func refusesASchemaVersionItDoesNotKnow(_ version: Int, _ reason: String) throws {
         try withDirectory { root in
             do {
                 let connection = try SQLiteConnection(path: root + "/conclave.sqlite3")
-                try connection.execute("PRAGMA user_version = \(SQLiteSchema.currentVersion + 1)")
+                try connection.execute("PRAGMA user_version = \(version)")
             }
             let error = #expect(throws: StoreError.self) { try SQLiteStore(at: .directory(root)) }
             #expect(error?.code == .unavailable)
-            #expect(error?.message.contains("newer") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
         }
     }
 

@@ -12,16 +12,24 @@ enum SQLiteSchema {
 
     /// Brings the database up to ``currentVersion``; refuses a database from a newer build.
     static func migrate(_ connection: SQLiteConnection) throws(StoreError) {
-        let found = try version(of: connection)
-        guard found <= currentVersion else {
-            throw StoreError(
-                .unavailable, "database schema version \(found) is newer than this build supports (\(currentVersion))")
-        }
-        for (index, script) in migrations.enumerated().dropFirst(found) {
-            try connection.transaction { () throws(StoreError) in
-                try connection.execute(script)
+        var applied = true
+        while applied {
+            applied = try connection.transaction { () throws(StoreError) -> Bool in
+                // Read inside the write transaction: two processes opening one new file cannot both apply a step.
+                let found = try version(of: connection)
+                guard found >= 0 else {
+                    throw StoreError(.unavailable, "database schema version \(found) is not a valid version")
+                }
+                guard found <= currentVersion else {
+                    throw StoreError(
+                        .unavailable,
+                        "database schema version \(found) is newer than this build supports (\(currentVersion))")
+                }
+                guard found < currentVersion else { return false }
+                try connection.execute(migrations[found])
                 // PRAGMA takes no bound parameters; the value is our own integer.
-                try connection.execute("PRAGMA user_version = \(index + 1)")
+                try connection.execute("PRAGMA user_version = \(found + 1)")
+                return true
             }
         }
     }
