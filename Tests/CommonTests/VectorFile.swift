@@ -49,7 +49,7 @@ func readWholeFile(_ path: String) -> [UInt8]? {
     return ferror(file) == 0 ? contents : nil
 }
 
-/// Lowercase hex to bytes; `nil` for anything else. Spaces are allowed, for readability of expectations.
+/// Hex to bytes; `nil` for anything else. Spaces are allowed, for readability of expectations.
 func bytes(hex: String) -> [UInt8]? {
     let digits = Array(hex.utf8.filter { $0 != UInt8(ascii: " ") })
     guard digits.count % 2 == 0 else { return nil }
@@ -72,6 +72,7 @@ private func hexValue(_ digit: UInt8) -> UInt8? {
     switch digit {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
     default: nil
     }
 }
