@@ -57,7 +57,8 @@ import Testing
              "08 06 \(ops) 00 01 fcffffffff"),
         Case("u64 2^63-1", .admin(.inviteCreate(channel: "ops", uses: 0, expiresInSecs: UInt64(Int64.max))),
              "08 06 \(ops) 01 00 01 fdffffffffffffff7f",
-             json: #"{"type":"admin","op":"invite_create","channel":"ops","uses":0,"expires_in_secs":9223372036854775807}"#),
+             json: #"{"type":"admin","op":"invite_create","channel":"ops","uses":0,"#
+                + #""expires_in_secs":9223372036854775807}"#),
         Case("i64 0", .readSince(channel: "ops", sinceMs: 0), "1a \(ops) 00"),
         Case("i64 -1", .readSince(channel: "ops", sinceMs: -1), "1a \(ops) 01"),
         Case("i64 1", .readSince(channel: "ops", sinceMs: 1), "1a \(ops) 02"),
@@ -67,7 +68,8 @@ import Testing
         Case("i64 -32768", .readSince(channel: "ops", sinceMs: -32768), "1a \(ops) fbffff"),
         Case("i64 32768", .readSince(channel: "ops", sinceMs: 32768), "1a \(ops) fc00000100"),
         Case("i64 2^31", .readSince(channel: "ops", sinceMs: 1 << 31), "1a \(ops) fd0000000001000000"),
-        Case("i64 ms timestamp", .readSince(channel: "ops", sinceMs: 1_751_500_000_000), "1a \(ops) fd0016129b2f030000"),
+        Case("i64 ms timestamp", .readSince(channel: "ops", sinceMs: 1_751_500_000_000),
+             "1a \(ops) fd0016129b2f030000"),
         Case("i64 max", .readSince(channel: "ops", sinceMs: .max), "1a \(ops) fdfeffffffffffffff"),
         Case("i64 min", .readSince(channel: "ops", sinceMs: .min), "1a \(ops) fdffffffffffffffff",
              json: #"{"type":"read_since","channel":"ops","since_ms":-9223372036854775808}"#),
@@ -80,10 +82,12 @@ import Testing
     static let textsAndAbsence: [Case] = [
         Case("non-ASCII", .channelMsg(channel: "café", from: razel, payload: .plain("héllo 🌍")),
              "09 05636166c3a9" + razelHex + "00 0b68c3a96c6c6f20f09f8c8d",
-             json: #"{"type":"channel_msg","channel":"café","from":"aaron/workstation/razel","payload":{"plain":"héllo 🌍"}}"#),
+             json: #"{"type":"channel_msg","channel":"café","from":"aaron/workstation/razel","#
+                + #""payload":{"plain":"héllo 🌍"}}"#),
         Case("NUL in text", .channelMsg(channel: "ops", from: razel, payload: .plain("a\u{0}b")),
              "09 \(ops)" + razelHex + "00 03610062",
-             json: #"{"type":"channel_msg","channel":"ops","from":"aaron/workstation/razel","payload":{"plain":"a\u0000b"}}"#),
+             json: #"{"type":"channel_msg","channel":"ops","from":"aaron/workstation/razel","#
+                + #""payload":{"plain":"a\u0000b"}}"#),
         Case("empty session", .hello(protocolVersion: 1, session: ""), "00 01 00"),
         Case("empty nonce", .challenge(nonce: []), "01 00", json: #"{"type":"challenge","nonce":""}"#),
         Case("ack without detail", .ack(detail: nil), "10 00", json: #"{"type":"ack","detail":null}"#),
@@ -113,7 +117,8 @@ import Testing
             ChannelInfo(name: "c", visibility: .private, member: true),
         ]), "0e 03 0161 00 01 0162 01 00 0163 02 01"),
         Case("machine list", .machineList(machines: [MachineInfo(name: "m", pubkey: "k", addedAt: "t")]),
-             "16 01 016d 016b 0174", json: #"{"type":"machine_list","machines":[{"name":"m","pubkey":"k","added_at":"t"}]}"#),
+             "16 01 016d 016b 0174",
+             json: #"{"type":"machine_list","machines":[{"name":"m","pubkey":"k","added_at":"t"}]}"#),
     ]
 
     static let payloadsAndPaths: [Case] = [
