@@ -46,19 +46,19 @@ import Testing
     @Test func retentionSweepRunsAtStartAndThenOnSchedule() {
         let harness = ServerHarness(limits: Self.shortLimits)
         let now = harness.clock.wallMs
-        harness.store.messageRows = [
-            MessageRecord(channel: "c", from: "a/b/c", payload: [0], timeMs: now - 1_001),
-            MessageRecord(channel: "c", from: "a/b/c", payload: [0], timeMs: now - 1_000),
-        ]
+        try? harness.store.createChannel("c", visibility: .public, createdBy: "a", at: now)
+        for time in [now - 1_001, now - 1_000] {
+            try? harness.store.appendMessage(toChannel: "c", from: "a/b/c", payload: [0, 0], at: time)
+        }
         _ = harness.core.start()
-        #expect(harness.store.messageRows.map(\.timeMs) == [now - 1_000])
+        #expect(harness.store.rows("c").map(\.timeMs) == [now - 1_000])
         #expect(harness.logs.contains(.retentionSwept(deletedRows: 1)))
         harness.clock.advance(byMs: 4_999)
         _ = harness.tick()
-        #expect(harness.store.messageRows.count == 1)
+        #expect(harness.store.rows("c").count == 1)
         harness.clock.advance(byMs: 1)
         _ = harness.tick()
-        #expect(harness.store.messageRows.isEmpty)
+        #expect(harness.store.rows("c").isEmpty)
     }
 
     @Test func retentionFailureIsLogged() {
@@ -108,12 +108,12 @@ import Testing
         let client = harness.register("client")
         harness.stalled.insert(client.id)
         for _ in 0..<2 { _ = harness.request(.ping, on: client) }
-        harness.core.wrote(frames: 1, bytes: testWireCoding.encodeFrame(.pong).count, on: client.id)
+        harness.core.wrote(frames: 1, bytes: ProtocolMessage.pong.encoded().count, on: client.id)
         #expect(harness.request(.ping, on: client) == [.pong])
     }
 
     @Test func theByteBoundCountsEncodedSizes() {
-        let pongSize = testWireCoding.encodeFrame(.pong).count
+        let pongSize = ProtocolMessage.pong.encoded().count
         let harness = ServerHarness(limits: Self.queueLimits(bytes: pongSize * 100))
         let client = harness.register("client")
         harness.stalled.insert(client.id)

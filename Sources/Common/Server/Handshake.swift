@@ -120,6 +120,7 @@ extension ServerCore {
         if let previous = sessions.session(at: path) { drop(previous, .superseded) }
         connection.phase = .established(path)
         sessions.attach(connection, at: path)
+        pendingHandshakes[connection.id] = nil
         metrics.handshakesInProgress -= 1
         metrics.liveSessions += 1
         let admin = admins.contains(path.user)
