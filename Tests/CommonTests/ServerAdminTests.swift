@@ -23,7 +23,9 @@ import Testing
         harness.reply(.channelMsg(channel: channel, from: client.path, payload: .plain("x")), on: client)
     }
 
-    private let notMember = { (channel: String) in ProtocolMessage.error(.unauthorized("not a member of channel `\(channel)`")) }
+    private func notMember(_ channel: String) -> ProtocolMessage {
+        .error(.unauthorized("not a member of channel `\(channel)`"))
+    }
     private let roleRequired = ProtocolMessage.error(.unauthorized("not authorized: admin role required"))
 
     // MARK: Channels

@@ -183,7 +183,8 @@ import Testing
             return
         }
         #expect(machines.map(\.name) == ["laptop", "spare"])
-        #expect(machines.last == MachineInfo(name: "spare", pubkey: spare.text, addedAt: "2025-07-02T23:46:40.123+00:00"))
+        #expect(machines.last
+            == MachineInfo(name: "spare", pubkey: spare.text, addedAt: "2025-07-02T23:46:40.123+00:00"))
         #expect(machines.first?.pubkey == owner.identity.text)
     }
 

@@ -70,6 +70,8 @@ import Testing
 
     // MARK: Back-pressure
 
+    private let slowConsumer = ProtocolMessage.error(.unauthorized("slow consumer: outbound queue overflowed"))
+
     private static func queueLimits(frames: Int = 1024, bytes: Int = 64 << 20) -> ServerLimits {
         var limits = ServerLimits()
         limits.queueFrameLimit = frames
@@ -87,7 +89,7 @@ import Testing
         let post = ProtocolMessage.channelMsg(channel: "ops", from: sender.path, payload: .plain("x"))
         for _ in 0..<4 { #expect(messages(in: harness.receive(post, on: sender.id), to: slow.id).count == 1) }
         let actions = harness.receive(post, on: sender.id)
-        #expect(messages(in: actions, to: slow.id) == [.error(.unauthorized("slow consumer: outbound queue overflowed"))])
+        #expect(messages(in: actions, to: slow.id) == [slowConsumer])
         #expect(closed(in: actions) == [slow.id])
         #expect(messages(in: actions, to: sender.id) == [.ack(detail: nil)])
         #expect(harness.core.metrics.drops[.slowConsumer] == 1)
@@ -99,7 +101,7 @@ import Testing
         harness.stalled.insert(client.id)
         for _ in 0..<3 { #expect(harness.request(.ping, on: client) == [.pong]) }
         let actions = harness.receive(.ping, on: client.id)
-        #expect(messages(in: actions, to: client.id) == [.error(.unauthorized("slow consumer: outbound queue overflowed"))])
+        #expect(messages(in: actions, to: client.id) == [slowConsumer])
         #expect(closed(in: actions) == [client.id])
     }
 
@@ -128,7 +130,7 @@ import Testing
         for _ in 0..<2 { _ = harness.request(.ping, on: client) }
         let actions = harness.receive(
             .whisper(from: client.path, target: client.path, payload: .plain("x")), on: client.id)
-        #expect(messages(in: actions, to: client.id) == [.error(.unauthorized("slow consumer: outbound queue overflowed"))])
+        #expect(messages(in: actions, to: client.id) == [slowConsumer])
         #expect(closed(in: actions) == [client.id])
     }
 

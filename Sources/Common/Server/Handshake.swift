@@ -80,7 +80,7 @@ extension ServerCore {
             return refuseHandshake(connection, .malformedFrame("invalid machine name: `\(machine)`"))
         }
         let key = Base64URL.encode(pubkey)
-        if admins.contains(username), let pinned = admins.pinnedKey(for: username), pinned != key {
+        if let pinned = admins.pinnedKey(for: username), pinned != key {
             return refuseHandshake(connection, .unauthorized("username `\(username)` is reserved for a different key"))
         }
         do {

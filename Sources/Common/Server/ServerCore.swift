@@ -26,6 +26,13 @@ public final class ServerCore {
     private var nextReapMs: Int64?
     private var nextRetentionSweepMs: Int64?
 
+    /// - Parameters:
+    ///   - store: the durable state; called synchronously from the core's thread.
+    ///   - admins: the operator's server-admin allowlist (§6.12).
+    ///   - limits: timers and queue bounds; the defaults are the spec's.
+    ///   - clock: wall time for timestamps, monotonic time for deadlines.
+    ///   - random: nonces and invite tokens.
+    ///   - log: receives one event per loggable thing, on the core's thread.
     public init(
         store: any ServerStore,
         admins: AdminAllowlist = AdminAllowlist(),
