@@ -30,3 +30,11 @@ import Testing
         #expect(harness.core.metrics.framesIn.isEmpty)
     }
 }
+
+@Suite struct ServerLogEventTests {
+    @Test func controlCharactersInNamesAreEscaped() {
+        let path = SessionPath(user: "eve", machine: "m", session: "h\nforged line\u{7f}")
+        let line = ServerLogEvent.request(path: path, kind: "ping", channel: nil).description
+        #expect(line == "eve/m/h\\x0aforged line\\x7f ping")
+    }
+}
