@@ -11,6 +11,20 @@ internal import CSodium
 /// until the I/O layer reports it written with ``wrote(frames:bytes:on:)``, so the slow-consumer rule is
 /// exact. A frame that would pass the bound is not queued: the session is dropped instead (§6.10, TOOLS.md).
 /// The one `error` frame that explains a forced drop may exceed the bound by that single frame.
+///
+/// An event loop drives it like this (`perform` carries out the actions in order):
+///
+/// ```swift
+/// perform(core.start())
+/// // TCP accept:               perform(core.connectionOpened(id))
+/// // binary message decoded:   perform(core.received(frame, on: id))
+/// // undecodable or > 16 MiB:  perform(core.receivedUndecodable(on: id))
+/// // text message, WS ping:    nothing (they are not liveness, §2.2)
+/// // frames written:           core.wrote(frames: n, bytes: b, on: id)
+/// // peer gone, socket error:  perform(core.connectionClosed(id))
+/// // at core.nextDeadlineMs:   perform(core.tick())
+/// // SIGTERM:                  perform(core.shutdown())
+/// ```
 public final class ServerCore {
     let store: any ServerStore
     let admins: AdminAllowlist
