@@ -6,7 +6,7 @@ import Testing
 
     @Test func deliversBinaryAndTextMessages() {
         var server = WebSocketConnection(role: .server)
-        let events = server.receive(Support.clientFrame(.binary, [1, 2, 3]) + Support.clientFrame(.text, Array("hé".utf8)))
+        let events = server.receiveEvents(Support.clientFrame(.binary, [1, 2, 3]) + Support.clientFrame(.text, Array("hé".utf8)))
         #expect(events == [.binary([1, 2, 3]), .text("hé")])
         #expect(!server.hasPendingOutput)
     }
@@ -19,7 +19,7 @@ import Testing
             + Support.clientFrame(.pong, [8])
             + Support.clientFrame(.continuation, Array("ents".utf8))
         var events: [WebSocketEvent] = []
-        for byte in bytes { events += server.receive([byte]) }
+        for byte in bytes { events += server.receiveEvents([byte]) }
         #expect(events == [.pong([8]), .text("fragments")])
         #expect(try Support.sentFrames(&server) == [WebSocketFrame(opcode: .pong, payload: [7])])
     }
@@ -27,16 +27,16 @@ import Testing
     @Test func answersPingsWithTheSamePayload() throws {
         var client = WebSocketConnection(role: .client)
         let payload = Array("are you there".utf8)
-        #expect(client.receive(WebSocketFrame(opcode: .ping, payload: payload).encoded()).isEmpty)
+        #expect(client.receiveEvents(WebSocketFrame(opcode: .ping, payload: payload).encoded()).isEmpty)
         #expect(try Support.sentFrames(&client) == [WebSocketFrame(opcode: .pong, payload: payload)])
     }
 
     @Test func failsInvalidUTF8BeforeTheMessageCompletes() throws {
         var server = WebSocketConnection(role: .server)
-        #expect(server.receive(Support.clientFrame(.text, Array("κό".utf8), isFinal: false)).isEmpty)
+        #expect(server.receiveEvents(Support.clientFrame(.text, Array("κό".utf8), isFinal: false)).isEmpty)
         // The bad byte is in the middle of a frame whose end has not arrived.
         let frame = Support.clientFrame(.continuation, [0x41, 0xED, 0xA0, 0x80] + Array(repeating: 0x41, count: 20))
-        let events = server.receive(Array(frame.prefix(10)))
+        let events = server.receiveEvents(Array(frame.prefix(10)))
         guard case .failed(let error)? = events.first else { Issue.record("no failure: \(events)"); return }
         #expect(error.code == .invalidUTF8)
         #expect(try Support.sentCloseCode(&server) == 1007)
@@ -44,27 +44,27 @@ import Testing
 
     @Test func failsTextThatEndsInsideACharacter() throws {
         var server = WebSocketConnection(role: .server)
-        let events = server.receive(Support.clientFrame(.text, [0x41], isFinal: false) + Support.clientFrame(.continuation, [0xE2, 0x82]))
+        let events = server.receiveEvents(Support.clientFrame(.text, [0x41], isFinal: false) + Support.clientFrame(.continuation, [0xE2, 0x82]))
         #expect(events.count == 1)
         #expect(try Support.sentCloseCode(&server) == 1007)
     }
 
     @Test func doesNotValidateBinaryAsUTF8() {
         var server = WebSocketConnection(role: .server)
-        #expect(server.receive(Support.clientFrame(.binary, [0xFF, 0xC0])) == [.binary([0xFF, 0xC0])])
+        #expect(server.receiveEvents(Support.clientFrame(.binary, [0xFF, 0xC0])) == [.binary([0xFF, 0xC0])])
     }
 
     @Test func acceptsAMessageExactlyAtTheCap() {
         var server = WebSocketConnection(role: .server, maximumMessageSize: 1000)
         let bytes = Support.clientFrame(.binary, [UInt8](repeating: 1, count: 400), isFinal: false)
             + Support.clientFrame(.continuation, [UInt8](repeating: 2, count: 600))
-        #expect(server.receive(bytes).count == 1)
+        #expect(server.receiveEvents(bytes).count == 1)
         #expect(!server.isClosed)
     }
 
     @Test func echoesThePeersClose() throws {
         var server = WebSocketConnection(role: .server)
-        let events = server.receive(Support.clientFrame(.close, Support.closePayload(3000, Array("bye".utf8))))
+        let events = server.receiveEvents(Support.clientFrame(.close, Support.closePayload(3000, Array("bye".utf8))))
         #expect(events == [.closed(WebSocketCloseCode(rawValue: 3000), reason: "bye")])
         #expect(server.isClosed)
         #expect(try Support.sentFrames(&server) == [WebSocketFrame(opcode: .close, payload: Support.closePayload(3000))])
@@ -72,7 +72,7 @@ import Testing
 
     @Test func echoesAnEmptyCloseWithAnEmptyClose() throws {
         var client = WebSocketConnection(role: .client)
-        #expect(client.receive(WebSocketFrame(opcode: .close).encoded()) == [.closed(nil, reason: "")])
+        #expect(client.receiveEvents(WebSocketFrame(opcode: .close).encoded()) == [.closed(nil, reason: "")])
         #expect(try Support.sentFrames(&client) == [WebSocketFrame(opcode: .close)])
     }
 
@@ -85,7 +85,7 @@ import Testing
         // A message already on its way is still delivered; a ping is not answered after our close.
         let incoming = WebSocketFrame(opcode: .binary, payload: [9]).encoded() + WebSocketFrame(opcode: .ping).encoded()
             + WebSocketFrame(opcode: .close, payload: Support.closePayload(1001)).encoded()
-        #expect(client.receive(incoming) == [.binary([9]), .closed(.goingAway, reason: "")])
+        #expect(client.receiveEvents(incoming) == [.binary([9]), .closed(.goingAway, reason: "")])
         #expect(client.isClosed)
         #expect(!client.hasPendingOutput)
         try client.close()
@@ -94,9 +94,9 @@ import Testing
 
     @Test func ignoresEverythingAfterClosing() {
         var server = WebSocketConnection(role: .server)
-        _ = server.receive(Support.clientFrame(.close))
+        _ = server.receiveEvents(Support.clientFrame(.close))
         _ = server.takeOutput()
-        #expect(server.receive(Support.clientFrame(.binary, [1]) + Support.clientFrame(.ping)).isEmpty)
+        #expect(server.receiveEvents(Support.clientFrame(.binary, [1]) + Support.clientFrame(.ping)).isEmpty)
         #expect(!server.hasPendingOutput)
     }
 
@@ -118,7 +118,7 @@ import Testing
     func validatesCloseCodes(code: Int) throws {
         let valid = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011].contains(code) || (3000...4999).contains(code)
         var server = WebSocketConnection(role: .server)
-        let events = server.receive(Support.clientFrame(.close, Support.closePayload(UInt16(code))))
+        let events = server.receiveEvents(Support.clientFrame(.close, Support.closePayload(UInt16(code))))
         if valid {
             #expect(events == [.closed(WebSocketCloseCode(rawValue: UInt16(code)), reason: "")])
             #expect(try Support.sentCloseCode(&server) == UInt16(code))
@@ -159,6 +159,19 @@ import Testing
         var client = WebSocketConnection(role: .client)
         try client.sendPing([1, 2])
         #expect(try Support.sentFrames(&client) == [WebSocketFrame(opcode: .ping, payload: [1, 2])])
-        #expect(client.receive(WebSocketFrame(opcode: .pong, payload: [1, 2]).encoded()) == [.pong([1, 2])])
+        #expect(client.receiveEvents(WebSocketFrame(opcode: .pong, payload: [1, 2]).encoded()) == [.pong([1, 2])])
+    }
+
+    @Test func queuesRepliesBeforeTheCloseOfALaterViolation() throws {
+        var server = WebSocketConnection(role: .server)
+        var bad = Support.clientFrame(.text, [0x42])
+        bad[0] |= 0x20
+        server.receive(Support.clientFrame(.text, [0x41]) + bad + Support.clientFrame(.ping))
+        #expect(server.nextEvent() == .text("A"))
+        try server.sendText("A")
+        guard case .failed? = server.nextEvent() else { Issue.record("no failure"); return }
+        #expect(server.nextEvent() == nil)
+        let sent = try Support.sentFrames(&server)
+        #expect(sent.map(\.opcode) == [.text, .close])
     }
 }

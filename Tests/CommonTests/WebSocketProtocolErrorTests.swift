@@ -10,13 +10,13 @@ import Testing
         _ bytes: [UInt8], role: WebSocketRole = .server, maximumMessageSize: Int = 1 << 24
     ) throws -> (WebSocketError, UInt16?) {
         var connection = WebSocketConnection(role: role, maximumMessageSize: maximumMessageSize)
-        let events = connection.receive(bytes)
+        let events = connection.receiveEvents(bytes)
         guard case .failed(let error)? = events.last else {
             Issue.record("expected a failure, got \(events)")
             throw WebSocketError(.protocolViolation, "no failure")
         }
         #expect(connection.isClosed)
-        #expect(connection.receive(Support.clientFrame(.binary, [1])).isEmpty)
+        #expect(connection.receiveEvents(Support.clientFrame(.binary, [1])).isEmpty)
         return (error, try Support.sentCloseCode(&connection))
     }
 

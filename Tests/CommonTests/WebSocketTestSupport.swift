@@ -46,3 +46,13 @@ enum WebSocketTestSupport {
         return UInt16(close.payload[0]) << 8 | UInt16(close.payload[1])
     }
 }
+
+extension WebSocketConnection {
+    /// Receives `bytes` and drains every event they complete.
+    mutating func receiveEvents(_ bytes: [UInt8]) -> [WebSocketEvent] {
+        receive(bytes)
+        var events: [WebSocketEvent] = []
+        while let event = nextEvent() { events.append(event) }
+        return events
+    }
+}
