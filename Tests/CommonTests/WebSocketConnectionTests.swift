@@ -144,6 +144,7 @@ import Testing
         try server.sendText("hi")
         let encoded = WebSocketFrame(opcode: .binary, payload: [5]).encoded()
         try server.sendEncodedFrame(encoded)
+        #expect(server.pendingOutputByteCount == 4 + encoded.count)
         #expect(server.takeOutput() == [0x81, 0x02, 0x68, 0x69] + encoded)
         var client = WebSocketConnection(role: .client)
         #expect(throws: WebSocketError.self) { try client.sendEncodedFrame(encoded) }

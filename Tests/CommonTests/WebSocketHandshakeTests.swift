@@ -152,6 +152,10 @@ import Testing
     @Test func parsesPlainRequestsForTheCallerToRoute() throws {
         let (health, _) = try request(["GET /health HTTP/1.1", "Host: x"])
         #expect(health.path == "/health" && !health.asksForWebSocket)
+        let (old, _) = try request(["GET /health HTTP/1.0"])
+        #expect(old.path == "/health" && old.version == "HTTP/1.0")
+        let (oldUpgrade, _) = try request(["GET / HTTP/1.0"] + Self.upgradeRequest.dropFirst())
+        #expect(throws: HTTPUpgradeError.self) { _ = try oldUpgrade.webSocketKey() }
         let (post, _) = try request(["POST / HTTP/1.1", "Host: x", "Content-Length: 0"])
         #expect(post.method == "POST")
         #expect(throws: HTTPUpgradeError.self) { _ = try post.webSocketKey() }
@@ -185,7 +189,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ["GET / HTTP/1.1", "Host: x", " folded"], ["GET / HTTP/1.0", "Host: x"], ["GET http://x/ HTTP/1.1"],
+        ["GET / HTTP/1.1", "Host: x", " folded"], ["GET / HTTP/2.0", "Host: x"], ["GET http://x/ HTTP/1.1"],
         ["GET  / HTTP/1.1"], ["G(T / HTTP/1.1"], ["GET / HTTP/1.1", "Bad Name: x"], ["GET / HTTP/1.1", ": x"],
         ["GET / HTTP/1.1", "X: a\u{1}b"], ["GET / HTTP/1.1\nHost: x"],
     ])

@@ -51,6 +51,9 @@ public struct WebSocketConnection: Sendable {
     /// Whether `takeOutput()` has bytes to write.
     public var hasPendingOutput: Bool { !output.isEmpty }
 
+    /// How many bytes are queued for the peer, for bounding a slow reader's backlog.
+    public var pendingOutputByteCount: Int { output.count }
+
     /// Hands over every byte queued for the peer so far.
     public mutating func takeOutput() -> [UInt8] {
         var taken: [UInt8] = []
@@ -195,9 +198,9 @@ public struct WebSocketConnection: Sendable {
 
     /// Queues a text message as one frame.
     public mutating func sendText(_ text: String) throws(WebSocketError) {
-        let bytes = Array(text.utf8)
-        try checkMessageSend(size: bytes.count)
-        bytes.withUnsafeBytes { queueFrame(opcode: .text, payload: $0) }
+        try checkMessageSend(size: text.utf8.count)
+        var text = text
+        text.withUTF8 { queueFrame(opcode: .text, payload: UnsafeRawBufferPointer($0)) }
     }
 
     /// Queues a ping; the peer's pong comes back as `.pong`.
