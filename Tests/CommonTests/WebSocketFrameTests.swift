@@ -40,7 +40,8 @@ import Testing
                 if chunk.isFirst { payload = [] }
                 payload += chunk.payload
                 if chunk.isLast {
-                    parsed.append(WebSocketFrame(isFinal: chunk.header.isFinal, opcode: chunk.header.opcode, payload: payload))
+                    let header = chunk.header
+                    parsed.append(WebSocketFrame(isFinal: header.isFinal, opcode: header.opcode, payload: payload))
                 }
             }
         }
@@ -77,7 +78,8 @@ import Testing
 
     @Test func masksLikeRFC6455Section5_7() {
         // "Hello", masked with 37 fa 21 3d.
-        let bytes = WebSocketFrame(opcode: .text, payload: Array("Hello".utf8)).encoded(maskingKey: WebSocketTestSupport.key)
+        let frame = WebSocketFrame(opcode: .text, payload: Array("Hello".utf8))
+        let bytes = frame.encoded(maskingKey: WebSocketTestSupport.key)
         #expect(bytes == [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58])
     }
 

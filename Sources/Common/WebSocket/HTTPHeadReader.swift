@@ -93,7 +93,8 @@ struct HTTPHeadReader: Sendable {
         }
         let value = line[(colon + 1)...]
         guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
-            throw HTTPUpgradeError(.malformedHead, "control character in header field \(String(decoding: name, as: UTF8.self))")
+            let fieldName = String(decoding: name, as: UTF8.self)
+            throw HTTPUpgradeError(.malformedHead, "control character in header field \(fieldName)")
         }
         return HTTPHeaderFields.Field(
             name: String(decoding: name, as: UTF8.self),

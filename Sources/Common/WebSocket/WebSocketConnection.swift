@@ -222,7 +222,9 @@ public struct WebSocketConnection: Sendable {
     public mutating func close(code: WebSocketCloseCode? = .normalClosure, reason: String = "") throws(WebSocketError) {
         let reasonBytes = Array(reason.utf8)
         if let code {
-            guard code.isValidOnWire else { throw WebSocketError(.invalidArgument, "close code \(code) may not be sent") }
+            guard code.isValidOnWire else {
+                throw WebSocketError(.invalidArgument, "close code \(code) may not be sent")
+            }
             guard reasonBytes.count <= 123 else {
                 throw WebSocketError(.invalidArgument, "close reason of \(reasonBytes.count) bytes exceeds 123")
             }
@@ -248,7 +250,8 @@ public struct WebSocketConnection: Sendable {
     private func checkMessageSend(size: Int) throws(WebSocketError) {
         guard state == .open else { throw WebSocketError(.connectionClosed, "cannot send a message") }
         guard size <= maximumMessageSize else {
-            throw WebSocketError(.messageTooLarge, "message of \(size) bytes exceeds the limit of \(maximumMessageSize)")
+            throw WebSocketError(
+                .messageTooLarge, "message of \(size) bytes exceeds the limit of \(maximumMessageSize)")
         }
     }
 
