@@ -32,6 +32,7 @@ public struct WebSocketConnection: Sendable {
     public private(set) var state: State = .open
     private var parser: WebSocketFrameParser
     private var output: [UInt8] = []
+    private var maskingKeys = WebSocketMaskingKeySource()
     /// The data message being reassembled: its opcode (text or binary) once its first frame arrived.
     private var messageOpcode: WebSocketOpcode?
     private var message: [UInt8] = []
@@ -265,7 +266,7 @@ public struct WebSocketConnection: Sendable {
     }
 
     private mutating func queueFrame(opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer) {
-        let key: WebSocketMaskingKey? = role == .client ? .random() : nil
+        let key: WebSocketMaskingKey? = role == .client ? maskingKeys.next() : nil
         WebSocketFrame.encode(opcode: opcode, payload: payload, maskingKey: key, into: &output)
     }
 }
