@@ -32,6 +32,7 @@ struct HTTPHeadReader: Sendable {
         let leftover = Array(buffer[end...])
         var lines = try Self.splitLines(buffer[..<(end - 4)])
         buffer = []
+        scanFrom = 0
         // RFC 9112 §2.2: empty lines before the start line are ignored.
         while lines.first?.isEmpty == true { lines.removeFirst() }
         guard let startLine = lines.first else { throw HTTPUpgradeError(.malformedHead, "no start line") }
