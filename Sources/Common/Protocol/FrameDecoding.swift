@@ -9,8 +9,20 @@ extension ProtocolMessage {
 
     /// Decodes exactly one frame, which must fill `bytes` entirely.
     public init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
-        self = try decodeWhole(bytes) { reader throws(FrameDecodingError) in
-            try ProtocolMessage(from: &reader)
+        self = try withContiguousBytes(bytes, WireReader.readFrame)
+    }
+
+    /// Decodes exactly one frame, which must fill `bytes` entirely (the fast path for a received message).
+    public init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
+            try WireReader.readFrame(buffer)
+        }
+    }
+
+    /// Decodes exactly one frame, which must fill `bytes` entirely.
+    public init(decoding bytes: ArraySlice<UInt8>) throws(FrameDecodingError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
+            try WireReader.readFrame(buffer)
         }
     }
 
@@ -71,7 +83,14 @@ extension ProtocolMessage {
 extension Payload: WireDecodable {
     /// Decodes one payload alone (as stored with a history row), which must fill `bytes` entirely.
     public init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
-        self = try decodeWhole(bytes) { reader throws(FrameDecodingError) in try Payload(from: &reader) }
+        self = try withContiguousBytes(bytes, WireReader.readPayload)
+    }
+
+    /// Decodes one payload alone, which must fill `bytes` entirely (the fast path for a stored row).
+    public init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
+            try WireReader.readPayload(buffer)
+        }
     }
 
     /// A variant index and the shortest content: a length byte.
@@ -184,28 +203,45 @@ extension HistoryMessage: WireDecodable {
     }
 }
 
-/// Runs `read` over the whole of `bytes` (contiguously, copying only when the collection is not) and
-/// requires it to consume every byte. Input over the 16 MiB cap is refused before anything is read.
-private func decodeWhole<Value>(
+/// Runs `decode` over the whole of `bytes`, viewed contiguously (copied only when the collection is not).
+/// Input over the 16 MiB cap is refused before anything is copied.
+private func withContiguousBytes<Value>(
     _ bytes: some Collection<UInt8>,
-    _ read: (inout WireReader) throws(FrameDecodingError) -> Value
+    _ decode: (UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) -> Value
 ) throws(FrameDecodingError) -> Value {
-    let decodeBuffer = { (buffer: UnsafeBufferPointer<UInt8>) -> Result<Value, FrameDecodingError> in
-        guard buffer.count <= WireReader.maximumMessageSize else {
-            return .failure(FrameDecodingError(.tooLarge, at: WireReader.maximumMessageSize))
-        }
-        var reader = WireReader(buffer)
-        return Result { () throws(FrameDecodingError) -> Value in
-            let value = try read(&reader)
-            try reader.expectEnd()
-            return value
-        }
+    // `withContiguousStorageIfAvailable` only rethrows untyped errors, hence the `Result`.
+    let result = bytes.withContiguousStorageIfAvailable { buffer in
+        Result { () throws(FrameDecodingError) -> Value in try decode(buffer) }
     }
-    if let result = bytes.withContiguousStorageIfAvailable(decodeBuffer) {
-        return try result.get()
-    }
+    if let result { return try result.get() }
     guard bytes.count <= WireReader.maximumMessageSize else {
         throw FrameDecodingError(.tooLarge, at: WireReader.maximumMessageSize)
     }
-    return try Array(bytes).withUnsafeBufferPointer(decodeBuffer).get()
+    return try Array(bytes).withUnsafeBufferPointer { buffer throws(FrameDecodingError) in try decode(buffer) }
+}
+
+extension WireReader {
+    /// Reads one frame that must fill `buffer` exactly.
+    static func readFrame(_ buffer: UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) -> ProtocolMessage {
+        var reader = try WireReader(wholeMessage: buffer)
+        let frame = try ProtocolMessage(from: &reader)
+        try reader.expectEnd()
+        return frame
+    }
+
+    /// Reads one payload that must fill `buffer` exactly.
+    static func readPayload(_ buffer: UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) -> Payload {
+        var reader = try WireReader(wholeMessage: buffer)
+        let payload = try Payload(from: &reader)
+        try reader.expectEnd()
+        return payload
+    }
+
+    /// A reader over a whole message, refused when it exceeds the 16 MiB cap.
+    private init(wholeMessage buffer: UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) {
+        guard buffer.count <= Self.maximumMessageSize else {
+            throw FrameDecodingError(.tooLarge, at: Self.maximumMessageSize)
+        }
+        self.init(buffer)
+    }
 }
