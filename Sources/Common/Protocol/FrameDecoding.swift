@@ -49,13 +49,10 @@ extension ProtocolMessage {
                 payload: try Payload(from: &reader))
         case 11:
             self = .presence(
-                channel: try reader.readOptional(String.self),
-                sessions: try reader.readSequence(of: SessionPath.self))
+                channel: try reader.readOptional(String.self), sessions: try reader.readSequence(of: SessionPath.self))
         case 12: self = .error(try ProtocolError(from: &reader))
         case 13: self = .listChannels
-        case 14:
-            self = .channelList(
-                channels: try reader.readSequence(of: ChannelInfo.self))
+        case 14: self = .channelList(channels: try reader.readSequence(of: ChannelInfo.self))
         case 15: self = .joined(channel: try reader.readString())
         case 16: self = .ack(detail: try reader.readOptional(String.self))
         case 17: self = .inviteToken(token: try reader.readString())
@@ -63,19 +60,14 @@ extension ProtocolMessage {
         case 19: self = .pong
         case 20: self = .serverInfo(admin: try reader.readBool())
         case 21: self = .listMachines
-        case 22:
-            self = .machineList(
-                machines: try reader.readSequence(of: MachineInfo.self))
+        case 22: self = .machineList(machines: try reader.readSequence(of: MachineInfo.self))
         case 23: self = .listUsers
         case 24: self = .userList(users: try reader.readSequence(of: String.self))
-        case 25:
-            self = .inviteList(
-                invites: try reader.readSequence(of: InviteInfo.self))
+        case 25: self = .inviteList(invites: try reader.readSequence(of: InviteInfo.self))
         case 26: self = .readSince(channel: try reader.readString(), sinceMs: try reader.readI64())
         default:
             self = .history(
-                channel: try reader.readString(),
-                messages: try reader.readSequence(of: HistoryMessage.self))
+                channel: try reader.readString(), messages: try reader.readSequence(of: HistoryMessage.self))
         }
     }
 }
