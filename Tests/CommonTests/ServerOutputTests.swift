@@ -39,18 +39,3 @@ import Testing
     }
 }
 
-@Suite struct AdminAllowlistTests {
-    @Test func parsesNamesAndPinnedKeys() throws {
-        let key = TestIdentity.vector.text
-        let allowlist = try AdminAllowlist(specs: ["root", "ops=\(key)"])
-        #expect(allowlist.usernames == ["ops", "root"])
-        #expect(allowlist.pinnedKey(for: "ops") == key)
-        #expect(allowlist.pinnedKey(for: "root") == nil)
-        #expect(!allowlist.contains("bob"))
-    }
-
-    @Test(arguments: ["", "a/b", "=key", "root=", "root=AAAA", "root=A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="])
-    func refusesBadSpecs(spec: String) {
-        #expect(throws: AdminSpecError.self) { try AdminAllowlist(specs: [spec]) }
-    }
-}
