@@ -30,7 +30,7 @@ public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     private var text: String {
         switch self {
         case let .connectionOpened(id): "connection \(id) opened"
-        case let .connectionClosed(id, path): "connection \(id)\(Self.label(path)) closed by peer"
+        case let .connectionClosed(id, path): "connection \(id)\(Self.label(path)) closed"
         case let .undecodableFrame(id, path): "connection \(id)\(Self.label(path)) sent an undecodable frame; closing"
         case let .handshakeRefused(id, kind, reason): "connection \(id) handshake refused: \(kind): \(reason)"
         case let .registered(id, user, machine): "connection \(id) registered user \(user) with machine \(machine)"
