@@ -252,7 +252,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
         case .readingRequest:
             readRequest(bytes)
         case .open, .closing:
-            deliver(connection.receive(bytes))
+            connection.receive(bytes)
+            deliverEvents()
         case .tlsHandshake, .responding, .draining, .ended:
             return
         }
@@ -280,7 +281,10 @@ public final class WebSocketServerConnection: EventLoopHandler {
             wasUpgraded = true
             server.onUpgrade(self)
             let leftover = requestParser.leftover
-            if !leftover.isEmpty && phase == .open { deliver(connection.receive(leftover)) }
+            if !leftover.isEmpty && phase == .open {
+                connection.receive(leftover)
+                deliverEvents()
+            }
             scheduleFlush()
         }
     }
@@ -294,9 +298,10 @@ public final class WebSocketServerConnection: EventLoopHandler {
         flush()
     }
 
-    private func deliver(_ events: [WebSocketEvent]) {
-        for event in events {
-            guard phase != .ended else { return }
+    /// Hands each complete event to the handler, queuing what it sends before taking the next event, so
+    /// replies precede a Close that a later violation in the same read causes.
+    private func deliverEvents() {
+        while phase != .ended, let event = connection.nextEvent() {
             switch event {
             case .binary(let message):
                 handler?.connection(self, didReceiveBinary: message)
@@ -313,8 +318,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .draining
                 startCloseTimer()
             }
+            if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
         }
-        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
     }
 
     private func flush() {
