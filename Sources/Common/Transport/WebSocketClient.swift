@@ -43,7 +43,8 @@ public final class WebSocketClient {
     ) throws(TransportError) -> WebSocketClient {
         var context = tls
         if url.isSecure && context == nil { context = try TLSClientContext() }
-        let stream = try TransportStream.connect(to: url.endpoint, tls: url.isSecure ? context : nil, deadline: deadline)
+        let stream = try TransportStream.connect(
+            to: url.endpoint, tls: url.isSecure ? context : nil, deadline: deadline)
         var handshake: WebSocketClientHandshake
         do {
             handshake = try WebSocketClientHandshake(
@@ -138,7 +139,7 @@ public final class WebSocketClient {
         do {
             try connection.sendBinary(message)
         } catch {
-            throw TransportError(.closed, "cannot send to \(url): \(error)")
+            throw sendError(error)
         }
         outbound.append(connection.takeOutput())
         try flush()
@@ -149,10 +150,14 @@ public final class WebSocketClient {
         do {
             try connection.sendText(message)
         } catch {
-            throw TransportError(.closed, "cannot send to \(url): \(error)")
+            throw sendError(error)
         }
         outbound.append(connection.takeOutput())
         try flush()
+    }
+
+    private func sendError(_ error: WebSocketError) -> TransportError {
+        TransportError(error.code == .messageTooLarge ? .tooLarge : .closed, "cannot send to \(url): \(error)")
     }
 
     /// Writes queued output as far as the socket takes it; true when nothing is left.
@@ -198,7 +203,9 @@ public final class WebSocketClient {
         if hasBufferedInput { return true }
         var entries = [Poller.Entry(fileDescriptor: fileDescriptor, interest: pollInterest)]
         let timeout = deadline.millisecondsFromNow
-        if try Poller.wait(&entries, timeoutMilliseconds: timeout) == 0 { return !(timeout == 0 || deadline.hasPassed) }
+        if try Poller.wait(&entries, timeoutMilliseconds: timeout) == 0 {
+            return !(timeout == 0 || deadline.hasPassed)
+        }
         if entries[0].ready.contains(.writable) { try flush() }
         return true
     }
