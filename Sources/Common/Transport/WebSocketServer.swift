@@ -36,6 +36,9 @@ public final class WebSocketServer: EventLoopHandler {
     public var log: (String) -> Void = { _ in }
 
     private let loop: EventLoop
+    /// One read buffer for every connection: they take turns on one thread, and an idle connection then
+    /// holds no read buffer of its own.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var connections: [Int32: WebSocketServerConnection] = [:]
     private var nextConnectionID: UInt64 = 1
     private var isAccepting = false
@@ -46,6 +49,8 @@ public final class WebSocketServer: EventLoopHandler {
         self.loop = loop
         self.configuration = configuration
     }
+
+    deinit { readBuffer.deallocate() }
 
     /// The address actually bound.
     public var address: HostAndPort { listener.address }

@@ -84,7 +84,6 @@ public final class WebSocketServerConnection: EventLoopHandler {
     private var requestParser = HTTPRequestParser()
     private var connection: WebSocketConnection
     private var outbound = OutboundQueue()
-    private var input: [UInt8] = []
     private var endReason: EndReason?
     private var upgradeTimer: EventLoop.TimerID?
     private var closeTimer: EventLoop.TimerID?
@@ -220,14 +219,14 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .readingRequest
                 loop.setInterest(.readable, for: stream.fileDescriptor)
             }
-            // A bounded amount per turn (4 TLS records) so that one busy peer cannot starve the others.
+            // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
-                input.removeAll(keepingCapacity: true)
                 readWantsWrite = false
-                switch try stream.read(appendingTo: &input) {
-                case .transferred:
-                    process(input)
+                let buffer = server.readBuffer
+                switch try stream.read(into: buffer) {
+                case .transferred(let count):
+                    process(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 case .wouldBlock(let interest):
                     readWantsWrite = interest == .writable
                     flush()
@@ -247,7 +246,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func process(_ bytes: [UInt8]) {
+    private func process(_ bytes: UnsafeRawBufferPointer) {
         switch phase {
         case .readingRequest:
             readRequest(bytes)
@@ -259,7 +258,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func readRequest(_ bytes: [UInt8]) {
+    private func readRequest(_ bytes: UnsafeRawBufferPointer) {
         let request: HTTPRequest
         do {
             guard let complete = try requestParser.receive(bytes) else { return }
