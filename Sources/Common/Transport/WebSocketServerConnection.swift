@@ -24,6 +24,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
         case queueFull
         /// The connection is closing or closed.
         case closed
+        /// The message exceeds `maximumMessageSize`; nothing was queued.
+        case tooLarge
     }
 
     /// Why a connection ended.
@@ -118,7 +120,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(binary message: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.count + 14) else { return .queueFull }
-        do { try connection.sendBinary(message) } catch { return .closed }
+        do { try connection.sendBinary(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
         queueConnectionOutput()
         return .queued
     }
@@ -128,19 +130,20 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(text message: String) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.utf8.count + 14) else { return .queueFull }
-        do { try connection.sendText(message) } catch { return .closed }
+        do { try connection.sendText(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
         queueConnectionOutput()
         return .queued
     }
 
-    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked), so a message fanned out to
-    /// many connections is encoded once.
+    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked, at most `maximumMessageSize` of
+    /// payload), so a message fanned out to many connections is encoded once; the queues share its storage.
     @discardableResult
     public func send(encodedFrame frame: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(frame.count) else { return .queueFull }
-        do { try connection.sendEncodedFrame(frame) } catch { return .closed }
-        queueConnectionOutput()
+        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
+        outbound.append(frame)
+        scheduleFlush()
         return .queued
     }
 
@@ -206,7 +209,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     public func handle(_ events: IOEvents, on loop: EventLoop) {
         if events.isWritable { flush() }
-        if events.isReadable { readSome() }
+        // The TLS handshake may wait for writability; readSome advances it either way.
+        if events.isReadable || phase == .tlsHandshake { readSome() }
     }
 
     private func readSome() {
@@ -232,7 +236,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
                     flush()
                     return
                 case .endOfStream:
-                    end(phase == .draining || phase == .responding ? (endReason ?? .peerVanished) : .peerVanished)
+                    end(phase == .open || phase == .readingRequest ? .peerVanished : (endReason ?? .peerVanished))
                     return
                 }
             }
