@@ -66,31 +66,43 @@ public final class Socket {
     private static func connect(
         to address: SocketAddress, endpoint: HostAndPort, deadline: MonotonicInstant
     ) throws(TransportError) -> Socket {
+        let (socket, isConnected) = try beginConnect(to: address, endpoint: endpoint)
+        if !isConnected {
+            guard try Poller.waitFor(socket.fileDescriptor, .writable, deadline: deadline) else {
+                throw TransportError(.timeout, "timed out connecting to \(endpoint)")
+            }
+            if let failure = socket.connectFailure(endpoint: endpoint) { throw failure }
+        }
+        return socket
+    }
+
+    /// Starts a non-blocking TCP connect to one address, with TCP_NODELAY set. Unless already connected,
+    /// wait for the descriptor to become writable, then ask `connectFailure`.
+    static func beginConnect(
+        to address: SocketAddress, endpoint: HostAndPort
+    ) throws(TransportError) -> (socket: Socket, isConnected: Bool) {
         let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
             | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
             throw TransportError(.connect, "cannot connect to \(endpoint): socket: \(TransportError.errnoText(errno))")
         }
         let socket = Socket(adopting: fd, label: endpoint.description)
-        var status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-        while status != 0 && errno == EINTR {
-            status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-        }
-        if status != 0 {
-            guard errno == EINPROGRESS || errno == EALREADY else {
-                throw TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(errno))")
-            }
-            let ready = try Poller.waitFor(fd, .writable, deadline: deadline)
-            guard ready else { throw TransportError(.timeout, "timed out connecting to \(endpoint)") }
-            var failure: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
-            guard failure == 0 else {
-                throw TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(failure))")
-            }
-        }
         socket.setNoDelay()
-        return socket
+        if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 { return (socket, true) }
+        // After EINTR the connect carries on asynchronously, like EINPROGRESS.
+        guard errno == EINPROGRESS || errno == EINTR else {
+            throw TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(errno))")
+        }
+        return (socket, false)
+    }
+
+    /// Once a connecting socket is writable: nil if the connection is established, else why it failed.
+    func connectFailure(endpoint: HostAndPort) -> TransportError? {
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fileDescriptor, SOL_SOCKET, SO_ERROR, &failure, &length) != 0 { failure = errno }
+        guard failure != 0 else { return nil }
+        return TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(failure))")
     }
 
     /// Disables Nagle's algorithm: frames are small and latency matters more than packet count.
