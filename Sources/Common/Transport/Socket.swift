@@ -193,20 +193,30 @@ public final class ListeningSocket {
     /// The next pending connection (non-blocking, TCP_NODELAY), or nil when none is waiting. Errors that
     /// concern only the one connection (it was reset before we took it) also give nil.
     public func accept() throws(TransportError) -> Socket? {
+        try socket.acceptConnection(listening: address.description) { storage, length in
+            SocketAddress(storage: storage, length: length).numericDescription
+        }
+    }
+}
+
+extension Socket {
+    /// Accepts one pending connection on this listening socket, non-blocking and close-on-exec.
+    func acceptConnection(
+        listening: String, peerLabel: (sockaddr_storage, socklen_t) -> String
+    ) throws(TransportError) -> Socket? {
         while true {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &storage) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.accept(socket.fileDescriptor, $0, &length)
+                    Glibc.accept(fileDescriptor, $0, &length)
                 }
             }
             if fd >= 0 {
                 // accept4 is hidden behind _GNU_SOURCE; the two fcntl calls do the same.
                 _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
                 _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                let peer = SocketAddress(storage: storage, length: length).numericDescription
-                let accepted = Socket(adopting: fd, label: peer)
+                let accepted = Socket(adopting: fd, label: peerLabel(storage, length))
                 accepted.setNoDelay()
                 return accepted
             }
@@ -214,7 +224,7 @@ public final class ListeningSocket {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return nil
             case let failure:
-                throw TransportError(.io, "accept on \(address) failed: \(TransportError.errnoText(failure))")
+                throw TransportError(.io, "accept on \(listening) failed: \(TransportError.errnoText(failure))")
             }
         }
     }
