@@ -310,3 +310,21 @@ private final class EchoClient: EventLoopHandler {
         #expect(error?.message == "cannot connect to /nonexistent/link.sock: No such file or directory")
     }
 }
+
+@Suite struct OutboundQueueTests {
+    @Test func countsBytesAndTaggedMessagesUntilWritten() throws {
+        let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
+        let socket = try Socket.connect(to: listener.address, deadline: .after(milliseconds: 2_000))
+        let writer = TransportStream(plain: socket)
+        var queue = OutboundQueue()
+        queue.append([1, 2], messageSize: 1)
+        queue.append([3])
+        queue.append([], messageSize: 9)
+        queue.append([4, 5, 6], messageSize: 3)
+        #expect(queue.byteCount == 6 && queue.messageCount == 2)
+        #expect(try queue.flush(to: writer) == nil)
+        #expect(queue.isEmpty && queue.messageCount == 0)
+        #expect(queue.takeWrittenMessages() == (2, 4))
+        #expect(queue.takeWrittenMessages() == (0, 0))
+    }
+}

@@ -54,6 +54,20 @@ import Testing
         #expect(client.isClosed)
     }
 
+    @Test func serverReportsWrittenMessages() throws {
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        try client.send(binary: [1, 2, 3])
+        #expect(try client.nextEvent(deadline: deadline) == .binary([1, 2, 3]))
+        try client.send(binary: Array(repeating: 0, count: 70_000))
+        #expect(try client.nextEvent(deadline: deadline) == .binary(Array(repeating: 0, count: 70_000)))
+        try client.send(text: "written")
+        #expect(try client.nextEvent(deadline: deadline) == .text("written 2 70003"))
+    }
+
     @Test func serverCloseSendsACloseWithoutStatusCode() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }

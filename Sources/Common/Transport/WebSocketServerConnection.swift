@@ -5,12 +5,16 @@ public protocol WebSocketServerConnectionHandler: AnyObject {
     func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
     /// A complete text message (conclave ignores them, PROTOCOL.md §2.2; the default does nothing).
     func connection(_ connection: WebSocketServerConnection, didReceiveText message: String)
+    /// Messages sent with `send` have been completely written to the socket: how many, and the sum of their
+    /// sizes as given to `send` (payload bytes, without WebSocket framing). The default does nothing.
+    func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int)
     /// The connection is over and its socket closed; called once.
     func connectionDidEnd(_ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason)
 }
 
 extension WebSocketServerConnectionHandler {
     public func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {}
+    public func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {}
 }
 
 /// One accepted connection of a `WebSocketServer`: TLS handshake (if any), the HTTP request, then
@@ -113,6 +117,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
     /// Bytes queued for this peer and not yet written.
     public var outboundByteCount: Int { outbound.byteCount }
 
+    /// Messages queued with `send` and not yet completely written.
+    public var outboundMessageCount: Int { outbound.messageCount }
+
     // MARK: Sending
 
     /// Queues one binary message.
@@ -120,8 +127,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(binary message: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.count + 14) else { return .queueFull }
+        moveConnectionOutput()
         do { try connection.sendBinary(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
-        queueConnectionOutput()
+        queueConnectionOutput(messageSize: message.count)
         return .queued
     }
 
@@ -130,19 +138,21 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(text message: String) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.utf8.count + 14) else { return .queueFull }
+        moveConnectionOutput()
         do { try connection.sendText(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
-        queueConnectionOutput()
+        queueConnectionOutput(messageSize: message.utf8.count)
         return .queued
     }
 
     /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked, at most `maximumMessageSize` of
     /// payload), so a message fanned out to many connections is encoded once; the queues share its storage.
+    /// `messageSize` is what `didWriteMessages` reports for it (default: the frame's length).
     @discardableResult
-    public func send(encodedFrame frame: [UInt8]) -> SendOutcome {
+    public func send(encodedFrame frame: [UInt8], messageSize: Int? = nil) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(frame.count) else { return .queueFull }
-        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
-        outbound.append(frame)
+        moveConnectionOutput()
+        outbound.append(frame, messageSize: messageSize ?? frame.count)
         scheduleFlush()
         return .queued
     }
@@ -174,10 +184,16 @@ public final class WebSocketServerConnection: EventLoopHandler {
         outbound.byteCount + size <= server.configuration.maximumOutboundBytes
     }
 
-    private func queueConnectionOutput() {
+    /// Queues what the WebSocket layer has produced (a message when `messageSize` is given) and flushes soon.
+    private func queueConnectionOutput(messageSize: Int? = nil) {
         guard connection.hasPendingOutput else { return }
-        outbound.append(connection.takeOutput())
+        outbound.append(connection.takeOutput(), messageSize: messageSize)
         scheduleFlush()
+    }
+
+    /// Moves control frames the WebSocket layer queued (pongs, a Close) ahead of a message about to be sent.
+    private func moveConnectionOutput() {
+        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
     }
 
     private func scheduleFlush() {
@@ -330,6 +346,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
         do {
             if phase == .tlsHandshake { return }
             let wants = try outbound.flush(to: stream)
+            let written = outbound.takeWrittenMessages()
+            if written.count > 0 { handler?.connection(self, didWriteMessages: written.count, bytes: written.bytes) }
+            guard phase != .ended else { return }
             if wants == nil && (phase == .responding || phase == .draining) && !isOutputShut {
                 // Everything is said: half-close so the peer sees the end, and read until it closes too
                 // (closing with unread input would reset the connection and could lose our last bytes).
