@@ -54,6 +54,15 @@ import Testing
         #expect(client.isClosed)
     }
 
+    @Test func serverAnswersAPingAlone() throws {
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        try client.sendPing([4, 2])
+        #expect(try client.nextEvent(deadline: .after(milliseconds: 5_000)) == .pong([4, 2]))
+    }
+
     @Test func serverReportsWrittenMessages() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }

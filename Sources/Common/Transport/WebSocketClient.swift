@@ -119,6 +119,18 @@ public final class WebSocketClient {
         try flush()
     }
 
+    /// Sends a WebSocket ping (at most 125 bytes); its pong arrives as `.pong`. Conclave's own liveness
+    /// check is the application-level `ping` frame (PROTOCOL.md §2.5), not this.
+    public func sendPing(_ payload: [UInt8] = []) throws(TransportError) {
+        do {
+            try connection.sendPing(payload)
+        } catch {
+            throw sendError(error)
+        }
+        outbound.append(connection.takeOutput())
+        try flush()
+    }
+
     private func sendError(_ error: WebSocketError) -> TransportError {
         TransportError(error.code == .messageTooLarge ? .tooLarge : .closed, "cannot send to \(url): \(error)")
     }

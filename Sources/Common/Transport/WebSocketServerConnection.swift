@@ -98,6 +98,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
     private var wasUpgraded = false
     /// TLS asked to write before it can read (a key update); watch for writability until the next read.
     private var readWantsWrite = false
+    /// Reading stopped because the outbound queue is full.
+    private var isReadingPaused = false
 
     init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
         self.id = id
@@ -180,6 +182,12 @@ public final class WebSocketServerConnection: EventLoopHandler {
         end(.aborted(reason))
     }
 
+    /// A peer that does not read what it causes us to write (pongs to a ping flood, echoes) is not read
+    /// either until its queue drains, so it cannot make us buffer without bound.
+    private var isOutboundFull: Bool {
+        outbound.byteCount >= server.configuration.maximumOutboundBytes
+    }
+
     private func fits(_ size: Int) -> Bool {
         outbound.byteCount + size <= server.configuration.maximumOutboundBytes
     }
@@ -242,6 +250,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
             // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
+                guard !isOutboundFull else { break }
                 readWantsWrite = false
                 let buffer = server.readBuffer
                 switch try stream.read(into: buffer) {
@@ -257,7 +266,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 }
             }
             flush()
-            if stream.hasBufferedInput && phase != .ended {
+            if stream.hasBufferedInput && phase != .ended && !isOutboundFull {
                 loop.runSoon { [weak self] in self?.readSome() }
             }
         } catch {
@@ -327,7 +336,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
             case .text(let message):
                 handler?.connection(self, didReceiveText: message)
             case .pong:
-                continue
+                break
             case .closed(let code, _):
                 if endReason == nil { endReason = .closedByPeer(code) }
                 phase = .draining
@@ -337,8 +346,10 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .draining
                 startCloseTimer()
             }
-            if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
+            moveConnectionOutput()
         }
+        // Pongs to pings are not events: collect them too.
+        moveConnectionOutput()
     }
 
     private func flush() {
@@ -355,7 +366,15 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 isOutputShut = true
                 stream.shutdownOutput()
             }
-            let interest: IOInterest = wants == nil && !readWantsWrite ? .readable : [.readable, .writable]
+            var interest: IOInterest = wants == nil && !readWantsWrite ? [] : .writable
+            if !isOutboundFull {
+                interest.insert(.readable)
+                // Input TLS decrypted before reading paused is invisible to epoll.
+                if isReadingPaused && stream.hasBufferedInput { loop.runSoon { [weak self] in self?.readSome() } }
+                isReadingPaused = false
+            } else {
+                isReadingPaused = true
+            }
             loop.setInterest(interest, for: stream.fileDescriptor)
         } catch {
             end(endReason ?? .transportFailure(error))
