@@ -261,7 +261,13 @@ public final class WebSocketServerConnection: EventLoopHandler {
                     flush()
                     return
                 case .endOfStream:
-                    end(phase == .open || phase == .readingRequest ? .peerVanished : (endReason ?? .peerVanished))
+                    if phase == .open || phase == .readingRequest {
+                        end(.peerVanished)
+                    } else {
+                        // A half-closed peer may still read: hand the kernel what is left, then go.
+                        _ = try? outbound.flush(to: stream)
+                        end(endReason ?? .peerVanished)
+                    }
                     return
                 }
             }
