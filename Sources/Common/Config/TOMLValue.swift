@@ -30,6 +30,7 @@ public enum TOMLValue: Hashable, Sendable {
 }
 
 /// A TOML table: its keys in document order, each value, and where each key and the table itself were defined.
+/// Two tables are equal when their keys and values are; where they were written does not matter.
 public struct TOMLTable: Hashable, Sendable {
     public private(set) var keys: [String] = []
     public private(set) var values: [String: TOMLValue] = [:]
@@ -41,6 +42,15 @@ public struct TOMLTable: Hashable, Sendable {
     public init(position: TOMLPosition) { self.position = position }
 
     public subscript(key: String) -> TOMLValue? { values[key] }
+
+    public static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {
+        lhs.keys == rhs.keys && lhs.values == rhs.values
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(keys)
+        hasher.combine(values)
+    }
 
     mutating func set(_ key: String, _ value: TOMLValue, at position: TOMLPosition) {
         if values.updateValue(value, forKey: key) == nil {
