@@ -235,21 +235,34 @@ final class ToolProcess {
         kill(-pid, signal)
     }
 
-    /// Closes stdin, collects stdout and stderr until the child exits, and reaps it. If `deadline` passes first,
-    /// the process group is killed and the outcome says `timedOut`.
-    func finish(deadline: Deadline) -> ToolOutcome {
-        closeStdin()
+    /// Writes `input` to stdin while collecting stdout and stderr (so neither side can block the other), closes
+    /// stdin, collects until the child exits, and reaps it. If `deadline` passes first, the process group is
+    /// killed and the outcome says `timedOut`.
+    func finish(input: [UInt8] = [], deadline: Deadline) -> ToolOutcome {
+        var pending = input[...]
+        if pending.isEmpty { closeStdin() }
         var timedOut = false
-        while stdoutFD >= 0 || stderrFD >= 0 {
+        while stdoutFD >= 0 || stderrFD >= 0 || (stdinFD >= 0 && !pending.isEmpty) {
             if deadline.hasPassed {
                 timedOut = true
                 break
             }
             var fds = [stdoutFD, stderrFD].filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if stdinFD >= 0 && !pending.isEmpty { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             _ = poll(&fds, nfds_t(fds.count), min(deadline.remainingMilliseconds, 100))
+            if stdinFD >= 0 && !pending.isEmpty {
+                let count = pending.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    pending = pending.dropFirst(count)
+                } else if count < 0 && errno != EAGAIN && errno != EINTR {
+                    pending = []  // The child closed its stdin (EPIPE): the rest cannot be delivered.
+                }
+                if pending.isEmpty { closeStdin() }
+            }
             drain(.stdout)
             drain(.stderr)
         }
+        closeStdin()
         let termination = reap(deadline: timedOut ? .after(seconds: 0) : deadline, timedOut: &timedOut)
         drain(.stdout)
         drain(.stderr)
@@ -315,8 +328,7 @@ final class ToolProcess {
         let deadline = Deadline.after(seconds: timeout)
         let process = try ToolProcess(
             executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory)
-        if !stdin.isEmpty { try process.write(stdin, deadline: deadline) }
-        return process.finish(deadline: deadline)
+        return process.finish(input: Array(stdin.utf8), deadline: deadline)
     }
 
     /// The directory of the built tools: `$CONCLAVE_BIN_DIR`, else `<package root>/.build/debug`.
