@@ -12,7 +12,7 @@ enum TestIdentity {
         + "e42bedd04abff976d21e0387600b49f2552012e4a9bc4b15966a82b444db3001"
 }
 
-func hex(_ bytes: [UInt8]) -> String {
+private func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { byte in
         let digits = String(byte, radix: 16)
         return digits.count == 1 ? "0" + digits : digits
@@ -23,14 +23,14 @@ func hex(_ bytes: [UInt8]) -> String {
     @Test func derivesTheTestPublicKey() {
         let key = SecretSeed(testBytes: TestIdentity.seed).signingKey()
         #expect(key.publicKey.text == TestIdentity.publicKeyText)
-        #expect(hex(key.publicKey.bytes) == TestIdentity.publicKeyHex)
+        #expect(hexString(key.publicKey.bytes) == TestIdentity.publicKeyHex)
         #expect(key.publicKey.description == TestIdentity.publicKeyText)
     }
 
     @Test func signsTheNonceExactlyAsTheVector() {
         let key = SecretSeed(testBytes: TestIdentity.seed).signingKey()
         let signature = key.signature(for: TestIdentity.nonce)
-        #expect(hex(signature) == TestIdentity.signatureHex)
+        #expect(hexString(signature) == TestIdentity.signatureHex)
         #expect(key.publicKey.isValidSignature(signature, of: TestIdentity.nonce))
     }
 
@@ -63,7 +63,7 @@ func hex(_ bytes: [UInt8]) -> String {
 
     @Test func enrollmentFrameIsOneCompactLineWithTypeFirst() throws {
         let key = try PublicKey(text: TestIdentity.publicKeyText)
-        let line = EnrollmentFrame.jsonLine(machineName: "lap \"top\"/ü", publicKey: key)
+        let line = Keygen.enrollmentFrame(machineName: "lap \"top\"/ü", publicKey: key).jsonLine()
         #expect(line == #"{"type":"admin","op":"machine_add","name":"lap \"top\"/ü","pubkey":"\#(key.text)"}"#)
     }
 }

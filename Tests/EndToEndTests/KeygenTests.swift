@@ -109,6 +109,9 @@ import Testing
         #expect(outcome.status == 0)
         #expect(outcome.stdoutText
             == #"{"type":"admin","op":"machine_add","name":"laptop","pubkey":"\#(Self.testPublicKey)"}"# + "\n")
+        let frame = try ProtocolMessage(jsonLine: try #require(outcome.stdoutLines.first))
+        let publicKey = try PublicKey(text: Self.testPublicKey)
+        #expect(frame == .admin(.machineAdd(name: "laptop", pubkey: publicKey.bytes)))
     }
 
     @Test func enrollCreatesAMissingKeyFirst() throws {

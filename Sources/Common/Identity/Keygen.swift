@@ -33,6 +33,11 @@ public struct Keygen: Sendable {
         !name.isEmpty && !name.contains("/")
     }
 
+    /// The `machine_add` admin frame that enrols `publicKey` as `machineName` (PROTOCOL.md §6.7).
+    public static func enrollmentFrame(machineName: String, publicKey: PublicKey) -> ProtocolMessage {
+        .admin(.machineAdd(name: machineName, pubkey: publicKey.bytes))
+    }
+
     /// Applies the key action, then prints the chosen output as one record. Throws `KeyFileError` or
     /// `RecordWriterError`.
     public func run(records: RecordWriter, diagnostics: Diagnostics) throws {
@@ -42,7 +47,7 @@ public struct Keygen: Sendable {
         case .publicKey:
             try records.write(publicKey.text)
         case .enrollment(let machineName):
-            try records.write(EnrollmentFrame.jsonLine(machineName: machineName, publicKey: publicKey))
+            try records.write(Self.enrollmentFrame(machineName: machineName, publicKey: publicKey).jsonLine())
         }
     }
 
