@@ -152,14 +152,16 @@ import Testing
     }
 
     @Test(arguments: [
-        ("default_permission = \"loud\"", "config.toml:1:1: `default_permission` must be one of mute, notify, converse, act, not \"loud\""),
+        ("default_permission = \"loud\"",
+         "config.toml:1:1: `default_permission` must be one of mute, notify, converse, act, not \"loud\""),
         ("default_permission = 3", "config.toml:1:1: `default_permission` must be a string, not an integer"),
         ("[[servers]]\nurl = \"u\"\nusername = \"a\"", "config.toml:1:1: missing `machine` in this table"),
         ("x = 1\n[[servers]]\nurl = 5", "config.toml:3:1: `url` must be a string, not an integer"),
         ("servers = \"one\"", "config.toml:1:1: `servers` must be an array of tables ([[servers]]), not a string"),
         ("servers = [1]", "config.toml:1:1: `servers` must hold only tables, not an integer"),
         ("[[overrides]]\nserver = \"s\"", "config.toml:1:1: missing `level` in this table"),
-        ("[[overrides]]\nserver = \"s\"\nchannel = false\nlevel = \"act\"", "config.toml:3:1: `channel` must be a string, not a boolean"),
+        ("[[overrides]]\nserver = \"s\"\nchannel = false\nlevel = \"act\"",
+         "config.toml:3:1: `channel` must be a string, not a boolean"),
         ("default_permission = \"notify", "config.toml:1:29: unterminated string"),
     ])
     func refusesBadContentNamingThePlace(_ text: String, _ expected: String) {

@@ -15,10 +15,13 @@ public enum Verbosity: Int, Comparable, Sendable {
 public struct Diagnostics: Sendable {
     public let toolName: String
     public let verbosity: Verbosity
+    private let fileDescriptor: Int32
 
-    public init(toolName: String, verbosity: Verbosity = .normal) {
+    /// `fileDescriptor` is stderr except in tests.
+    public init(toolName: String, verbosity: Verbosity = .normal, fileDescriptor: Int32 = STDERR_FILENO) {
         self.toolName = toolName
         self.verbosity = verbosity
+        self.fileDescriptor = fileDescriptor
     }
 
     /// A message at normal verbosity: errors, warnings, what the tool did.
@@ -43,7 +46,7 @@ public struct Diagnostics: Sendable {
         line.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let count = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                let count = write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { return }
                 offset += count

@@ -218,10 +218,14 @@ public struct TOMLReader {
         guard let byte = peek() else { throw error("expected a value") }
         switch byte {
         case UInt8(ascii: "\""):
-            if peek(1) == UInt8(ascii: "\""), peek(2) == UInt8(ascii: "\"") { return .string(try parseMultilineBasicString()) }
+            if peek(1) == UInt8(ascii: "\""), peek(2) == UInt8(ascii: "\"") {
+                return .string(try parseMultilineBasicString())
+            }
             return .string(try parseBasicString())
         case UInt8(ascii: "'"):
-            if peek(1) == UInt8(ascii: "'"), peek(2) == UInt8(ascii: "'") { return .string(try parseMultilineLiteralString()) }
+            if peek(1) == UInt8(ascii: "'"), peek(2) == UInt8(ascii: "'") {
+                return .string(try parseMultilineLiteralString())
+            }
             return .string(try parseLiteralString())
         case UInt8(ascii: "["):
             return try parseArray(depth: depth)
@@ -493,11 +497,9 @@ public struct TOMLReader {
         guard let magnitude = UInt64(digits, radix: radix) else {
             throw error(at: position, "integer `\(token)` is out of range")
         }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { throw error(at: position, "integer `\(token)` is out of range") }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { throw error(at: position, "integer `\(token)` is out of range") }
+        let limit = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
+        guard magnitude <= limit else { throw error(at: position, "integer `\(token)` is out of range") }
+        if negative { return magnitude == limit ? Int64.min : -Int64(magnitude) }
         return Int64(magnitude)
     }
 

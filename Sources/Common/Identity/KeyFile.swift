@@ -156,8 +156,10 @@ public struct KeyFileError: ToolError, Hashable {
         public let rawValue: String
         /// No key file (status 66): run `conclave-keygen`.
         public static let missing = Code(rawValue: "missing")
-        /// Group or others may read or write it (status 77), or it cannot be opened for lack of permission.
+        /// Group or others may read or write it (status 77).
         public static let insecurePermissions = Code(rawValue: "insecure permissions")
+        /// It cannot be opened for lack of permission (status 77).
+        public static let permissionDenied = Code(rawValue: "permission denied")
         /// Not a regular file holding a valid seed (status 65).
         public static let malformed = Code(rawValue: "malformed")
         /// Creation found a key already there (status 1).
@@ -182,7 +184,7 @@ public struct KeyFileError: ToolError, Hashable {
         case ENOENT, ENOTDIR:
             self.init(code: .missing, path: error.path, detail: "does not exist; run conclave-keygen to create it")
         case EACCES, EPERM:
-            self.init(code: .insecurePermissions, path: error.path, detail: "cannot be read: \(error.reason)")
+            self.init(code: .permissionDenied, path: error.path, detail: "cannot be read: \(error.reason)")
         default:
             self.init(systemCall: error)
         }
@@ -195,7 +197,7 @@ public struct KeyFileError: ToolError, Hashable {
     public var exitStatus: ExitStatus {
         switch code {
         case .missing: .noInput
-        case .insecurePermissions: .refused
+        case .insecurePermissions, .permissionDenied: .refused
         case .malformed: .dataError
         default: .failure
         }

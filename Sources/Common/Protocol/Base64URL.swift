@@ -36,7 +36,8 @@ public enum Base64URL {
         if input.isEmpty { return 0 }
         guard input.count % 4 != 1 else { throw Base64URLError(text: quotedText, reason: "impossible length") }
         for byte in input where !isAlphabet(byte) {
-            let reason = byte == UInt8(ascii: "=") ? "padding is not allowed" : "character outside the base64url alphabet"
+            let reason = byte == UInt8(ascii: "=")
+                ? "padding is not allowed" : "character outside the base64url alphabet"
             throw Base64URLError(text: quotedText, reason: reason)
         }
         guard let destination = output.baseAddress, output.count >= input.count * 3 / 4 else {
