@@ -40,20 +40,15 @@ struct KeygenCommand: ParsableCommand {
     var enroll: String?
 
     func validate() throws {
-        if force && print { throw ValidationError("--force and --print cannot be combined.") }
+        if force && print { throw ValidationError("--force and --print cannot be combined") }
         if let enroll, !Keygen.isValidMachineName(enroll) {
-            throw ValidationError("--enroll needs a machine name that is not empty and has no '/'.")
+            throw ValidationError("--enroll needs a machine name that is not empty and has no '/'")
         }
     }
 }
 
 ToolMain.prepareProcess()
-let command: KeygenCommand
-do {
-    command = try KeygenCommand.parse()
-} catch {
-    KeygenCommand.exit(withError: error)
-}
+let command = ToolMain.parse(KeygenCommand.self, toolName: "conclave-keygen")
 let diagnostics = command.common.diagnostics(toolName: "conclave-keygen")
 ToolMain.run(diagnostics: diagnostics) {
     let directory = try command.common.configDirectory(environment: ProcessEnvironment.current())

@@ -127,6 +127,9 @@ import Testing
             ToolProcess.binary("conclave-keygen"), arguments: arguments,
             environment: ToolProcess.environment(home: sandbox.home), timeout: 10)
         #expect(outcome.status == 64)
+        #expect(outcome.stderrText.hasPrefix("conclave-keygen: "))
+        #expect(outcome.stderrText.hasSuffix(" (see conclave-keygen --help)\n"))
+        #expect(outcome.stderrText.split(separator: "\n").count == 1)
         #expect(try sandbox.entries(sandbox.home) == [])
     }
 

@@ -18,8 +18,8 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public init() {}
 
     public func validate() throws {
-        if quiet && verbose { throw ValidationError("-q and -v cannot be combined.") }
-        if configDirectory?.isEmpty == true { throw ValidationError("--config-dir needs a non-empty path.") }
+        if quiet && verbose { throw ValidationError("-q and -v cannot be combined") }
+        if configDirectory?.isEmpty == true { throw ValidationError("--config-dir needs a non-empty path") }
     }
 
     public var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }

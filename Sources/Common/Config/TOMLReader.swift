@@ -20,6 +20,9 @@ public struct TOMLReader {
     private var index = 0
     private var line = 1
     private var lineStart = 0
+    /// The column of a recent position on the current line, so positions are found without rescanning the line
+    /// from its start each time (a long one-line array would otherwise take quadratic time).
+    private var columnMark = (index: 0, column: 1)
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -81,7 +84,7 @@ public struct TOMLReader {
             case UInt8(ascii: "["):
                 current = try parseHeader(root: root)
             default:
-                let position = self.position
+                let position = here()
                 let key = try parseKey(allowDotted: false)
                 skipWhitespace()
                 try expect(UInt8(ascii: "="), "expected '=' after the key")
@@ -97,7 +100,7 @@ public struct TOMLReader {
 
     /// `[a.b]` or `[[a.b]]`; returns the table that the following key/value pairs go into.
     private mutating func parseHeader(root: TableBuilder) throws(TOMLError) -> TableBuilder {
-        let position = self.position
+        let position = here()
         index += 1
         let isArray = peek() == UInt8(ascii: "[")
         if isArray { index += 1 }
@@ -172,7 +175,7 @@ public struct TOMLReader {
     // MARK: Keys
 
     private mutating func parseKey(allowDotted: Bool) throws(TOMLError) -> String {
-        let position = self.position
+        let position = here()
         let key: String
         switch peek() {
         case UInt8(ascii: "\""):
@@ -257,13 +260,13 @@ public struct TOMLReader {
     }
 
     private mutating func parseInlineTable(depth: Int) throws(TOMLError) -> TOMLValue {
-        var table = TOMLTable(position: position)
+        var table = TOMLTable(position: here())
         index += 1
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { index += 1; return .table(table) }
         while true {
             skipWhitespace()
-            let position = self.position
+            let position = here()
             let key = try parseKey(allowDotted: false)
             skipWhitespace()
             try expect(UInt8(ascii: "="), "expected '=' after the key")
@@ -388,7 +391,7 @@ public struct TOMLReader {
 
     /// One escape sequence of a basic string.
     private mutating func parseEscape() throws(TOMLError) -> Unicode.Scalar {
-        let position = self.position
+        let position = here()
         index += 1
         guard let byte = peek() else { throw error("unterminated string") }
         index += 1
@@ -450,7 +453,7 @@ public struct TOMLReader {
     // MARK: Numbers
 
     private mutating func parseNumber() throws(TOMLError) -> TOMLValue {
-        let position = self.position
+        let position = here()
         let start = index
         while let byte = peek(), Self.isNumberTokenByte(byte) { index += 1 }
         guard index > start else { throw error("expected a value") }
@@ -639,14 +642,29 @@ public struct TOMLReader {
         }
     }
 
-    private var position: TOMLPosition {
-        let column = bytes[lineStart..<min(index, bytes.count)].reduce(1) { count, byte in
-            byte & 0xC0 == 0x80 ? count : count + 1
-        }
+    /// The current position, advancing the column mark.
+    private mutating func here() -> TOMLPosition {
+        let position = position(from: usableMark)
+        columnMark = (index, position.column)
+        return position
+    }
+
+    /// The column mark if it is on the current line, else the line's start.
+    private var usableMark: (index: Int, column: Int) {
+        columnMark.index >= lineStart ? columnMark : (lineStart, 1)
+    }
+
+    /// Counts scalars (not UTF-8 continuation bytes) from a known column on the current line.
+    private func position(from mark: (index: Int, column: Int)) -> TOMLPosition {
+        let end = min(index, bytes.count)
+        let start = min(mark.index, end)
+        let column = bytes[start..<end].reduce(mark.column) { count, byte in byte & 0xC0 == 0x80 ? count : count + 1 }
         return TOMLPosition(line: line, column: column)
     }
 
-    private func error(_ message: String) -> TOMLError { TOMLError(position: position, message: message) }
+    private func error(_ message: String) -> TOMLError {
+        TOMLError(position: position(from: usableMark), message: message)
+    }
 
     private func error(at position: TOMLPosition, _ message: String) -> TOMLError {
         TOMLError(position: position, message: message)
