@@ -205,6 +205,21 @@ import Testing
         #expect(error?.exitStatus == .failure)
     }
 
+    @Test func loadNamesTheFileInContentErrors() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("[[servers]]\nurl = 'u'\nusername = 'a'\nmachine = 'm'\nurl = 'v'\n", to: "c.toml")
+        let error = #expect(throws: ConfigError.self) { try ConclaveConfig.load(from: path) }
+        #expect(error?.description == "\(path):5:1: duplicate key `url`")
+    }
+
+    @Test func loadRefusesAFileOverTheLimit() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write(
+            "# " + String(repeating: "x", count: TOMLReader.maximumByteCount) + "\n", to: "config.toml")
+        let error = #expect(throws: ConfigError.self) { try ConclaveConfig.load(from: path) }
+        #expect(error?.message == "file is larger than 1 MiB")
+    }
+
     @Test func levelsAreOrdered() {
         #expect(PermissionLevel.allCases.sorted() == [.mute, .notify, .converse, .act])
         #expect(PermissionLevel.allCases.filter(\.allowsSending) == [.converse, .act])

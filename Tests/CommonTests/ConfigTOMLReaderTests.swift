@@ -149,6 +149,16 @@ import Testing
         #expect(error?.message == "arrays and inline tables nest too deeply")
     }
 
+    @Test func readsALongSingleLineArray() throws {
+        let elements = Array(repeating: "{ key = 'value' }", count: 20_000).joined(separator: ", ")
+        let root = try TOMLReader.parse("list = [\(elements)]")
+        guard case .array(let list)? = root["list"] else {
+            Issue.record("list missing")
+            return
+        }
+        #expect(list.count == 20_000)
+    }
+
     @Test func neverTrapsOnTruncatedInput() {
         let document = """
             default_permission = "notify" # c

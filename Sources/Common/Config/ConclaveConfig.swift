@@ -93,18 +93,22 @@ public struct ConclaveConfig: Hashable, Sendable {
         } catch {
             throw ConfigError(path: path, systemCall: error)
         }
-        var buffer = [UInt8](repeating: 0, count: TOMLReader.maximumByteCount + 1)
-        let result = buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(SystemCallError) in
-                guard try file.status().st_mode & S_IFMT == S_IFREG else {
-                    throw SystemCallError("read", path: path, errorNumber: EISDIR)
-                }
-                return try file.read(into: bytes)
+        let bytes: [UInt8]
+        do throws(SystemCallError) {
+            let info = try file.status()
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw SystemCallError("read", path: path, errorNumber: EISDIR)
             }
+            // One byte more than the size (capped) lets the reader see a file over its limit.
+            var buffer = [UInt8](repeating: 0, count: min(Int(info.st_size), TOMLReader.maximumByteCount) + 1)
+            let outcome = buffer.withUnsafeMutableBytes { destination in
+                Result { () throws(SystemCallError) in try file.read(into: destination) }
+            }
+            bytes = Array(buffer[0..<(try outcome.get())])
+        } catch {
+            throw ConfigError(path: path, systemCall: error)
         }
-        let count: Int
-        do { count = try result.get() } catch { throw ConfigError(path: path, systemCall: error) }
-        return try ConclaveConfig(toml: Array(buffer[0..<count]), path: path)
+        return try ConclaveConfig(toml: bytes, path: path)
     }
 
     /// Parses TOML text; `path` names the file in errors.
