@@ -229,21 +229,35 @@ private struct ConfigSchema {
 
 /// `config.toml` could not be read, parsed or written.
 public struct ConfigError: ToolError, Hashable {
+    public struct Code: Hashable, Sendable {
+        public let rawValue: String
+        /// Not valid TOML, or a known key with the wrong type or value (status 65, bad input data).
+        public static let invalidContent = Code(rawValue: "invalid content")
+        /// The file or its directory could not be read or written (status 1).
+        public static let ioError = Code(rawValue: "I/O error")
+    }
+
+    public var code: Code
     public var path: String
-    /// Where in the file, for content errors; nil for system errors.
+    /// Where in the file, for content errors.
     public var position: TOMLPosition?
     public var message: String
-    /// Content errors are bad input data (65); system errors are plain failures (1).
-    public var exitStatus: ExitStatus { position == nil ? .failure : .dataError }
 
-    public init(path: String, position: TOMLPosition?, message: String) {
+    public var exitStatus: ExitStatus { code == .invalidContent ? .dataError : .failure }
+
+    /// A content error at `position`.
+    public init(path: String, position: TOMLPosition, message: String) {
+        code = .invalidContent
         self.path = path
         self.position = position
         self.message = message
     }
 
     init(path: String, systemCall error: SystemCallError) {
-        self.init(path: path, position: nil, message: "\(error.operation) failed: \(error.reason)")
+        code = .ioError
+        self.path = path
+        position = nil
+        message = "\(error.operation) failed: \(error.reason)"
     }
 
     /// `path:line:column: message`, the form compilers use, so editors can jump to it.
