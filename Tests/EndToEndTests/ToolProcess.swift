@@ -113,7 +113,9 @@ final class ToolProcess {
             posix_spawn_file_actions_adddup2(&actions, output.write, 1)
             posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
             if let workingDirectory {
-                guard Self.addChangeDirectory(&actions, workingDirectory) == 0 else {
+                guard let addChangeDirectory = Self.addChangeDirectory,
+                      addChangeDirectory(&actions, workingDirectory) == 0
+                else {
                     throw ToolProcessError(description: "posix_spawn_file_actions_addchdir_np failed")
                 }
             }
@@ -160,12 +162,11 @@ final class ToolProcess {
     }
 
     /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which the Glibc module does not export (it is
-    /// declared only under `_GNU_SOURCE`-style feature macros), looked up at run time.
-    private static let addChangeDirectory: @convention(c) (
+    /// declared only with `_GNU_SOURCE`), looked up at run time (a null handle is `RTLD_DEFAULT`).
+    private static let addChangeDirectory: (@convention(c) (
         UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-    ) -> Int32 = {
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np")
-        else { fatalError("glibc without posix_spawn_file_actions_addchdir_np") }
+    ) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (
             UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
         ) -> Int32).self)
