@@ -9,7 +9,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
             valueName: "dir"))
     public var configDirectory: String?
 
-    @Flag(name: [.short, .long], help: "Print no diagnostics on stderr (example: -q).")
+    @Flag(name: [.short, .long], help: "Print no diagnostics on stderr, not even errors (example: -q).")
     public var quiet = false
 
     @Flag(name: [.short, .long], help: "Print more detail on stderr (example: -v).")
