@@ -52,6 +52,7 @@ let command = ToolMain.parse(KeygenCommand.self, toolName: "conclave-keygen")
 let diagnostics = command.common.diagnostics(toolName: "conclave-keygen")
 ToolMain.run(diagnostics: diagnostics) {
     let directory = try command.common.configDirectory(environment: ProcessEnvironment.current())
+    diagnostics.detail("config directory \(directory.path) (from \(directory.source.rawValue))")
     let keygen = Keygen(
         keyFile: KeyFile(directory: directory),
         keyAction: command.force ? .replace : command.print ? .useExisting : .createIfMissing,

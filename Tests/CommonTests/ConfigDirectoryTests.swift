@@ -5,7 +5,21 @@ import Common
     private func resolve(
         _ flag: String? = nil, _ environment: [String: String], passwd: String? = "/home/pw"
     ) throws -> String {
-        try ConfigDirectory.resolve(flag: flag, environment: environment, homeFromPasswordDatabase: { passwd }).path
+        try directory(flag, environment, passwd: passwd).path
+    }
+
+    private func directory(
+        _ flag: String? = nil, _ environment: [String: String], passwd: String? = "/home/pw"
+    ) throws -> ConfigDirectory {
+        try ConfigDirectory.resolve(flag: flag, environment: environment, homeFromPasswordDatabase: { passwd })
+    }
+
+    @Test func recordsWhichRuleChose() throws {
+        #expect(try directory("d", everything).source == .flag)
+        #expect(try directory(nil, everything).source == .conclaveVariable)
+        #expect(try directory(nil, ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]).source == .xdgConfigHome)
+        #expect(try directory(nil, ["HOME": "/h"]).source == .home)
+        #expect(try directory(nil, [:]).source == .passwordDatabase)
     }
 
     private let everything = [

@@ -4,9 +4,24 @@ import Glibc
 
 /// The directory holding `key` and `config.toml` (TOOLS.md "Where things are", PROTOCOL.md §8.1).
 public struct ConfigDirectory: Hashable, Sendable, CustomStringConvertible {
-    public let path: String
+    /// Which rule chose the directory, for `-v` output.
+    public enum Source: String, Hashable, Sendable {
+        case flag = "--config-dir"
+        case conclaveVariable = "$CONCLAVE_CONFIG_DIR"
+        case xdgConfigHome = "$XDG_CONFIG_HOME"
+        case home = "$HOME"
+        case passwordDatabase = "the password database"
+        /// Given directly by the program.
+        case explicit = "the caller"
+    }
 
-    public init(path: String) { self.path = path }
+    public let path: String
+    public let source: Source
+
+    public init(path: String, source: Source = .explicit) {
+        self.path = path
+        self.source = source
+    }
 
     /// The key file, `<dir>/key` (§8.2).
     public var keyFilePath: String { FilePaths.join(path, "key") }
@@ -25,16 +40,20 @@ public struct ConfigDirectory: Hashable, Sendable, CustomStringConvertible {
         environment: [String: String],
         homeFromPasswordDatabase: () -> String? = passwordDatabaseHome
     ) throws(ConfigDirectoryError) -> ConfigDirectory {
-        if let flag, !flag.isEmpty { return ConfigDirectory(path: flag) }
+        if let flag, !flag.isEmpty { return ConfigDirectory(path: flag, source: .flag) }
         if let explicit = environment["CONCLAVE_CONFIG_DIR"], !explicit.isEmpty {
-            return ConfigDirectory(path: explicit)
+            return ConfigDirectory(path: explicit, source: .conclaveVariable)
         }
         if let base = environment["XDG_CONFIG_HOME"], base.hasPrefix("/") {
-            return ConfigDirectory(path: FilePaths.join(base, "conclave"))
+            return ConfigDirectory(path: FilePaths.join(base, "conclave"), source: .xdgConfigHome)
         }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? homeFromPasswordDatabase()
+        let (home, source): (String?, Source) = if let home = environment["HOME"], !home.isEmpty {
+            (home, .home)
+        } else {
+            (homeFromPasswordDatabase(), .passwordDatabase)
+        }
         guard let home, !home.isEmpty else { throw ConfigDirectoryError() }
-        return ConfigDirectory(path: FilePaths.join(FilePaths.join(home, ".config"), "conclave"))
+        return ConfigDirectory(path: FilePaths.join(FilePaths.join(home, ".config"), "conclave"), source: source)
     }
 
     /// The home directory of the real user from the password database.
