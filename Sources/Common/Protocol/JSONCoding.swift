@@ -53,7 +53,7 @@ extension JSONValue {
                         start: json_object_iter_key(current), count: json_object_iter_key_len(current)),
                     as: UTF8.self)
                 guard let child = json_object_iter_value(current) else { break }
-                object[name] = try JSONValue(jansson: child, depth: depth + 1)
+                object.appendUnique(name, try JSONValue(jansson: child, depth: depth + 1))
                 iterator = json_object_iter_next(node, current)
             }
             self = .object(object)
