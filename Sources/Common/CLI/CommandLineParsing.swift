@@ -1,6 +1,6 @@
 public import ArgumentParser
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 extension ToolMain {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// How much a tool says on stderr: `-q` silences every diagnostic, `-v` adds detail.
@@ -17,8 +17,8 @@ public struct Diagnostics: Sendable {
     public let verbosity: Verbosity
     private let fileDescriptor: Int32
 
-    /// `fileDescriptor` is stderr except in tests.
-    public init(toolName: String, verbosity: Verbosity = .normal, fileDescriptor: Int32 = STDERR_FILENO) {
+    /// `fileDescriptor` is stderr (2) except in tests.
+    public init(toolName: String, verbosity: Verbosity = .normal, fileDescriptor: Int32 = 2) {
         self.toolName = toolName
         self.verbosity = verbosity
         self.fileDescriptor = fileDescriptor

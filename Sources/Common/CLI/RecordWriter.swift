@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// Writes data records to stdout, each followed by its terminator and written out at once (no buffering), so a
@@ -8,8 +8,8 @@ public final class RecordWriter {
     private let fileDescriptor: Int32
     private let terminator: UInt8
 
-    /// `terminator` ends every record: a newline, or NUL for `-0`.
-    public init(fileDescriptor: Int32 = STDOUT_FILENO, terminator: UInt8 = UInt8(ascii: "\n")) {
+    /// `fileDescriptor` is stdout (1) except in tests; `terminator` ends every record: a newline, or NUL for `-0`.
+    public init(fileDescriptor: Int32 = 1, terminator: UInt8 = UInt8(ascii: "\n")) {
         self.fileDescriptor = fileDescriptor
         self.terminator = terminator
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// One registration: the server URL exactly as dialled, the username claimed there and the machine name this

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// The directory holding `key` and `config.toml` (TOOLS.md "Where things are", PROTOCOL.md §8.1).

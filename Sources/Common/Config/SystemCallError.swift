@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// A failed system call on a file, with the path and the C error number, so callers can turn it into their

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// The key file `<dir>/key`: the seed as 43 characters of unpadded base64url, no newline, mode 0600
