@@ -207,7 +207,8 @@ import Testing
 
     @Test func loadNamesTheFileInContentErrors() throws {
         let directory = try TemporaryDirectory()
-        let path = try directory.write("[[servers]]\nurl = 'u'\nusername = 'a'\nmachine = 'm'\nurl = 'v'\n", to: "c.toml")
+        let text = "[[servers]]\nurl = 'u'\nusername = 'a'\nmachine = 'm'\nurl = 'v'\n"
+        let path = try directory.write(text, to: "c.toml")
         let error = #expect(throws: ConfigError.self) { try ConclaveConfig.load(from: path) }
         #expect(error?.description == "\(path):5:1: duplicate key `url`")
     }
