@@ -159,6 +159,17 @@ import Testing
         #expect(list.count == 20_000)
     }
 
+    /// Random documents over TOML's punctuation, with a fixed seed so a failure can be replayed.
+    @Test func neverTrapsOnRandomInput() {
+        let alphabet = Array("[]{}=.,#\"'\\ \t\n\rab01_-+:eExuU\u{00e9}".utf8) + [0x00, 0x7F, 0xC3, 0xFF]
+        var generator = SplitMix64(seed: 0x5EED)
+        for _ in 0..<3000 {
+            let length = Int(generator.next() % 64)
+            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            _ = try? TOMLReader.parse(bytes)
+        }
+    }
+
     @Test func neverTrapsOnTruncatedInput() {
         let document = """
             default_permission = "notify" # c

@@ -39,6 +39,20 @@ import Testing
         #expect(!error.description.contains("AAECAwQF"), "the message must not quote the secret")
     }
 
+    @Test func neverTrapsOnRandomContent() throws {
+        let directory = try TemporaryDirectory()
+        let alphabet = Array("AB_-z9= \n\t+/".utf8) + [0x00, 0xFF]
+        var generator = SplitMix64(seed: 0x4B45_59)
+        for round in 0..<300 {
+            let length = Int(generator.next() % 50)
+            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let path = try directory.write(String(decoding: bytes, as: UTF8.self), to: "key\(round)")
+            if let seed = try? KeyFile(path: path).load() {
+                #expect(seed.signingKey().publicKey.bytes.count == 32)
+            }
+        }
+    }
+
     @Test func refusesAHugeFileWithoutReadingItAll() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write(String(repeating: "A", count: 100_000), to: "key")
