@@ -53,6 +53,13 @@ import Testing
         #expect(try parse(config.tomlText) == config)
     }
 
+    @Test func overrideBlocksQuoteThemselves() {
+        let whisper = PermissionOverride(server: "ws://h", channel: nil, level: .converse)
+        #expect(whisper.tomlBlock == "[[overrides]]\nserver = \"ws://h\"\nlevel = \"converse\"\n")
+        let channel = PermissionOverride(server: "ws://h", channel: "ops", level: .act)
+        #expect(channel.tomlBlock == "[[overrides]]\nserver = \"ws://h\"\nchannel = \"ops\"\nlevel = \"act\"\n")
+    }
+
     @Test func writesEmptyListsInline() throws {
         #expect(ConclaveConfig().tomlText == "default_permission = \"notify\"\nservers = []\noverrides = []\n")
         #expect(try parse(ConclaveConfig().tomlText) == ConclaveConfig())

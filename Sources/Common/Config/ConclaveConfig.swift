@@ -14,6 +14,12 @@ public struct ServerRegistration: Hashable, Sendable {
         self.username = username
         self.machine = machine
     }
+
+    /// The `[[servers]]` block as written in `config.toml`.
+    public var tomlBlock: String {
+        "[[servers]]\nurl = \(TOMLWriter.quoted(url))\nusername = \(TOMLWriter.quoted(username))\n"
+            + "machine = \(TOMLWriter.quoted(machine))\n"
+    }
 }
 
 /// A per-scope permission level (`[[overrides]]`): `channel` nil is the whisper scope of that server, not "every
@@ -27,6 +33,14 @@ public struct PermissionOverride: Hashable, Sendable {
         self.server = server
         self.channel = channel
         self.level = level
+    }
+
+    /// The `[[overrides]]` block as written in `config.toml`; also what a refusal under `--agent` quotes as the
+    /// override that would allow the send.
+    public var tomlBlock: String {
+        var text = "[[overrides]]\nserver = \(TOMLWriter.quoted(server))\n"
+        if let channel { text += "channel = \(TOMLWriter.quoted(channel))\n" }
+        return text + "level = \(TOMLWriter.quoted(level.rawValue))\n"
     }
 }
 
@@ -145,18 +159,8 @@ public struct ConclaveConfig: Hashable, Sendable {
         var text = "default_permission = \(TOMLWriter.quoted(defaultPermission.rawValue))\n"
         if servers.isEmpty { text += "servers = []\n" }
         if overrides.isEmpty { text += "overrides = []\n" }
-        for server in servers {
-            text += "\n[[servers]]\n"
-            text += "url = \(TOMLWriter.quoted(server.url))\n"
-            text += "username = \(TOMLWriter.quoted(server.username))\n"
-            text += "machine = \(TOMLWriter.quoted(server.machine))\n"
-        }
-        for override in overrides {
-            text += "\n[[overrides]]\n"
-            text += "server = \(TOMLWriter.quoted(override.server))\n"
-            if let channel = override.channel { text += "channel = \(TOMLWriter.quoted(channel))\n" }
-            text += "level = \(TOMLWriter.quoted(override.level.rawValue))\n"
-        }
+        for server in servers { text += "\n" + server.tomlBlock }
+        for override in overrides { text += "\n" + override.tomlBlock }
         return text
     }
 
