@@ -297,22 +297,23 @@ final class ToolProcess {
     /// Waits for the child until `deadline`, then kills the group and waits for good.
     private func reap(deadline: Deadline, timedOut: inout Bool) -> Termination {
         if let termination { return termination }
-        var status: Int32 = 0
         while true {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { break }
+            // WNOWAIT leaves the child a zombie, so its process group id cannot be reused while the rest of the
+            // group (children of a shell) is killed below.
+            var info = siginfo_t()
+            let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+            if result == 0 && info._sifields._sigchld.si_pid == pid { break }
             if result < 0 && errno != EINTR { break }
             if deadline.hasPassed {
                 timedOut = true
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
                 break
             }
             usleep(2_000)
         }
-        // The group may still hold children of a shell; they go with it.
         kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let low = status & 0x7F
         let ending: Termination = low == 0 ? .exited((status >> 8) & 0xFF) : .signaled(low)
         termination = ending
