@@ -193,6 +193,22 @@ import Testing
         #expect(String(decoding: try readFile(path), as: UTF8.self) == config.tomlText)
     }
 
+    @Test func concurrentUpdatesLoseNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.appending("locked/config.toml")
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    try? ConclaveConfig.update(at: path) { config in
+                        config.register(url: "ws://server\(index)", username: "u", machine: "m")
+                    }
+                }
+            }
+        }
+        let config = try ConclaveConfig.load(from: path)
+        #expect(Set(config.servers.map(\.url)) == Set((0..<8).map { "ws://server\($0)" }))
+    }
+
     @Test func saveKeepsAnExistingMode() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write(Self.upstreamFile, to: "config.toml", mode: 0o644)

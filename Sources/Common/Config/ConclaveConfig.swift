@@ -164,6 +164,27 @@ public struct ConclaveConfig: Hashable, Sendable {
         return text
     }
 
+    /// Loads the file, applies `change` and saves the result, holding an exclusive `flock` on the directory
+    /// meanwhile, so two of our processes registering at once do not lose one of the updates (upstream does not
+    /// lock; its writes stay atomic either way). The directory is created as needed.
+    public static func update(
+        at path: String, _ change: (inout ConclaveConfig) throws(ConfigError) -> Void
+    ) throws(ConfigError) {
+        let directory: FileDescriptor
+        do {
+            try FilePaths.createDirectories(FilePaths.directory(of: path))
+            directory = try FileDescriptor.open(FilePaths.directory(of: path), flags: O_RDONLY | O_DIRECTORY)
+            try directory.lockExclusively()
+        } catch {
+            throw ConfigError(path: path, systemCall: error)
+        }
+        var config = try load(from: path)
+        try change(&config)
+        try config.save(to: path)
+        // Closing the descriptor (when `directory` is released) releases the lock.
+        withExtendedLifetime(directory) {}
+    }
+
     /// Writes the file atomically (temporary file in the same directory, then rename), creating the directory as
     /// needed. The file keeps its current mode; a new file gets 0600.
     public func save(to path: String) throws(ConfigError) {

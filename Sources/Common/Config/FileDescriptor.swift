@@ -74,4 +74,11 @@ final class FileDescriptor {
     func setMode(_ mode: mode_t) throws(SystemCallError) {
         guard fchmod(rawValue, mode) == 0 else { throw SystemCallError("chmod", path: path) }
     }
+
+    /// Waits for an exclusive advisory lock (`flock`), held until the descriptor is closed.
+    func lockExclusively() throws(SystemCallError) {
+        while flock(rawValue, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw SystemCallError("flock", path: path) }
+        }
+    }
 }
