@@ -221,6 +221,21 @@ import Testing
         }
     }
 
+    /// jansson refuses integers beyond i64 while parsing, before any member is read (§4.1 allows this for u64).
+    @Test func integersBeyondI64AreRefusedByTheParser() {
+        for line in [#"{"type":"read_since","channel":"c","since_ms":9223372036854775808}"#,
+                     #"{"type":"admin","op":"invite_create","channel":"c","uses":null,"#
+                        + #""expires_in_secs":18446744073709551615}"#] {
+            do {
+                _ = try ProtocolMessage(jsonLine: line)
+                Issue.record("accepted \(line)")
+            } catch {
+                #expect(error.code == .notJSON)
+                #expect(error.description.contains("too big integer"))
+            }
+        }
+    }
+
     @Test func u64AboveInt64MaxIsWrittenClamped() throws {
         let frame = ProtocolMessage.admin(.inviteCreate(channel: "c", uses: nil, expiresInSecs: .max))
         #expect(frame.jsonObject()["expires_in_secs"] == .integer(.max))

@@ -103,7 +103,8 @@ extension JSONValue {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// A new jansson tree (owned by the caller) for this value.
+    /// A new jansson tree (owned by the caller) for this value. jansson's constructors return NULL only when
+    /// memory is exhausted, which the process could not survive anyway.
     private func janssonValue() -> UnsafeMutablePointer<json_t> {
         switch self {
         case .null:
