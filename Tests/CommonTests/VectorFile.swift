@@ -1,0 +1,78 @@
+import Glibc
+import Testing
+@testable import Common
+
+/// One entry of a vectors file (PROTOCOL.md §11): a JSON frame and the hex of its wire bytes.
+struct FrameVector: Sendable, CustomTestStringConvertible {
+    var name: String
+    var frame: JSONValue
+    var hex: String
+
+    var testDescription: String { name }
+
+    /// `CONCLAVE_VECTORS`, else `<package root>/../shared/vectors/frames.json`.
+    static var path: String {
+        if let override = getenv("CONCLAVE_VECTORS") { return String(cString: override) }
+        let packageRoot = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3)
+        return packageRoot.joined(separator: "/") + "/../shared/vectors/frames.json"
+    }
+
+    static func loadAll() throws -> [FrameVector] {
+        let path = path
+        guard let contents = readWholeFile(path) else { throw VectorFileError(reason: "cannot read \(path)") }
+        guard case let .array(entries) = try JSONValue(parsing: contents) else {
+            throw VectorFileError(reason: "\(path): expected a JSON array")
+        }
+        return try entries.enumerated().map { index, entry in
+            guard let name = entry["name"]?.stringValue, let frame = entry["frame"], let hex = entry["hex"]?.stringValue
+            else { throw VectorFileError(reason: "\(path): entry \(index) lacks name, frame or hex") }
+            return FrameVector(name: name, frame: frame, hex: hex)
+        }
+    }
+}
+
+struct VectorFileError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
+func readWholeFile(_ path: String) -> [UInt8]? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var contents: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, file)
+        if count == 0 { break }
+        contents.append(contentsOf: chunk[0..<count])
+    }
+    return ferror(file) == 0 ? contents : nil
+}
+
+/// Hex to bytes; `nil` for anything else. Spaces are allowed, for readability of expectations.
+func bytes(hex: String) -> [UInt8]? {
+    let digits = Array(hex.utf8.filter { $0 != UInt8(ascii: " ") })
+    guard digits.count % 2 == 0 else { return nil }
+    var result: [UInt8] = []
+    var index = 0
+    while index < digits.count {
+        guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+        result.append(high << 4 | low)
+        index += 2
+    }
+    return result
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
+}
+
+private func hexValue(_ digit: UInt8) -> UInt8? {
+    switch digit {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
