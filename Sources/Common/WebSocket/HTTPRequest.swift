@@ -1,0 +1,44 @@
+/// A parsed HTTP/1.1 request head, as a server sees it before deciding how to answer.
+///
+/// Routing is the caller's: `GET /` with a valid upgrade → `HTTPResponse.switchingProtocols`;
+/// `GET /` without → 426; `GET /health` → 200 `ok`; other paths → 404; other methods → 405.
+public struct HTTPRequest: Hashable, Sendable {
+    public var method: String
+    /// The request target as sent, e.g. `/health?verbose`.
+    public var target: String
+    public var headers: HTTPHeaderFields
+
+    public init(method: String, target: String, headers: HTTPHeaderFields) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+    }
+
+    /// The target without its query string.
+    public var path: String {
+        String(target.prefix { $0 != "?" })
+    }
+
+    /// Whether the request asks for a WebSocket upgrade at all (`Upgrade: websocket`), valid or not.
+    public var asksForWebSocket: Bool {
+        headers.containsToken("websocket", in: "Upgrade")
+    }
+
+    /// Checks the upgrade headers (RFC 6455 §4.2.1) and returns the client's `Sec-WebSocket-Key`,
+    /// for `HTTPResponse.switchingProtocols(key:serverID:)`.
+    public func webSocketKey() throws(HTTPUpgradeError) -> String {
+        guard method == "GET" else { throw HTTPUpgradeError(.notAnUpgrade, "method \(method)") }
+        guard asksForWebSocket else { throw HTTPUpgradeError(.notAnUpgrade, "no Upgrade: websocket") }
+        guard headers.containsToken("upgrade", in: "Connection") else {
+            throw HTTPUpgradeError(.notAnUpgrade, "no Connection: upgrade")
+        }
+        guard headers.first("Sec-WebSocket-Version") == "13" else {
+            throw HTTPUpgradeError(.unsupportedVersion, "Sec-WebSocket-Version is not 13")
+        }
+        let keys = headers.values(for: "Sec-WebSocket-Key")
+        guard keys.count == 1, let key = keys.first, WebSocketHandshakeKey.isValid(key) else {
+            throw HTTPUpgradeError(.invalidKey)
+        }
+        return key
+    }
+}

@@ -1,0 +1,19 @@
+/// A piece of one frame's payload as it arrives, already unmasked.
+///
+/// The first chunk of a frame is produced as soon as the header is complete (possibly with no
+/// payload yet), so the frame's header can be acted on before its payload is buffered.
+public struct WebSocketFrameChunk: Hashable, Sendable {
+    public var header: WebSocketFrameHeader
+    public var payload: [UInt8]
+    /// Whether this chunk starts its frame.
+    public var isFirst: Bool
+    /// Whether this chunk completes its frame.
+    public var isLast: Bool
+
+    public init(header: WebSocketFrameHeader, payload: [UInt8], isFirst: Bool, isLast: Bool) {
+        self.header = header
+        self.payload = payload
+        self.isFirst = isFirst
+        self.isLast = isLast
+    }
+}

@@ -1,0 +1,83 @@
+/// Incremental frame parser: feed it byte chunks of any size, take out frame chunks.
+///
+/// Input is kept in one contiguous buffer with a read index that is compacted as it is consumed;
+/// payload bytes are handed out as soon as they arrive, so a large frame is never buffered here whole.
+public struct WebSocketFrameParser: Sendable {
+    /// The side reading the frames (decides the masking rule).
+    public let receiver: WebSocketRole
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+    /// The frame whose payload is being read, with how much of it is still to come.
+    private var current: WebSocketFrameHeader?
+    private var payloadConsumed = 0
+
+    /// Compaction threshold: small enough to bound memory, large enough to make moves rare.
+    private static let compactionThreshold = 64 * 1024
+
+    public init(receiver: WebSocketRole) {
+        self.receiver = receiver
+    }
+
+    /// Bytes received but not yet handed out.
+    public var bufferedByteCount: Int { buffer.count - readIndex }
+
+    /// Adds received bytes.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Adds received bytes.
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// The next piece of a frame, or `nil` when more input is needed.
+    ///
+    /// - Parameter dataPayloadLimit: the most payload a new data frame may declare; a larger one
+    ///   fails with `.messageTooLarge` before any of its payload is buffered.
+    public mutating func nextChunk(dataPayloadLimit: Int) throws(WebSocketError) -> WebSocketFrameChunk? {
+        var isFirst = false
+        let header: WebSocketFrameHeader
+        if let current {
+            header = current
+        } else {
+            // withUnsafeBytes only rethrows untyped errors, so the typed one travels in a Result.
+            let result = buffer.withUnsafeBytes { bytes in
+                Result { () throws(WebSocketError) in
+                    try WebSocketFrameHeader.decode(
+                        UnsafeRawBufferPointer(rebasing: bytes[readIndex...]), receiver: receiver,
+                        dataPayloadLimit: dataPayloadLimit)
+                }
+            }
+            guard let decoded = try result.get() else { return nil }
+            readIndex += decoded.size
+            header = decoded.header
+            current = header
+            payloadConsumed = 0
+            isFirst = true
+        }
+        let available = min(header.payloadLength - payloadConsumed, buffer.count - readIndex)
+        guard available > 0 || isFirst else { return nil }
+        var payload = Array(buffer[readIndex..<(readIndex + available)])
+        if let key = header.maskingKey {
+            let offset = payloadConsumed
+            payload.withUnsafeMutableBytes { key.apply(to: $0, offset: offset) }
+        }
+        readIndex += available
+        payloadConsumed += available
+        let isLast = payloadConsumed == header.payloadLength
+        if isLast { current = nil }
+        return WebSocketFrameChunk(header: header, payload: payload, isFirst: isFirst, isLast: isLast)
+    }
+
+    private mutating func compact() {
+        if readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            readIndex = 0
+        } else if readIndex >= Self.compactionThreshold, readIndex * 2 >= buffer.count {
+            buffer.removeSubrange(0..<readIndex)
+            readIndex = 0
+        }
+    }
+}
