@@ -1,5 +1,5 @@
 internal import CSodium
-import Glibc
+internal import Glibc
 
 /// The server's two clocks, injected so that tests can move time by hand.
 public struct ServerClock {
