@@ -23,15 +23,17 @@ import Testing
         harness.reply(.channelMsg(channel: channel, from: client.path, payload: .plain("x")), on: client)
     }
 
-    private let notMember = { (channel: String) in ProtocolMessage.error(.unauthorized("not a member of channel `\(channel)`")) }
+    private func notMember(_ channel: String) -> ProtocolMessage {
+        .error(.unauthorized("not a member of channel `\(channel)`"))
+    }
     private let roleRequired = ProtocolMessage.error(.unauthorized("not authorized: admin role required"))
 
     // MARK: Channels
 
     @Test func createChannelMakesTheCallerCreatorAndMemberButNotSubscribed() {
         #expect(admin(.createChannel(name: "dev", visibility: .private), on: other) == .ack(detail: "dev"))
-        #expect(harness.store.channelTable["dev"]?.record.createdBy == "other")
-        #expect(harness.store.channelTable["dev"]?.members == ["other"])
+        #expect(harness.store.channelRecord("dev")?.createdBy == "other")
+        #expect(harness.store.members("dev") == ["other"])
         #expect(post(on: other, channel: "dev") == notMember("dev"))
     }
 
@@ -78,7 +80,7 @@ import Testing
         _ = post(on: other)
         let actions = harness.receive(.admin(.deleteChannel(name: "ops")), on: owner.id)
         #expect(deliveries(in: actions).map(\.1) == [.ack(detail: "ops")])
-        #expect(harness.store.messageRows.isEmpty)
+        #expect(harness.store.rows("ops").isEmpty)
         #expect(post(on: other) == notMember("ops"))
     }
 
@@ -99,7 +101,7 @@ import Testing
     @Test func setVisibilityLeavesSubscriptionsAlone() {
         _ = harness.reply(.join(channel: "ops", token: nil), on: other)
         #expect(admin(.setVisibility(name: "ops", visibility: .private), on: owner) == .ack(detail: "ops"))
-        #expect(harness.store.channelTable["ops"]?.record.visibility == .private)
+        #expect(harness.store.channelRecord("ops")?.visibility == .private)
         #expect(post(on: other) == .ack(detail: nil))
     }
 
@@ -109,7 +111,7 @@ import Testing
         _ = admin(.ban(channel: "ops", user: "other"), on: owner)
         #expect(admin(.aclAdd(channel: "ops", user: "other"), on: owner) == .ack(detail: "other"))
         #expect(admin(.aclAdd(channel: "ops", user: "nobody"), on: owner) == .ack(detail: "nobody"))
-        #expect(admin(.aclList(channel: "ops"), on: owner) == .userList(users: ["owner", "other", "nobody"]))
+        #expect(admin(.aclList(channel: "ops"), on: owner) == .userList(users: ["nobody", "other", "owner"]))
         #expect(admin(.banList(channel: "ops"), on: owner) == .userList(users: []))
     }
 
@@ -120,7 +122,7 @@ import Testing
         let actions = harness.receive(.admin(.aclRemove(channel: "ops", user: "other")), on: owner.id)
         #expect(deliveries(in: actions).map(\.1) == [.ack(detail: "other")])
         #expect(harness.reply(.who(channel: "ops"), on: owner) == .presence(channel: "ops", sessions: [owner.path]))
-        #expect(harness.store.channelTable["ops"]?.members == ["owner"])
+        #expect(harness.store.members("ops") == ["owner"])
     }
 
     @Test func banRemovesMembershipUnsubscribesAndBlocksJoin() {
@@ -128,12 +130,12 @@ import Testing
         _ = harness.reply(.join(channel: "ops", token: nil), on: other)
         #expect(admin(.ban(channel: "ops", user: "other"), on: owner) == .ack(detail: "other"))
         #expect(post(on: other) == notMember("ops"))
-        #expect(harness.store.channelTable["ops"]?.members == ["owner"])
+        #expect(harness.store.members("ops") == ["owner"])
         #expect(admin(.banList(channel: "ops"), on: owner) == .userList(users: ["other"]))
         #expect(harness.reply(.join(channel: "ops", token: nil), on: other)
             == .error(.unauthorized("channel `ops` is private")))
         #expect(admin(.unban(channel: "ops", user: "other"), on: owner) == .ack(detail: "other"))
-        #expect(harness.store.channelTable["ops"]?.members == ["owner"])
+        #expect(harness.store.members("ops") == ["owner"])
         #expect(harness.reply(.join(channel: "ops", token: nil), on: other) == .joined(channel: "ops"))
     }
 
@@ -186,10 +188,10 @@ import Testing
                                                    on: owner)
         else { return #expect(Bool(false), "no token") }
         #expect(admin(.inviteRevoke(token: token), on: other) == .ack(detail: token))
-        #expect(harness.store.inviteTable[token] != nil)
+        #expect(harness.store.inviteRecord(token) != nil)
         #expect(admin(.inviteRevoke(token: "no-such-token"), on: other) == .ack(detail: "no-such-token"))
         #expect(admin(.inviteRevoke(token: token), on: root) == .ack(detail: token))
-        #expect(harness.store.inviteTable[token] == nil)
+        #expect(harness.store.inviteRecord(token) == nil)
     }
 
     @Test func logsNeverCarryInviteTokens() {
@@ -218,8 +220,8 @@ import Testing
         #expect(messages(in: actions, to: ownerTwo.id) == [reason])
         #expect(Set(closed(in: actions)) == [owner.id, ownerTwo.id])
         #expect(deliveries(in: actions).first?.0 == root.id)
-        #expect(harness.store.channelTable["ops"] == nil)
-        #expect(harness.store.users["owner"] == nil)
+        #expect(harness.store.channelRecord("ops") == nil)
+        #expect(!harness.store.hasUser("owner"))
         #expect(post(on: other) == notMember("ops"))
         #expect(harness.core.metrics.drops[.userRemoved] == 2)
     }
@@ -233,14 +235,15 @@ import Testing
         #expect(messages(in: actions, to: spareSession.id)
             == [.ack(detail: "spare"), .error(.unauthorized("machine key revoked"))])
         #expect(closed(in: actions) == [spareSession.id])
-        #expect(harness.store.machineRecords.filter { $0.username == "owner" }.map(\.name) == ["laptop"])
+        #expect(harness.store.machineRecords(of: "owner").map(\.name) == ["laptop"])
         #expect(admin(.machineRemove(name: "absent"), on: owner) == .ack(detail: "absent"))
     }
 
     @Test func machineRemoveOnlyTouchesTheCallersAccount() {
         let actions = harness.receive(.admin(.machineRemove(name: "laptop")), on: root.id)
         #expect(closed(in: actions) == [root.id])
-        #expect(harness.store.machineRecords.map(\.username) == ["owner", "other"])
+        #expect(harness.store.machineRecords(of: "root").isEmpty)
+        #expect(harness.store.machineRecords(of: "owner").map(\.name) == ["laptop"])
         #expect(harness.reply(.ping, on: owner) == .pong)
     }
 
@@ -260,7 +263,7 @@ import Testing
         #expect(admin(.machineAdd(name: "desk", pubkey: [1, 2, 3]), on: other)
             == .error(.malformedFrame("malformed key or signature: public key must be 32 bytes")))
         #expect(admin(.machineAdd(name: "laptop", pubkey: spare.publicKey), on: other)
-            == .error(.internal("UNIQUE constraint failed: machines.user, machines.name")))
+            == .error(.internal("UNIQUE constraint failed: machines.username, machines.name")))
         #expect(admin(.machineAdd(name: "desk", pubkey: owner.identity.publicKey), on: other)
             == .error(.internal("UNIQUE constraint failed: machines.public_key")))
     }

@@ -59,8 +59,8 @@ import Testing
         create("hidden", .unlisted)
         #expect(harness.reply(.join(channel: "pub", token: "junk"), on: other) == .joined(channel: "pub"))
         #expect(harness.reply(.join(channel: "hidden", token: nil), on: other) == .joined(channel: "hidden"))
-        #expect(harness.store.channelTable["pub"]?.members == ["owner"])
-        #expect(harness.store.channelTable["hidden"]?.members == ["owner"])
+        #expect(harness.store.members("pub") == ["owner"])
+        #expect(harness.store.members("hidden") == ["owner"])
         #expect(harness.reply(.listChannels, on: other)
             == .channelList(channels: [ChannelInfo(name: "pub", visibility: .public, member: false)]))
         #expect(harness.reply(.who(channel: "hidden"), on: other) == .error(.notFound("channel `hidden` not found")))
@@ -76,10 +76,10 @@ import Testing
         #expect(harness.reply(.join(channel: "secret", token: wrongChannel), on: other) == refusal)
         let token = invite("secret")
         #expect(harness.reply(.join(channel: "secret", token: token), on: other) == .joined(channel: "secret"))
-        #expect(harness.store.channelTable["secret"]?.members == ["owner", "other"])
+        #expect(harness.store.members("secret") == ["other", "owner"])
         // A member skips the token check; an unlimited token was not consumed.
         #expect(harness.reply(.join(channel: "secret", token: nil), on: other) == .joined(channel: "secret"))
-        #expect(harness.store.inviteTable[token] != nil)
+        #expect(harness.store.inviteRecord(token) != nil)
     }
 
     @Test func limitedInviteIsUsedUpAndDeleted() {
@@ -88,9 +88,9 @@ import Testing
         let third = harness.register("third")
         let fourth = harness.register("fourth")
         #expect(harness.reply(.join(channel: "secret", token: token), on: other) == .joined(channel: "secret"))
-        #expect(harness.store.inviteTable[token]?.usesRemaining == 1)
+        #expect(harness.store.inviteRecord(token)?.usesRemaining == 1)
         #expect(harness.reply(.join(channel: "secret", token: token), on: third) == .joined(channel: "secret"))
-        #expect(harness.store.inviteTable[token] == nil)
+        #expect(harness.store.inviteRecord(token) == nil)
         #expect(harness.reply(.join(channel: "secret", token: token), on: fourth)
             == .error(.notFound("channel `secret` not found")))
     }
@@ -108,7 +108,7 @@ import Testing
         harness.clock.advance(byMs: 60_000)
         #expect(harness.reply(.join(channel: "secret", token: token), on: other)
             == .error(.notFound("channel `secret` not found")))
-        #expect(harness.store.inviteTable[token] == nil)
+        #expect(harness.store.inviteRecord(token) == nil)
     }
 
     @Test func joiningTwiceChangesNothing() {
@@ -128,7 +128,7 @@ import Testing
         #expect(harness.reply(.leave(channel: "missing"), on: other) == .ack(detail: "missing"))
         #expect(harness.reply(.who(channel: "ops"), on: owner)
             == .presence(channel: "ops", sessions: [secondOther.path, second.path]))
-        #expect(harness.store.channelTable["ops"]?.members == ["owner"])
+        #expect(harness.store.members("ops") == ["owner"])
     }
 
     @Test func whoWithoutAChannelListsEverySessionUngated() {
@@ -183,7 +183,8 @@ import Testing
             return
         }
         #expect(machines.map(\.name) == ["laptop", "spare"])
-        #expect(machines.last == MachineInfo(name: "spare", pubkey: spare.text, addedAt: "2025-07-02T23:46:40.123+00:00"))
+        #expect(machines.last
+            == MachineInfo(name: "spare", pubkey: spare.text, addedAt: "2025-07-02T23:46:40.123+00:00"))
         #expect(machines.first?.pubkey == owner.identity.text)
     }
 

@@ -26,7 +26,7 @@ import Testing
             == [.error(.unauthorized("not a member of channel `ops`"))])
         #expect(messages(in: post("hi", on: alice, channel: "nowhere"), to: alice.id)
             == [.error(.unauthorized("not a member of channel `nowhere`"))])
-        #expect(harness.store.messageRows.isEmpty)
+        #expect(harness.store.rows("ops").isEmpty)
     }
 
     @Test func postIsStoredFannedOutWithoutEchoThenAcked() {
@@ -44,8 +44,9 @@ import Testing
         #expect(sent.last?.0 == alice.id)
         #expect(sent.last?.1 == .ack(detail: nil))
         #expect(messages(in: actions, to: carol.id).isEmpty)
-        #expect(harness.store.messageRows == [MessageRecord(
-            channel: "ops", from: "alice/laptop/main", payload: [0] + Array("hello".utf8), timeMs: 1_751_500_000_123)])
+        #expect(harness.store.rows("ops") == [MessageRecord(
+            channel: "ops", from: "alice/laptop/main", payload: Payload.plain("hello").encoded(),
+            timeMs: 1_751_500_000_123)])
         #expect(harness.core.metrics.deliveries == 2)
     }
 
@@ -72,7 +73,7 @@ import Testing
         #expect(messages(in: actions, to: bob.id)
             == [.whisper(from: alice.path, target: bob.path, payload: .plain("psst"))])
         #expect(messages(in: actions, to: alice.id) == [.ack(detail: nil)])
-        #expect(harness.store.messageRows.isEmpty)
+        #expect(harness.store.rows("ops").isEmpty)
     }
 
     @Test func selfWhisperArrivesBeforeTheAck() {
@@ -104,9 +105,9 @@ import Testing
     @Test func readSinceReturnsPagesOfAtMost500WithTiesAtTheEdge() {
         _ = harness.reply(.join(channel: "ops", token: nil), on: bob)
         for index in 0..<600 {
-            harness.store.messageRows.append(MessageRecord(
-                channel: "ops", from: "alice/laptop/main", payload: [0] + Array("\(index)".utf8),
-                timeMs: 1000 + Int64(index / 2)))
+            try? harness.store.appendMessage(
+                toChannel: "ops", from: "alice/laptop/main", payload: Payload.plain("\(index)").encoded(),
+                at: 1000 + Int64(index / 2))
         }
         let first = historyRows(harness.reply(.readSince(channel: "ops", sinceMs: 0), on: bob))
         #expect(first.count == 500)
@@ -120,14 +121,15 @@ import Testing
 
     @Test func undecodableRowsAndUnparsablePathsAreSkipped() {
         _ = harness.reply(.join(channel: "ops", token: nil), on: bob)
-        harness.store.messageRows = [
-            MessageRecord(channel: "ops", from: "alice/laptop/main", payload: [9, 9], timeMs: 1),
-            MessageRecord(channel: "ops", from: "not-a-path", payload: [0, 65], timeMs: 2),
-            MessageRecord(channel: "ops", from: "a//c", payload: [0, 65], timeMs: 3),
-            MessageRecord(channel: "ops", from: "alice/laptop/main", payload: [0, 66], timeMs: 4),
+        let rows: [(String, [UInt8])] = [
+            ("alice/laptop/main", [9, 9]), ("not-a-path", [0, 1, 65]), ("a//c", [0, 1, 65]),
+            ("alice/laptop/main", [0, 1, 65, 66]), ("alice/laptop/main", [0, 1, 66]),
         ]
+        for (index, (from, payload)) in rows.enumerated() {
+            try? harness.store.appendMessage(toChannel: "ops", from: from, payload: payload, at: Int64(index + 1))
+        }
         #expect(harness.reply(.readSince(channel: "ops", sinceMs: 0), on: bob) == .history(
-            channel: "ops", messages: [HistoryMessage(from: alice.path, tsMs: 4, payload: .plain("B"))]))
+            channel: "ops", messages: [HistoryMessage(from: alice.path, tsMs: 5, payload: .plain("B"))]))
     }
 
     @Test func encryptedPayloadsAreRelayedAndStoredOpaque() {
@@ -135,7 +137,7 @@ import Testing
         let payload = Payload.encrypted(Envelope(ciphertext: [1, 2, 3], keyID: nil))
         let actions = harness.receive(.channelMsg(channel: "ops", from: alice.path, payload: payload), on: alice.id)
         #expect(messages(in: actions, to: bob.id) == [.channelMsg(channel: "ops", from: alice.path, payload: payload)])
-        #expect(harness.store.messageRows.first?.payload == testWireCoding.encodePayload(payload))
+        #expect(harness.store.rows("ops").first?.payload == payload.encoded())
     }
 
     @Test func logsNeverCarryBodies() {

@@ -42,25 +42,6 @@ struct TestIdentity {
     }
 }
 
-/// Encodings for tests until the bincode codec is merged: frames as their description (so sizes vary with
-/// content), payloads as a tag byte and the text.
-let testWireCoding = ServerWireCoding(
-    encodeFrame: { Array(String(describing: $0).utf8) },
-    encodePayload: { payload in
-        switch payload {
-        case let .plain(text): [0] + Array(text.utf8)
-        case let .encrypted(envelope): [1] + envelope.ciphertext
-        }
-    },
-    decodePayload: { bytes in
-        guard let tag = bytes.first else { return nil }
-        switch tag {
-        case 0: return String(validating: bytes.dropFirst(), as: UTF8.self).map(Payload.plain)
-        case 1: return .encrypted(Envelope(ciphertext: Array(bytes.dropFirst()), keyID: nil))
-        default: return nil
-        }
-    })
-
 /// One established session in a test.
 struct TestClient {
     let id: ConnectionID
@@ -92,7 +73,6 @@ final class ServerHarness {
                 counter &+= 1
                 return [UInt8](repeating: counter, count: count)
             },
-            coding: testWireCoding,
             log: { weakSelf?.logs.append($0) })
         weakSelf = self
     }
@@ -155,7 +135,8 @@ final class ServerHarness {
         let id = open()
         let nonce = hello(handle, on: id)
         receive(.register(username: user, machine: machine, pubkey: identity.publicKey), on: id)
-        let out = messages(in: receive(.auth(pubkey: identity.publicKey, signature: identity.sign(nonce)), on: id), to: id)
+        let auth = ProtocolMessage.auth(pubkey: identity.publicKey, signature: identity.sign(nonce))
+        let out = messages(in: receive(auth, on: id), to: id)
         let path = SessionPath(user: user, machine: machine, session: handle)
         #expect(out.first == .established(path: path), "registration of \(user) failed: \(out)")
         return TestClient(id: id, path: path, identity: identity)

@@ -1,235 +1,190 @@
 @testable import Common
 
-/// An in-memory ``ServerStore`` for the dispatch tests, with the interface's documented semantics.
-/// `failing` makes every call throw, to test how store failures surface.
+/// The real store (SQLite in memory) behind a switch that makes every call fail, to test how store
+/// failures surface (§6.3).
 final class ServerTestStore: ServerStore {
-    struct Channel {
-        var record: ChannelRecord
-        var members: [String] = []
-        var bans: [String] = []
-    }
-
-    var users: [String: Int64] = [:]
-    var machineRecords: [MachineRecord] = []
-    var channelTable: [String: Channel] = [:]
-    var inviteTable: [String: InviteRecord] = [:]
-    var messageRows: [MessageRecord] = []
+    let base: SQLiteStore
     var failing: StoreError?
+
+    init() {
+        do {
+            base = try SQLiteStore(at: .memory)
+        } catch {
+            fatalError("in-memory store: \(error)")
+        }
+    }
 
     private func check() throws(StoreError) {
         if let failing { throw failing }
     }
 
-    private func existing(_ channel: String) throws(StoreError) -> Channel {
-        guard let found = channelTable[channel] else { throw StoreError(.engine, "no channel \(channel)") }
-        return found
-    }
-
     func instanceID() throws(StoreError) -> String {
         try check()
-        return "test-instance"
+        return try base.instanceID()
     }
 
     func userExists(_ username: String) throws(StoreError) -> Bool {
         try check()
-        return users[username] != nil
+        return try base.userExists(username)
     }
 
     func registerUser(_ username: String, machine: String, publicKey: String, at timeMs: Int64) throws(StoreError) {
         try check()
-        guard users[username] == nil else { throw StoreError(.constraint, "UNIQUE constraint failed: users.name") }
-        guard !machineRecords.contains(where: { $0.publicKey == publicKey }) else {
-            throw StoreError(.constraint, "UNIQUE constraint failed: machines.public_key")
-        }
-        users[username] = timeMs
-        machineRecords.append(MachineRecord(username: username, name: machine, publicKey: publicKey, addedAtMs: timeMs))
+        try base.registerUser(username, machine: machine, publicKey: publicKey, at: timeMs)
     }
 
     func machine(withPublicKey publicKey: String) throws(StoreError) -> MachineRecord? {
         try check()
-        return machineRecords.first { $0.publicKey == publicKey }
+        return try base.machine(withPublicKey: publicKey)
     }
 
     func machines(of username: String) throws(StoreError) -> [MachineRecord] {
         try check()
-        return machineRecords.filter { $0.username == username }
+        return try base.machines(of: username)
     }
 
     func addMachine(_ name: String, of username: String, publicKey: String, at timeMs: Int64) throws(StoreError) {
         try check()
-        if machineRecords.contains(where: { $0.username == username && $0.name == name }) {
-            throw StoreError(.constraint, "UNIQUE constraint failed: machines.user, machines.name")
-        }
-        if machineRecords.contains(where: { $0.publicKey == publicKey }) {
-            throw StoreError(.constraint, "UNIQUE constraint failed: machines.public_key")
-        }
-        machineRecords.append(MachineRecord(username: username, name: name, publicKey: publicKey, addedAtMs: timeMs))
+        try base.addMachine(name, of: username, publicKey: publicKey, at: timeMs)
     }
 
     func removeMachine(_ name: String, of username: String) throws(StoreError) -> MachineRecord? {
         try check()
-        guard let index = machineRecords.firstIndex(where: { $0.username == username && $0.name == name }) else {
-            return nil
-        }
-        return machineRecords.remove(at: index)
+        return try base.removeMachine(name, of: username)
     }
 
     func removeUser(_ username: String) throws(StoreError) -> [String] {
         try check()
-        let owned = channelTable.values.filter { $0.record.createdBy == username }.map(\.record.name).sorted()
-        for name in owned { try deleteChannel(name) }
-        for name in channelTable.keys { channelTable[name]?.members.removeAll { $0 == username } }
-        machineRecords.removeAll { $0.username == username }
-        users[username] = nil
-        return owned
+        return try base.removeUser(username)
     }
 
     func usernames() throws(StoreError) -> [String] {
         try check()
-        return users.keys.sorted()
+        return try base.usernames()
     }
 
     func createChannel(_ name: String, visibility: Visibility, createdBy username: String, at timeMs: Int64)
         throws(StoreError) {
         try check()
-        guard channelTable[name] == nil else { throw StoreError(.constraint, "UNIQUE constraint failed: channels.name") }
-        let record = ChannelRecord(name: name, visibility: visibility, createdBy: username, createdAtMs: timeMs)
-        channelTable[name] = Channel(record: record, members: [username])
+        try base.createChannel(name, visibility: visibility, createdBy: username, at: timeMs)
     }
 
     func channel(named name: String) throws(StoreError) -> ChannelRecord? {
         try check()
-        return channelTable[name]?.record
+        return try base.channel(named: name)
     }
 
     func channels() throws(StoreError) -> [ChannelRecord] {
         try check()
-        return channelTable.values.map(\.record).sorted { $0.name < $1.name }
+        return try base.channels()
     }
 
     func deleteChannel(_ name: String) throws(StoreError) {
         try check()
-        channelTable[name] = nil
-        inviteTable = inviteTable.filter { $0.value.channel != name }
-        messageRows.removeAll { $0.channel == name }
+        try base.deleteChannel(name)
     }
 
     func renameChannel(_ name: String, to newName: String) throws(StoreError) {
         try check()
-        guard channelTable[newName] == nil else {
-            throw StoreError(.constraint, "UNIQUE constraint failed: channels.name")
-        }
-        var channel = try existing(name)
-        channel.record.name = newName
-        channelTable[name] = nil
-        channelTable[newName] = channel
-        for (token, invite) in inviteTable where invite.channel == name { inviteTable[token]?.channel = newName }
-        for index in messageRows.indices where messageRows[index].channel == name {
-            messageRows[index].channel = newName
-        }
+        try base.renameChannel(name, to: newName)
     }
 
     func setVisibility(_ visibility: Visibility, ofChannel name: String) throws(StoreError) {
         try check()
-        _ = try existing(name)
-        channelTable[name]?.record.visibility = visibility
+        try base.setVisibility(visibility, ofChannel: name)
     }
 
     func isMember(_ username: String, ofChannel channel: String) throws(StoreError) -> Bool {
         try check()
-        return channelTable[channel]?.members.contains(username) ?? false
+        return try base.isMember(username, ofChannel: channel)
     }
 
     func addMember(_ username: String, toChannel channel: String) throws(StoreError) {
         try check()
-        guard try !isMember(username, ofChannel: channel) else { return }
-        _ = try existing(channel)
-        channelTable[channel]?.members.append(username)
+        try base.addMember(username, toChannel: channel)
     }
 
     func removeMember(_ username: String, fromChannel channel: String) throws(StoreError) {
         try check()
-        channelTable[channel]?.members.removeAll { $0 == username }
+        try base.removeMember(username, fromChannel: channel)
     }
 
     func members(ofChannel channel: String) throws(StoreError) -> [String] {
         try check()
-        return channelTable[channel]?.members ?? []
+        return try base.members(ofChannel: channel)
     }
 
     func isBanned(_ username: String, fromChannel channel: String) throws(StoreError) -> Bool {
         try check()
-        return channelTable[channel]?.bans.contains(username) ?? false
+        return try base.isBanned(username, fromChannel: channel)
     }
 
     func addBan(_ username: String, onChannel channel: String) throws(StoreError) {
         try check()
-        guard try !isBanned(username, fromChannel: channel) else { return }
-        _ = try existing(channel)
-        channelTable[channel]?.bans.append(username)
+        try base.addBan(username, onChannel: channel)
     }
 
     func removeBan(_ username: String, fromChannel channel: String) throws(StoreError) {
         try check()
-        channelTable[channel]?.bans.removeAll { $0 == username }
+        try base.removeBan(username, fromChannel: channel)
     }
 
     func bans(ofChannel channel: String) throws(StoreError) -> [String] {
         try check()
-        return channelTable[channel]?.bans ?? []
+        return try base.bans(ofChannel: channel)
     }
 
     func createInvite(_ invite: InviteRecord) throws(StoreError) {
         try check()
-        guard inviteTable[invite.token] == nil else { throw StoreError(.constraint, "UNIQUE constraint failed") }
-        inviteTable[invite.token] = invite
+        try base.createInvite(invite)
     }
 
     func invite(withToken token: String) throws(StoreError) -> InviteRecord? {
         try check()
-        return inviteTable[token]
+        return try base.invite(withToken: token)
     }
 
     func deleteInvite(withToken token: String) throws(StoreError) {
         try check()
-        inviteTable[token] = nil
+        try base.deleteInvite(withToken: token)
     }
 
     func invites(ofChannel channel: String) throws(StoreError) -> [InviteRecord] {
         try check()
-        return inviteTable.values.filter { $0.channel == channel }.sorted { $0.token < $1.token }
+        return try base.invites(ofChannel: channel)
     }
 
     func redeemInvite(_ token: String, forChannel channel: String, nowMs: Int64) throws(StoreError) -> Bool {
         try check()
-        guard let invite = inviteTable[token], invite.channel == channel else { return false }
-        if let expiry = invite.expiresAtMs, expiry <= nowMs {
-            inviteTable[token] = nil
-            return false
-        }
-        guard let uses = invite.usesRemaining else { return true }
-        guard uses > 0 else { return false }
-        if uses == 1 { inviteTable[token] = nil } else { inviteTable[token]?.usesRemaining = uses - 1 }
-        return true
+        return try base.redeemInvite(token, forChannel: channel, nowMs: nowMs)
     }
 
     func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
         throws(StoreError) {
         try check()
-        messageRows.append(MessageRecord(channel: channel, from: path, payload: payload, timeMs: timeMs))
+        try base.appendMessage(toChannel: channel, from: path, payload: payload, at: timeMs)
     }
 
     func messages(inChannel channel: String, after sinceMs: Int64, limit: Int) throws(StoreError) -> [MessageRecord] {
         try check()
-        let rows = messageRows.enumerated().filter { $0.element.channel == channel && $0.element.timeMs > sinceMs }
-        let ordered = rows.sorted { ($0.element.timeMs, $0.offset) < ($1.element.timeMs, $1.offset) }
-        return Array(ordered.prefix(limit).map(\.element))
+        return try base.messages(inChannel: channel, after: sinceMs, limit: limit)
     }
 
     func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int {
         try check()
-        let before = messageRows.count
-        messageRows.removeAll { $0.timeMs < cutoffMs }
-        return before - messageRows.count
+        return try base.purgeMessages(olderThan: cutoffMs)
+    }
+}
+
+/// Read-backs for assertions, through the store's own interface.
+extension ServerTestStore {
+    func members(_ channel: String) -> [String] { (try? base.members(ofChannel: channel)) ?? [] }
+    func channelRecord(_ name: String) -> ChannelRecord? { try? base.channel(named: name) }
+    func inviteRecord(_ token: String) -> InviteRecord? { try? base.invite(withToken: token) }
+    func hasUser(_ name: String) -> Bool { (try? base.userExists(name)) ?? false }
+    func allUsers() -> [String] { (try? base.usernames()) ?? [] }
+    func machineRecords(of user: String) -> [MachineRecord] { (try? base.machines(of: user)) ?? [] }
+    func rows(_ channel: String) -> [MessageRecord] {
+        (try? base.messages(inChannel: channel, after: .min, limit: .max)) ?? []
     }
 }

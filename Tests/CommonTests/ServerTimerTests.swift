@@ -46,19 +46,19 @@ import Testing
     @Test func retentionSweepRunsAtStartAndThenOnSchedule() {
         let harness = ServerHarness(limits: Self.shortLimits)
         let now = harness.clock.wallMs
-        harness.store.messageRows = [
-            MessageRecord(channel: "c", from: "a/b/c", payload: [0], timeMs: now - 1_001),
-            MessageRecord(channel: "c", from: "a/b/c", payload: [0], timeMs: now - 1_000),
-        ]
+        try? harness.store.createChannel("c", visibility: .public, createdBy: "a", at: now)
+        for time in [now - 1_001, now - 1_000] {
+            try? harness.store.appendMessage(toChannel: "c", from: "a/b/c", payload: [0, 0], at: time)
+        }
         _ = harness.core.start()
-        #expect(harness.store.messageRows.map(\.timeMs) == [now - 1_000])
+        #expect(harness.store.rows("c").map(\.timeMs) == [now - 1_000])
         #expect(harness.logs.contains(.retentionSwept(deletedRows: 1)))
         harness.clock.advance(byMs: 4_999)
         _ = harness.tick()
-        #expect(harness.store.messageRows.count == 1)
+        #expect(harness.store.rows("c").count == 1)
         harness.clock.advance(byMs: 1)
         _ = harness.tick()
-        #expect(harness.store.messageRows.isEmpty)
+        #expect(harness.store.rows("c").isEmpty)
     }
 
     @Test func retentionFailureIsLogged() {
@@ -69,6 +69,8 @@ import Testing
     }
 
     // MARK: Back-pressure
+
+    private let slowConsumer = ProtocolMessage.error(.unauthorized("slow consumer: outbound queue overflowed"))
 
     private static func queueLimits(frames: Int = 1024, bytes: Int = 64 << 20) -> ServerLimits {
         var limits = ServerLimits()
@@ -87,7 +89,7 @@ import Testing
         let post = ProtocolMessage.channelMsg(channel: "ops", from: sender.path, payload: .plain("x"))
         for _ in 0..<4 { #expect(messages(in: harness.receive(post, on: sender.id), to: slow.id).count == 1) }
         let actions = harness.receive(post, on: sender.id)
-        #expect(messages(in: actions, to: slow.id) == [.error(.unauthorized("slow consumer: outbound queue overflowed"))])
+        #expect(messages(in: actions, to: slow.id) == [slowConsumer])
         #expect(closed(in: actions) == [slow.id])
         #expect(messages(in: actions, to: sender.id) == [.ack(detail: nil)])
         #expect(harness.core.metrics.drops[.slowConsumer] == 1)
@@ -99,7 +101,7 @@ import Testing
         harness.stalled.insert(client.id)
         for _ in 0..<3 { #expect(harness.request(.ping, on: client) == [.pong]) }
         let actions = harness.receive(.ping, on: client.id)
-        #expect(messages(in: actions, to: client.id) == [.error(.unauthorized("slow consumer: outbound queue overflowed"))])
+        #expect(messages(in: actions, to: client.id) == [slowConsumer])
         #expect(closed(in: actions) == [client.id])
     }
 
@@ -108,12 +110,12 @@ import Testing
         let client = harness.register("client")
         harness.stalled.insert(client.id)
         for _ in 0..<2 { _ = harness.request(.ping, on: client) }
-        harness.core.wrote(frames: 1, bytes: testWireCoding.encodeFrame(.pong).count, on: client.id)
+        harness.core.wrote(frames: 1, bytes: ProtocolMessage.pong.encoded().count, on: client.id)
         #expect(harness.request(.ping, on: client) == [.pong])
     }
 
     @Test func theByteBoundCountsEncodedSizes() {
-        let pongSize = testWireCoding.encodeFrame(.pong).count
+        let pongSize = ProtocolMessage.pong.encoded().count
         let harness = ServerHarness(limits: Self.queueLimits(bytes: pongSize * 100))
         let client = harness.register("client")
         harness.stalled.insert(client.id)
@@ -128,7 +130,7 @@ import Testing
         for _ in 0..<2 { _ = harness.request(.ping, on: client) }
         let actions = harness.receive(
             .whisper(from: client.path, target: client.path, payload: .plain("x")), on: client.id)
-        #expect(messages(in: actions, to: client.id) == [.error(.unauthorized("slow consumer: outbound queue overflowed"))])
+        #expect(messages(in: actions, to: client.id) == [slowConsumer])
         #expect(closed(in: actions) == [client.id])
     }
 

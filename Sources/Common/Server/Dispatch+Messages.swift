@@ -8,7 +8,7 @@ extension ServerCore {
         }
         do {
             try store.appendMessage(
-                toChannel: channel, from: path.text, payload: coding.encodePayload(payload), at: clock.wallMs())
+                toChannel: channel, from: path.text, payload: payload.encoded(), at: clock.wallMs())
         } catch {
             // §6.5 step 3: a storage failure is logged and delivery continues.
             log(.storeFailure(context: "storing a message in \(channel)", message: error.message))
@@ -38,7 +38,7 @@ extension ServerCore {
         let after = sinceMs <= 0 ? Int64.min : sinceMs
         let rows = try stored { try store.messages(inChannel: channel, after: after, limit: limits.historyPageSize) }
         let messages = rows.compactMap { row -> HistoryMessage? in
-            guard let from = try? SessionPath(parsing: row.from), let payload = coding.decodePayload(row.payload)
+            guard let from = try? SessionPath(parsing: row.from), let payload = try? Payload(decoding: row.payload)
             else { return nil }
             return HistoryMessage(from: from, tsMs: row.timeMs, payload: payload)
         }

@@ -12,13 +12,14 @@ struct Refusal: Error {
 /// Dispatch after the handshake (PROTOCOL.md §6.3): one frame at a time, exactly one reply each.
 extension ServerCore {
     func dispatch(_ frame: ProtocolMessage, from connection: Connection, at path: SessionPath) {
-        log(.request(path: path, kind: frame.typeName, channel: Self.channelNamed(in: frame)))
+        let kind = if case let .admin(op) = frame { "admin \(op.name)" } else { frame.typeName }
+        log(.request(path: path, kind: kind, channel: Self.channelNamed(in: frame)))
         var dropsAfterReply: [(Connection, DropReason)] = []
         let reply: ProtocolMessage
         do throws(Refusal) {
             reply = try answer(frame, from: connection, at: path, dropsAfterReply: &dropsAfterReply)
         } catch {
-            log(.refused(path: path, kind: frame.typeName, error: error.error.displayText))
+            log(.refused(path: path, kind: kind, error: error.error.displayText))
             reply = .error(error.error)
         }
         send(reply, to: connection)

@@ -80,7 +80,7 @@ extension ServerCore {
             return refuseHandshake(connection, .malformedFrame("invalid machine name: `\(machine)`"))
         }
         let key = Base64URL.encode(pubkey)
-        if admins.contains(username), let pinned = admins.pinnedKey(for: username), pinned != key {
+        if let pinned = admins.pinnedKey(for: username), pinned != key {
             return refuseHandshake(connection, .unauthorized("username `\(username)` is reserved for a different key"))
         }
         do {
@@ -120,6 +120,7 @@ extension ServerCore {
         if let previous = sessions.session(at: path) { drop(previous, .superseded) }
         connection.phase = .established(path)
         sessions.attach(connection, at: path)
+        pendingHandshakes[connection.id] = nil
         metrics.handshakesInProgress -= 1
         metrics.liveSessions += 1
         let admin = admins.contains(path.user)

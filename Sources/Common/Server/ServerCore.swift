@@ -13,25 +13,32 @@ public final class ServerCore {
     let limits: ServerLimits
     let clock: ServerClock
     let random: ServerRandomSource
-    let coding: ServerWireCoding
     let log: (ServerLogEvent) -> Void
 
     /// Counters for `/metrics`.
     public internal(set) var metrics = ServerMetrics()
 
     var connections: [ConnectionID: Connection] = [:]
+    /// The subset still in the handshake, so deadline checks do not walk every session.
+    var pendingHandshakes: [ConnectionID: Connection] = [:]
     var sessions = SessionRegistry()
     private var actions: [ServerAction] = []
     private var nextReapMs: Int64?
     private var nextRetentionSweepMs: Int64?
 
+    /// - Parameters:
+    ///   - store: the durable state; called synchronously from the core's thread.
+    ///   - admins: the operator's server-admin allowlist (§6.12).
+    ///   - limits: timers and queue bounds; the defaults are the spec's.
+    ///   - clock: wall time for timestamps, monotonic time for deadlines.
+    ///   - random: nonces and invite tokens.
+    ///   - log: receives one event per loggable thing, on the core's thread.
     public init(
         store: any ServerStore,
         admins: AdminAllowlist = AdminAllowlist(),
         limits: ServerLimits = ServerLimits(),
         clock: ServerClock = .system,
         random: @escaping ServerRandomSource = secureRandomBytes,
-        coding: ServerWireCoding,
         log: @escaping (ServerLogEvent) -> Void = { _ in }
     ) {
         // Idempotent and thread-safe; signature verification needs it.
@@ -41,7 +48,6 @@ public final class ServerCore {
         self.limits = limits
         self.clock = clock
         self.random = random
-        self.coding = coding
         self.log = log
     }
 
@@ -59,7 +65,9 @@ public final class ServerCore {
     /// A TCP connection was accepted; its handshake deadline starts now (TOOLS.md).
     public func connectionOpened(_ id: ConnectionID) -> [ServerAction] {
         guard connections[id] == nil else { return [] }
-        connections[id] = Connection(id: id, openedAtMs: clock.monotonicMs())
+        let connection = Connection(id: id, openedAtMs: clock.monotonicMs())
+        connections[id] = connection
+        pendingHandshakes[id] = connection
         metrics.handshakesInProgress += 1
         log(.connectionOpened(id))
         return takeActions()
@@ -105,7 +113,7 @@ public final class ServerCore {
     /// Runs whatever is due: handshake deadlines, the idle reaper (§6.9), the retention sweep (§6.11).
     public func tick() -> [ServerAction] {
         let now = clock.monotonicMs()
-        for connection in connections.values where connection.path == nil {
+        for connection in pendingHandshakes.values {
             if now - connection.openedAtMs >= limits.handshakeTimeoutMs {
                 refuseHandshake(connection, .unauthorized("handshake timed out"))
             }
@@ -123,8 +131,7 @@ public final class ServerCore {
 
     /// The monotonic time at which ``tick()`` next has work, so the I/O layer can sleep until then.
     public var nextDeadlineMs: Int64? {
-        let handshakeDeadlines = connections.values.lazy.filter { $0.path == nil }
-            .map { $0.openedAtMs + self.limits.handshakeTimeoutMs }
+        let handshakeDeadlines = pendingHandshakes.values.lazy.map { $0.openedAtMs + self.limits.handshakeTimeoutMs }
         return ([nextReapMs, nextRetentionSweepMs].compactMap { $0 } + handshakeDeadlines).min()
     }
 
@@ -138,9 +145,9 @@ public final class ServerCore {
 
     // MARK: Outbound queue
 
-    /// Encodes `message` once, for one recipient or many.
+    /// Encodes `message` once (bincode, §3), for one recipient or many.
     func outbound(_ message: ProtocolMessage) -> OutboundFrame {
-        OutboundFrame(message: message, bytes: coding.encodeFrame(message))
+        OutboundFrame(message: message, bytes: message.encoded())
     }
 
     /// Queues a frame within the bound. A frame that does not fit drops the session as a slow consumer
@@ -206,6 +213,7 @@ public final class ServerCore {
             sessions.detach(connection)
             metrics.liveSessions -= 1
         } else {
+            pendingHandshakes[connection.id] = nil
             metrics.handshakesInProgress -= 1
         }
     }

@@ -47,7 +47,7 @@ public struct AdminAllowlist: Hashable, Sendable {
     /// Adds `username`; `pinnedKey` (b64u of the raw 32-byte key) restricts who may register the name.
     public mutating func add(_ username: String, pinnedKey: String? = nil) {
         names.insert(username)
-        if let pinnedKey { pins[username] = pinnedKey } else { pins[username] = nil }
+        pins[username] = pinnedKey
     }
 
     /// Admin status is by username only (§6.2).
