@@ -21,8 +21,8 @@ public enum IOOutcome: Hashable, Sendable {
 
 /// A socket file descriptor owned by this object and closed when it goes away. Always non-blocking.
 public final class Socket {
-    /// The descriptor, for poll/epoll. Do not close it yourself.
-    public let fileDescriptor: Int32
+    /// The descriptor, for poll/epoll; -1 once closed. Do not close it yourself.
+    public private(set) var fileDescriptor: Int32
     /// The peer or local address this socket was made for, for messages (`127.0.0.1:4390`).
     public let label: String
 
@@ -31,7 +31,15 @@ public final class Socket {
         self.label = label
     }
 
-    deinit { close(fileDescriptor) }
+    deinit { close() }
+
+    /// Closes the descriptor now rather than when this object goes away (an owner may outlive the
+    /// connection). Further reads and writes fail.
+    public func close() {
+        guard fileDescriptor >= 0 else { return }
+        Glibc.close(fileDescriptor)
+        fileDescriptor = -1
+    }
 
     /// Ignores SIGPIPE for the process: a write to a closed peer then fails with EPIPE instead of killing us.
     /// `send` uses MSG_NOSIGNAL, but SSL_write writes with plain write(2).

@@ -21,6 +21,8 @@ public struct TransportError: Error, Hashable, Sendable, ToolError {
         public static let closed = Code("closed")
         /// A read or write failed after the connection was established.
         public static let io = Code("io")
+        /// The server answered the WebSocket upgrade with another status, or with an invalid 101.
+        public static let upgrade = Code("upgrade")
         /// A local socket could not be created, bound or listened on.
         public static let listen = Code("listen")
 
@@ -29,10 +31,13 @@ public struct TransportError: Error, Hashable, Sendable, ToolError {
 
     public var code: Code
     public var message: String
+    /// The HTTP status of a refused upgrade (`.upgrade`), else nil.
+    public var httpStatus: HTTPStatus?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, httpStatus: HTTPStatus? = nil) {
         self.code = code
         self.message = message
+        self.httpStatus = httpStatus
     }
 
     public var description: String { message }

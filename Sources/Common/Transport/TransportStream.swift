@@ -81,6 +81,11 @@ public final class TransportStream {
         return try socket.send(bytes)
     }
 
+    /// Closes the descriptor now (no TLS close_notify); see `shutdownOutput` for a polite end.
+    public func close() {
+        socket.close()
+    }
+
     /// Ends our side politely: TLS close_notify (best effort), then a TCP half-close. The descriptor stays
     /// open until this object goes away, so the peer's last bytes can still be read.
     public func shutdownOutput() {

@@ -6,11 +6,14 @@ public struct HTTPRequest: Hashable, Sendable {
     public var method: String
     /// The request target as sent, e.g. `/health?verbose`.
     public var target: String
+    /// `HTTP/1.1`, or `HTTP/1.0` (accepted for plain requests such as a load balancer's health check).
+    public var version: String
     public var headers: HTTPHeaderFields
 
-    public init(method: String, target: String, headers: HTTPHeaderFields) {
+    public init(method: String, target: String, version: String = "HTTP/1.1", headers: HTTPHeaderFields) {
         self.method = method
         self.target = target
+        self.version = version
         self.headers = headers
     }
 
@@ -28,6 +31,7 @@ public struct HTTPRequest: Hashable, Sendable {
     /// for `HTTPResponse.switchingProtocols(key:serverID:)`.
     public func webSocketKey() throws(HTTPUpgradeError) -> String {
         guard method == "GET" else { throw HTTPUpgradeError(.notAnUpgrade, "method \(method)") }
+        guard version == "HTTP/1.1" else { throw HTTPUpgradeError(.notAnUpgrade, "\(version) cannot upgrade") }
         guard asksForWebSocket else { throw HTTPUpgradeError(.notAnUpgrade, "no Upgrade: websocket") }
         guard headers.containsToken("upgrade", in: "Connection") else {
             throw HTTPUpgradeError(.notAnUpgrade, "no Connection: upgrade")

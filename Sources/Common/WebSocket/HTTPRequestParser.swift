@@ -19,14 +19,14 @@ public struct HTTPRequestParser: Sendable {
         guard parts.count == 3,
               !parts[0].isEmpty, parts[0].allSatisfy(HTTPHeadReader.isTokenCharacter),
               parts[1].first == UInt8(ascii: "/"), parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
-              parts[2].elementsEqual("HTTP/1.1".utf8)
+              parts[2].elementsEqual("HTTP/1.1".utf8) || parts[2].elementsEqual("HTTP/1.0".utf8)
         else {
-            throw HTTPUpgradeError(.malformedHead, "request line is not `METHOD /path HTTP/1.1`")
+            throw HTTPUpgradeError(.malformedHead, "request line is not `METHOD /path HTTP/1.x`")
         }
         leftover = head.leftover
         return HTTPRequest(
             method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
-            headers: head.fields)
+            version: String(decoding: parts[2], as: UTF8.self), headers: head.fields)
     }
 
     /// Adds bytes; returns the request once its head is complete.

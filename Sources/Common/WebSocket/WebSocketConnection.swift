@@ -1,13 +1,14 @@
 /// A sans-I/O WebSocket endpoint (RFC 6455) for either role, after the HTTP upgrade.
 ///
-/// Feed it what the socket reads with `receive(_:)`, act on the returned events, and write what
-/// `takeOutput()` returns. It answers pings, echoes the peer's close, and on a protocol violation
+/// Feed it what the socket reads with `receive(_:)`, act on each event `nextEvent()` returns, and
+/// write what `takeOutput()` returns. It answers pings, echoes the peer's close, and on a protocol violation
 /// queues the matching close frame itself. No extension or subprotocol is ever negotiated, so RSV
 /// bits and reserved opcodes are violations.
 ///
 /// An I/O loop:
 /// ```
-/// for event in connection.receive(bytesRead) { ... }
+/// connection.receive(bytesRead)
+/// while let event = connection.nextEvent() { ... }
 /// write(connection.takeOutput())
 /// if connection.isClosed { close the socket once the output is flushed }
 /// ```
@@ -50,6 +51,9 @@ public struct WebSocketConnection: Sendable {
     /// Whether `takeOutput()` has bytes to write.
     public var hasPendingOutput: Bool { !output.isEmpty }
 
+    /// How many bytes are queued for the peer, for bounding a slow reader's backlog.
+    public var pendingOutputByteCount: Int { output.count }
+
     /// Hands over every byte queued for the peer so far.
     public mutating func takeOutput() -> [UInt8] {
         var taken: [UInt8] = []
@@ -59,25 +63,32 @@ public struct WebSocketConnection: Sendable {
 
     // MARK: Receiving
 
-    /// Processes bytes read from the socket. Bytes after the connection closed are ignored.
-    public mutating func receive(_ bytes: UnsafeRawBufferPointer) -> [WebSocketEvent] {
-        guard state != .closed else { return [] }
+    /// Adds bytes read from the socket; take what they complete with `nextEvent()`. Bytes after
+    /// the connection closed are ignored.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard state != .closed else { return }
         parser.append(bytes)
-        var events: [WebSocketEvent] = []
+    }
+
+    /// Adds bytes read from the socket; take what they complete with `nextEvent()`.
+    public mutating func receive(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { receive($0) }
+    }
+
+    /// The next event from the bytes received so far, or `nil` when more are needed.
+    ///
+    /// Events come one at a time so that replies queued while handling a message go out before
+    /// the close a later protocol violation in the same read queues (Autobahn 3.2, 4.1.3, 5.15).
+    public mutating func nextEvent() -> WebSocketEvent? {
         do {
             while state != .closed, let chunk = try parser.nextChunk(dataPayloadLimit: dataPayloadLimit) {
-                if let event = try handle(chunk) { events.append(event) }
+                if let event = try handle(chunk) { return event }
             }
         } catch {
             fail(error)
-            events.append(.failed(error))
+            return .failed(error)
         }
-        return events
-    }
-
-    /// Processes bytes read from the socket. Bytes after the connection closed are ignored.
-    public mutating func receive(_ bytes: [UInt8]) -> [WebSocketEvent] {
-        bytes.withUnsafeBytes { receive($0) }
+        return nil
     }
 
     private var dataPayloadLimit: Int { maximumMessageSize - message.count }
@@ -187,9 +198,9 @@ public struct WebSocketConnection: Sendable {
 
     /// Queues a text message as one frame.
     public mutating func sendText(_ text: String) throws(WebSocketError) {
-        let bytes = Array(text.utf8)
-        try checkMessageSend(size: bytes.count)
-        bytes.withUnsafeBytes { queueFrame(opcode: .text, payload: $0) }
+        try checkMessageSend(size: text.utf8.count)
+        var text = text
+        text.withUTF8 { queueFrame(opcode: .text, payload: UnsafeRawBufferPointer($0)) }
     }
 
     /// Queues a ping; the peer's pong comes back as `.pong`.
