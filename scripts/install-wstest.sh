@@ -21,7 +21,8 @@ if [ -z "$python_prefix" ] && [ -d "${PYENV_ROOT:-/root/.pyenv}/versions/2.7.18"
 fi
 python=$python_prefix/bin/python
 if [ -z "$python_prefix" ] || [ ! -x "$python" ]; then
-    echo "install-wstest: needs Python 2.7.18 from pyenv (pyenv install 2.7.18); the Autobahn testsuite is Python 2 only" >&2
+    echo "install-wstest: needs pyenv's Python 2.7.18 (pyenv install 2.7.18):" \
+        "the Autobahn testsuite runs on Python 2 only" >&2
     exit 1
 fi
 

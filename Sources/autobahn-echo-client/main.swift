@@ -42,15 +42,13 @@ func url(_ path: String) -> WebSocketURL {
 func echo(_ client: WebSocketClient, deadline: MonotonicInstant) -> String? {
     var firstText: String?
     do {
-        while !client.isClosed {
-            for event in try client.nextEvents(deadline: deadline) {
-                switch event {
-                case .binary(let message): try client.send(binary: message)
-                case .text(let message):
-                    if firstText == nil { firstText = message }
-                    try client.send(text: message)
-                case .pong, .closed, .failed: continue
-                }
+        while let event = try client.nextEvent(deadline: deadline) {
+            switch event {
+            case .binary(let message): try client.send(binary: message)
+            case .text(let message):
+                if firstText == nil { firstText = message }
+                try client.send(text: message)
+            case .pong, .closed, .failed: continue
             }
         }
     } catch {

@@ -6,7 +6,8 @@ import Testing
 
     @Test func deliversBinaryAndTextMessages() {
         var server = WebSocketConnection(role: .server)
-        let events = server.receiveEvents(Support.clientFrame(.binary, [1, 2, 3]) + Support.clientFrame(.text, Array("hé".utf8)))
+        let bytes = Support.clientFrame(.binary, [1, 2, 3]) + Support.clientFrame(.text, Array("hé".utf8))
+        let events = server.receiveEvents(bytes)
         #expect(events == [.binary([1, 2, 3]), .text("hé")])
         #expect(!server.hasPendingOutput)
     }
@@ -44,7 +45,9 @@ import Testing
 
     @Test func failsTextThatEndsInsideACharacter() throws {
         var server = WebSocketConnection(role: .server)
-        let events = server.receiveEvents(Support.clientFrame(.text, [0x41], isFinal: false) + Support.clientFrame(.continuation, [0xE2, 0x82]))
+        let bytes = Support.clientFrame(.text, [0x41], isFinal: false)
+            + Support.clientFrame(.continuation, [0xE2, 0x82])
+        let events = server.receiveEvents(bytes)
         #expect(events.count == 1)
         #expect(try Support.sentCloseCode(&server) == 1007)
     }
@@ -67,7 +70,8 @@ import Testing
         let events = server.receiveEvents(Support.clientFrame(.close, Support.closePayload(3000, Array("bye".utf8))))
         #expect(events == [.closed(WebSocketCloseCode(rawValue: 3000), reason: "bye")])
         #expect(server.isClosed)
-        #expect(try Support.sentFrames(&server) == [WebSocketFrame(opcode: .close, payload: Support.closePayload(3000))])
+        let echo = WebSocketFrame(opcode: .close, payload: Support.closePayload(3000))
+        #expect(try Support.sentFrames(&server) == [echo])
     }
 
     @Test func echoesAnEmptyCloseWithAnEmptyClose() throws {
@@ -80,7 +84,8 @@ import Testing
         var client = WebSocketConnection(role: .client)
         try client.close(code: .goingAway, reason: "done")
         #expect(client.state == .closing)
-        #expect(try Support.sentFrames(&client) == [WebSocketFrame(opcode: .close, payload: Support.closePayload(1001, Array("done".utf8)))])
+        let close = WebSocketFrame(opcode: .close, payload: Support.closePayload(1001, Array("done".utf8)))
+        #expect(try Support.sentFrames(&client) == [close])
         #expect(throws: WebSocketError.self) { try client.sendBinary([1]) }
         // A message already on its way is still delivered; a ping is not answered after our close.
         let incoming = WebSocketFrame(opcode: .binary, payload: [9]).encoded() + WebSocketFrame(opcode: .ping).encoded()
@@ -116,7 +121,8 @@ import Testing
 
     @Test(arguments: Array(0...1100) + [1999, 2000, 2999, 3000, 3001, 4000, 4999, 5000, 5001, 65535])
     func validatesCloseCodes(code: Int) throws {
-        let valid = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011].contains(code) || (3000...4999).contains(code)
+        let valid = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011].contains(code)
+            || (3000...4999).contains(code)
         var server = WebSocketConnection(role: .server)
         let events = server.receiveEvents(Support.clientFrame(.close, Support.closePayload(UInt16(code))))
         if valid {
@@ -136,7 +142,8 @@ import Testing
         #expect(output[2..<6] != output[24..<28])
         var parser = WebSocketFrameParser(receiver: .server)
         parser.append(output)
-        #expect(try Support.frames(from: &parser).map(\.payload) == [[UInt8](repeating: 0, count: 16), [UInt8](repeating: 0, count: 16)])
+        let zeros = [UInt8](repeating: 0, count: 16)
+        #expect(try Support.frames(from: &parser).map(\.payload) == [zeros, zeros])
     }
 
     @Test func serverFramesAreUnmaskedAndCanBeEncodedOnce() throws {

@@ -31,13 +31,15 @@ import Testing
     }
 
     @Test func buildsTheClientRequest() throws {
-        let handshake = try WebSocketClientHandshake(host: "example.com", port: 4390, path: "", isSecure: false, key: Self.rfcKey)
+        let handshake = try WebSocketClientHandshake(
+            host: "example.com", port: 4390, path: "", isSecure: false, key: Self.rfcKey)
         let expected = "GET / HTTP/1.1\r\nHost: example.com:4390\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         #expect(String(decoding: handshake.request, as: UTF8.self) == expected)
     }
 
-    @Test(arguments: [("h", 80, false, "Host: h\r\n"), ("h", 443, true, "Host: h\r\n"), ("h", 443, false, "Host: h:443\r\n"),
+    @Test(arguments: [("h", 80, false, "Host: h\r\n"), ("h", 443, true, "Host: h\r\n"),
+                      ("h", 443, false, "Host: h:443\r\n"),
                       ("::1", 9001, false, "Host: [::1]:9001\r\n")])
     func omitsTheDefaultPortFromHost(host: String, port: Int, isSecure: Bool, line: String) throws {
         let handshake = try WebSocketClientHandshake(host: host, port: port, path: "/x", isSecure: isSecure)
@@ -93,8 +95,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ["HTTP/1.1 101 Switching Protocols", "Connection: Upgrade", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
-        ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
+        ["HTTP/1.1 101 Switching Protocols", "Connection: Upgrade",
+         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
+        ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket",
+         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
         ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: AAAA"],
         ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade"],
         ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",

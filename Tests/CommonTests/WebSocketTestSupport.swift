@@ -24,7 +24,8 @@ enum WebSocketTestSupport {
             if chunk.isFirst { payload = [] }
             payload += chunk.payload
             if chunk.isLast {
-                frames.append(WebSocketFrame(isFinal: chunk.header.isFinal, opcode: chunk.header.opcode, payload: payload))
+                let header = chunk.header
+                frames.append(WebSocketFrame(isFinal: header.isFinal, opcode: header.opcode, payload: payload))
             }
         }
         return frames

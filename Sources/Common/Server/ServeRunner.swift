@@ -162,22 +162,30 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         perform(core.connectionClosed(id))
     }
 
-    /// Carries out the core's actions in order.
+    /// Carries out the core's actions in order. A fan-out is one frame value queued to many connections: it is
+    /// framed for WebSocket once, and the queues share that storage.
     private func perform(_ actions: [ServerAction]) {
+        var framed: (message: [UInt8], wire: [UInt8])?
         for action in actions {
             switch action {
             case let .send(id, frame):
                 guard let link = links[id] else { continue }
-                switch link.connection.send(binary: frame.bytes) {
+                // Array equality is O(1) when both share storage, as a fan-out's copies do.
+                if framed?.message != frame.bytes {
+                    framed = (frame.bytes, WebSocketFrame(opcode: .binary, payload: frame.bytes).encoded())
+                }
+                guard let wire = framed?.wire else { continue }
+                let outcome = frame.bytes.count > ProtocolMessage.maximumEncodedSize
+                    ? .tooLarge : link.connection.send(encodedFrame: wire)
+                switch outcome {
                 case .queued:
-                    links[id]?.ledger.append(messageBytes: frame.bytes.count)
+                    links[id]?.ledger.append(wireBytes: wire.count, countedBytes: frame.bytes.count)
                     unsettled.insert(id)
                 case .queueFull:
                     // Only when the peer holds far more than the core's bound allows: drop it at once.
                     link.connection.abort("outbound queue over \(server.configuration.maximumOutboundBytes) bytes")
-                case .closed where link.connection.isOpen:
-                    // Open, yet refused: the message is over the 16 MiB limit. Better no connection than a
-                    // request without its reply.
+                case .tooLarge:
+                    // Better no connection than a request without its reply.
                     log.event("connection \(id): \(frame.message.typeName) of \(frame.bytes.count) bytes is over "
                         + "the message size limit; closing")
                     link.connection.close()

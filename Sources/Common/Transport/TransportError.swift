@@ -23,6 +23,8 @@ public struct TransportError: Error, Hashable, Sendable, ToolError {
         public static let io = Code("io")
         /// The server answered the WebSocket upgrade with another status, or with an invalid 101.
         public static let upgrade = Code("upgrade")
+        /// A message larger than the connection's limit was not sent.
+        public static let tooLarge = Code("tooLarge")
         /// A local socket could not be created, bound or listened on.
         public static let listen = Code("listen")
 
@@ -47,6 +49,7 @@ public struct TransportError: Error, Hashable, Sendable, ToolError {
         switch code {
         case .closed, .io: .linkLost
         case .listen: .failure
+        case .tooLarge: .dataError
         default: .unavailable
         }
     }

@@ -1,13 +1,13 @@
 /// A WebSocket client connection for single-threaded tools: dial with `connect`, then poll
-/// `fileDescriptor` for `pollInterest`, call `readAvailable()` when it is readable (or when
-/// `hasBufferedInput`) and `flush()` when it is writable.
+/// `fileDescriptor` for `pollInterest`; when it is readable take events with `nextEvent()` until it
+/// returns nil, and call `flush()` when it is writable.
 ///
 /// ```
 /// let client = try WebSocketClient.connect(to: url, deadline: .after(milliseconds: 10_000))
 /// try client.send(binary: frame)
 /// while !client.isClosed {
 ///     if !client.hasBufferedInput { poll client.fileDescriptor for client.pollInterest (and stdin) }
-///     for event in try client.readAvailable() { … }
+///     while let event = try client.nextEvent() { … }
 ///     try client.flush()
 /// }
 /// ```
@@ -18,8 +18,8 @@ public final class WebSocketClient {
     private let stream: TransportStream
     private var connection: WebSocketConnection
     private var outbound = OutboundQueue()
-    /// Events decoded from bytes that arrived with the 101 response, handed out by the first read.
-    private var pendingEvents: [WebSocketEvent]
+    /// Bytes were handed to the connection that may still hold events (e.g. frames that came with the 101).
+    private var hasUnparsedInput: Bool
     private var input: [UInt8] = []
     private var reachedEndOfStream = false
 
@@ -29,8 +29,8 @@ public final class WebSocketClient {
         self.stream = stream
         serverID = upgraded.serverID
         connection = WebSocketConnection(role: .client, maximumMessageSize: maximumMessageSize)
-        pendingEvents = upgraded.leftover.isEmpty ? [] : connection.receive(upgraded.leftover)
-        outbound.append(connection.takeOutput())
+        hasUnparsedInput = !upgraded.leftover.isEmpty
+        connection.receive(upgraded.leftover)
     }
 
     /// Dials `url`, runs TLS for `wss://` and the HTTP upgrade, all before `deadline`.
@@ -43,7 +43,8 @@ public final class WebSocketClient {
     ) throws(TransportError) -> WebSocketClient {
         var context = tls
         if url.isSecure && context == nil { context = try TLSClientContext() }
-        let stream = try TransportStream.connect(to: url.endpoint, tls: url.isSecure ? context : nil, deadline: deadline)
+        let stream = try TransportStream.connect(
+            to: url.endpoint, tls: url.isSecure ? context : nil, deadline: deadline)
         var handshake: WebSocketClientHandshake
         do {
             handshake = try WebSocketClientHandshake(
@@ -87,36 +88,50 @@ public final class WebSocketClient {
     /// What to poll the descriptor for: readable always, writable while output is queued.
     public var pollInterest: IOInterest { outbound.isEmpty ? .readable : [.readable, .writable] }
 
-    /// Whether `readAvailable()` has something to return without waiting (decrypted TLS bytes, or
-    /// events that came with the upgrade response): check it before polling.
-    public var hasBufferedInput: Bool { !pendingEvents.isEmpty || stream.hasBufferedInput }
+    /// Whether `nextEvent()` may have something without waiting (decrypted TLS bytes, or frames not yet
+    /// taken): check it before polling.
+    public var hasBufferedInput: Bool { hasUnparsedInput || stream.hasBufferedInput }
 
     /// Bytes queued for the server and not yet written.
     public var outboundByteCount: Int { outbound.byteCount }
 
     /// Whether the WebSocket close handshake has finished (or the connection failed); no more events come.
-    public var isClosed: Bool { pendingEvents.isEmpty && (connection.isClosed || reachedEndOfStream) }
+    public var isClosed: Bool { connection.isClosed || (reachedEndOfStream && !hasUnparsedInput) }
 
-    /// Reads what has arrived (without blocking) and returns the messages and control events it completes.
-    /// Pings are answered here. Throws `.closed` when the connection ends without a WebSocket close.
-    public func readAvailable() throws(TransportError) -> [WebSocketEvent] {
-        var events = pendingEvents
-        pendingEvents = []
-        // At most 16 reads (256 KiB) per call, so one busy link does not starve the rest of the tool.
-        for _ in 0..<16 where !connection.isClosed {
-            input.removeAll(keepingCapacity: true)
-            let outcome = try stream.read(appendingTo: &input)
-            if case .endOfStream = outcome {
-                reachedEndOfStream = true
-                if connection.isClosed { break }
+    /// The next message or control event, reading what has arrived without blocking; nil when nothing more
+    /// is there now (poll, then call again) or after the close. Pings are answered here. Take each event
+    /// (and send its replies) before asking for the next, so replies keep their order. Throws `.closed`
+    /// when the connection ends without a WebSocket close.
+    public func nextEvent() throws(TransportError) -> WebSocketEvent? {
+        while true {
+            if let event = connection.nextEvent() {
+                try flushConnectionOutput()
+                return event
+            }
+            try flushConnectionOutput()
+            if connection.isClosed || reachedEndOfStream {
+                hasUnparsedInput = false
+                if connection.isClosed { return nil }
                 throw TransportError(.closed, "\(url) closed the connection without a WebSocket close")
             }
-            guard case .transferred = outcome else { break }
-            events += connection.receive(input)
+            input.removeAll(keepingCapacity: true)
+            switch try stream.read(appendingTo: &input) {
+            case .transferred:
+                connection.receive(input)
+                hasUnparsedInput = true
+            case .wouldBlock:
+                hasUnparsedInput = false
+                return nil
+            case .endOfStream:
+                reachedEndOfStream = true
+            }
         }
+    }
+
+    private func flushConnectionOutput() throws(TransportError) {
+        guard connection.hasPendingOutput else { return }
         outbound.append(connection.takeOutput())
         try flush()
-        return events
     }
 
     /// Queues one binary message and writes what can go now.
@@ -124,7 +139,7 @@ public final class WebSocketClient {
         do {
             try connection.sendBinary(message)
         } catch {
-            throw TransportError(.closed, "cannot send to \(url): \(error)")
+            throw sendError(error)
         }
         outbound.append(connection.takeOutput())
         try flush()
@@ -135,10 +150,14 @@ public final class WebSocketClient {
         do {
             try connection.sendText(message)
         } catch {
-            throw TransportError(.closed, "cannot send to \(url): \(error)")
+            throw sendError(error)
         }
         outbound.append(connection.takeOutput())
         try flush()
+    }
+
+    private func sendError(_ error: WebSocketError) -> TransportError {
+        TransportError(error.code == .messageTooLarge ? .tooLarge : .closed, "cannot send to \(url): \(error)")
     }
 
     /// Writes queued output as far as the socket takes it; true when nothing is left.
@@ -163,7 +182,7 @@ public final class WebSocketClient {
             try close(code: code)
             while !isClosed {
                 guard try waitForInput(deadline: deadline) else { break }
-                _ = try readAvailable()
+                while try nextEvent() != nil {}
             }
             while !reachedEndOfStream {
                 guard try waitForInput(deadline: deadline) else { break }
@@ -184,21 +203,23 @@ public final class WebSocketClient {
         if hasBufferedInput { return true }
         var entries = [Poller.Entry(fileDescriptor: fileDescriptor, interest: pollInterest)]
         let timeout = deadline.millisecondsFromNow
-        if try Poller.wait(&entries, timeoutMilliseconds: timeout) == 0 { return !(timeout == 0 || deadline.hasPassed) }
+        if try Poller.wait(&entries, timeoutMilliseconds: timeout) == 0 {
+            return !(timeout == 0 || deadline.hasPassed)
+        }
         if entries[0].ready.contains(.writable) { try flush() }
         return true
     }
 
-    /// Waits until events arrive or `deadline` passes; for tools with nothing else to watch, and for tests.
-    /// Returns [] once the connection is closed.
-    public func nextEvents(deadline: MonotonicInstant) throws(TransportError) -> [WebSocketEvent] {
+    /// Waits until an event arrives or `deadline` passes; for tools with nothing else to watch, and for
+    /// tests. Returns nil once the connection is closed.
+    public func nextEvent(deadline: MonotonicInstant) throws(TransportError) -> WebSocketEvent? {
         while !isClosed {
+            if let event = try nextEvent() { return event }
+            if isClosed { break }
             guard try waitForInput(deadline: deadline) else {
                 throw TransportError(.timeout, "timed out waiting for a message from \(url)")
             }
-            let events = try readAvailable()
-            if !events.isEmpty { return events }
         }
-        return []
+        return nil
     }
 }

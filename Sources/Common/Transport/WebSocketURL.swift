@@ -33,7 +33,9 @@ public struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
         let hostText: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw invalid("missing \"]\" after the IPv6 address") }
+            guard let close = authority.firstIndex(of: "]") else {
+                throw invalid("missing \"]\" after the IPv6 address")
+            }
             hostText = authority[authority.index(after: authority.startIndex)..<close]
             let afterHost = authority[authority.index(after: close)...]
             if !afterHost.isEmpty {

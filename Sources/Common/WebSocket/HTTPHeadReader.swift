@@ -32,6 +32,7 @@ struct HTTPHeadReader: Sendable {
         let leftover = Array(buffer[end...])
         var lines = try Self.splitLines(buffer[..<(end - 4)])
         buffer = []
+        scanFrom = 0
         // RFC 9112 §2.2: empty lines before the start line are ignored.
         while lines.first?.isEmpty == true { lines.removeFirst() }
         guard let startLine = lines.first else { throw HTTPUpgradeError(.malformedHead, "no start line") }
@@ -93,7 +94,8 @@ struct HTTPHeadReader: Sendable {
         }
         let value = line[(colon + 1)...]
         guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
-            throw HTTPUpgradeError(.malformedHead, "control character in header field \(String(decoding: name, as: UTF8.self))")
+            let fieldName = String(decoding: name, as: UTF8.self)
+            throw HTTPUpgradeError(.malformedHead, "control character in header field \(fieldName)")
         }
         return HTTPHeaderFields.Field(
             name: String(decoding: name, as: UTF8.self),

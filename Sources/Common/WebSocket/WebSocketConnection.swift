@@ -32,6 +32,7 @@ public struct WebSocketConnection: Sendable {
     public private(set) var state: State = .open
     private var parser: WebSocketFrameParser
     private var output: [UInt8] = []
+    private var maskingKeys = WebSocketMaskingKeySource()
     /// The data message being reassembled: its opcode (text or binary) once its first frame arrived.
     private var messageOpcode: WebSocketOpcode?
     private var message: [UInt8] = []
@@ -222,7 +223,9 @@ public struct WebSocketConnection: Sendable {
     public mutating func close(code: WebSocketCloseCode? = .normalClosure, reason: String = "") throws(WebSocketError) {
         let reasonBytes = Array(reason.utf8)
         if let code {
-            guard code.isValidOnWire else { throw WebSocketError(.invalidArgument, "close code \(code) may not be sent") }
+            guard code.isValidOnWire else {
+                throw WebSocketError(.invalidArgument, "close code \(code) may not be sent")
+            }
             guard reasonBytes.count <= 123 else {
                 throw WebSocketError(.invalidArgument, "close reason of \(reasonBytes.count) bytes exceeds 123")
             }
@@ -248,7 +251,8 @@ public struct WebSocketConnection: Sendable {
     private func checkMessageSend(size: Int) throws(WebSocketError) {
         guard state == .open else { throw WebSocketError(.connectionClosed, "cannot send a message") }
         guard size <= maximumMessageSize else {
-            throw WebSocketError(.messageTooLarge, "message of \(size) bytes exceeds the limit of \(maximumMessageSize)")
+            throw WebSocketError(
+                .messageTooLarge, "message of \(size) bytes exceeds the limit of \(maximumMessageSize)")
         }
     }
 
@@ -262,7 +266,7 @@ public struct WebSocketConnection: Sendable {
     }
 
     private mutating func queueFrame(opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer) {
-        let key: WebSocketMaskingKey? = role == .client ? .random() : nil
+        let key: WebSocketMaskingKey? = role == .client ? maskingKeys.next() : nil
         WebSocketFrame.encode(opcode: opcode, payload: payload, maskingKey: key, into: &output)
     }
 }

@@ -1,5 +1,3 @@
-internal import CSodium
-
 /// The 4-byte key a client XORs over each frame's payload (RFC 6455 §5.3).
 public struct WebSocketMaskingKey: Hashable, Sendable {
     /// The four key bytes, first byte in the most significant position.
@@ -9,11 +7,6 @@ public struct WebSocketMaskingKey: Hashable, Sendable {
 
     public init(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8) {
         rawValue = UInt32(b0) << 24 | UInt32(b1) << 16 | UInt32(b2) << 8 | UInt32(b3)
-    }
-
-    /// A fresh key from libsodium's CSPRNG; RFC 6455 requires it to be unpredictable per frame.
-    public static func random() -> WebSocketMaskingKey {
-        WebSocketMaskingKey(rawValue: randombytes_random())
     }
 
     /// The key byte that applies at `index` (taken modulo 4).
