@@ -57,6 +57,27 @@ import Testing
                                      payload: .plain("p")))
     }
 
+    @Test func omittedFromCanBeFilledIn() throws {
+        let own = SessionPath(user: "a", machine: "b", session: "c")
+        let other = SessionPath(user: "x", machine: "y", session: "z")
+        let line = #"{"type":"channel_msg","channel":"ops","payload":{"plain":"hi"},"_id":1}"#
+        let read = try AnnotatedFrame(jsonLine: line, defaultFrom: own)
+        #expect(read.frame == .channelMsg(channel: "ops", from: own, payload: .plain("hi")))
+        #expect(read.annotations == ["_id": 1])
+
+        let whisper = #"{"type":"whisper","target":"x/y/z","payload":{"plain":""}}"#
+        #expect(try AnnotatedFrame(jsonLine: whisper, defaultFrom: own).frame
+            == .whisper(from: own, target: other, payload: .plain("")))
+        let given = #"{"type":"whisper","from":"x/y/z","target":"x/y/z","payload":{"plain":""}}"#
+        #expect(try AnnotatedFrame(jsonLine: given, defaultFrom: own).frame
+            == .whisper(from: other, target: other, payload: .plain("")))
+
+        #expect(throws: FrameJSONError.missing("from")) { try AnnotatedFrame(jsonLine: line) }
+        // Only the two frames that carry a sender get one.
+        #expect(try AnnotatedFrame(jsonLine: #"{"type":"leave","channel":"c"}"#, defaultFrom: own).frame
+            == .leave(channel: "c"))
+    }
+
     @Test func bothPathFormsAreAccepted() throws {
         let text = try ProtocolMessage(jsonLine: #"{"type":"established","path":"a/b/c"}"#)
         let object = try ProtocolMessage(
@@ -197,6 +218,21 @@ import Testing
             Issue.record("accepted")
         } catch {
             #expect(error.description.hasPrefix("invalid JSON at byte "))
+        }
+    }
+
+    /// jansson refuses integers beyond i64 while parsing, before any member is read (§4.1 allows this for u64).
+    @Test func integersBeyondI64AreRefusedByTheParser() {
+        for line in [#"{"type":"read_since","channel":"c","since_ms":9223372036854775808}"#,
+                     #"{"type":"admin","op":"invite_create","channel":"c","uses":null,"#
+                        + #""expires_in_secs":18446744073709551615}"#] {
+            do {
+                _ = try ProtocolMessage(jsonLine: line)
+                Issue.record("accepted \(line)")
+            } catch {
+                #expect(error.code == .notJSON)
+                #expect(error.description.contains("too big integer"))
+            }
         }
     }
 

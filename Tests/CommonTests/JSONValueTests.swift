@@ -87,6 +87,13 @@ import Testing
         #expect(first != ["a": 1])
     }
 
+    @Test func wideObjectsParseInOrder() throws {
+        let names = (0..<20_000).map { "m\($0)" }
+        let text = "{" + names.map { "\"\($0)\":0" }.joined(separator: ",") + "}"
+        let object = try #require(try JSONValue(parsing: text).objectValue)
+        #expect(object.names == names)
+    }
+
     @Test func accessors() throws {
         let value = try JSONValue(parsing: #"{"_id":"r1","n":5,"ok":true,"list":[1],"obj":{"k":null}}"#)
         #expect(value["_id"]?.stringValue == "r1")

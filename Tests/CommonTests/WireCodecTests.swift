@@ -134,10 +134,26 @@ import Testing
         }
     }
 
-    @Test func nonContiguousInputDecodes() throws {
+    @Test func everyInputShapeDecodes() throws {
         let frame = ProtocolMessage.join(channel: "ops", token: nil)
-        #expect(try ProtocolMessage(decoding: frame.encoded().reversed().reversed()) == frame)
-        #expect(try ProtocolMessage(decoding: AnyCollection(frame.encoded())) == frame)
+        let encoded = frame.encoded()
+        #expect(try ProtocolMessage(decoding: encoded) == frame)
+        #expect(try ProtocolMessage(decoding: ([0xFF] + encoded)[1...]) == frame)
+        #expect(try ProtocolMessage(decoding: encoded.lazy.map { $0 }) == frame)
+        #expect(try ProtocolMessage(decoding: ContiguousArray(encoded)) == frame)
+        #expect(throws: FrameDecodingError(.trailingBytes, at: 6)) {
+            try ProtocolMessage(decoding: (encoded + [0]).lazy.map { $0 })
+        }
+        let payload = Payload.plain("x")
+        #expect(try Payload(decoding: payload.encoded()) == payload)
+        #expect(try Payload(decoding: payload.encoded()[...]) == payload)
+    }
+
+    @Test func oversizedNonContiguousInputIsRefusedBeforeCopying() {
+        let huge = repeatElement(UInt8(0x06), count: ProtocolMessage.maximumEncodedSize + 1)
+        #expect(throws: FrameDecodingError(.tooLarge, at: ProtocolMessage.maximumEncodedSize)) {
+            try ProtocolMessage(decoding: huge)
+        }
     }
 
     @Test func randomBytesNeverCrash() {

@@ -9,8 +9,20 @@ extension ProtocolMessage {
 
     /// Decodes exactly one frame, which must fill `bytes` entirely.
     public init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
-        self = try decodeWhole(bytes) { reader throws(FrameDecodingError) in
-            try ProtocolMessage(from: &reader)
+        self = try withContiguousBytes(bytes, WireReader.readFrame)
+    }
+
+    /// Decodes exactly one frame, which must fill `bytes` entirely (the fast path for a received message).
+    public init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
+            try WireReader.readFrame(buffer)
+        }
+    }
+
+    /// Decodes exactly one frame, which must fill `bytes` entirely.
+    public init(decoding bytes: ArraySlice<UInt8>) throws(FrameDecodingError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
+            try WireReader.readFrame(buffer)
         }
     }
 
@@ -37,13 +49,10 @@ extension ProtocolMessage {
                 payload: try Payload(from: &reader))
         case 11:
             self = .presence(
-                channel: try reader.readOptional(String.self),
-                sessions: try reader.readSequence(of: SessionPath.self))
+                channel: try reader.readOptional(String.self), sessions: try reader.readSequence(of: SessionPath.self))
         case 12: self = .error(try ProtocolError(from: &reader))
         case 13: self = .listChannels
-        case 14:
-            self = .channelList(
-                channels: try reader.readSequence(of: ChannelInfo.self))
+        case 14: self = .channelList(channels: try reader.readSequence(of: ChannelInfo.self))
         case 15: self = .joined(channel: try reader.readString())
         case 16: self = .ack(detail: try reader.readOptional(String.self))
         case 17: self = .inviteToken(token: try reader.readString())
@@ -51,19 +60,14 @@ extension ProtocolMessage {
         case 19: self = .pong
         case 20: self = .serverInfo(admin: try reader.readBool())
         case 21: self = .listMachines
-        case 22:
-            self = .machineList(
-                machines: try reader.readSequence(of: MachineInfo.self))
+        case 22: self = .machineList(machines: try reader.readSequence(of: MachineInfo.self))
         case 23: self = .listUsers
         case 24: self = .userList(users: try reader.readSequence(of: String.self))
-        case 25:
-            self = .inviteList(
-                invites: try reader.readSequence(of: InviteInfo.self))
+        case 25: self = .inviteList(invites: try reader.readSequence(of: InviteInfo.self))
         case 26: self = .readSince(channel: try reader.readString(), sinceMs: try reader.readI64())
         default:
             self = .history(
-                channel: try reader.readString(),
-                messages: try reader.readSequence(of: HistoryMessage.self))
+                channel: try reader.readString(), messages: try reader.readSequence(of: HistoryMessage.self))
         }
     }
 }
@@ -71,7 +75,14 @@ extension ProtocolMessage {
 extension Payload: WireDecodable {
     /// Decodes one payload alone (as stored with a history row), which must fill `bytes` entirely.
     public init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
-        self = try decodeWhole(bytes) { reader throws(FrameDecodingError) in try Payload(from: &reader) }
+        self = try withContiguousBytes(bytes, WireReader.readPayload)
+    }
+
+    /// Decodes one payload alone, which must fill `bytes` entirely (the fast path for a stored row).
+    public init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
+            try WireReader.readPayload(buffer)
+        }
     }
 
     /// A variant index and the shortest content: a length byte.
@@ -184,28 +195,45 @@ extension HistoryMessage: WireDecodable {
     }
 }
 
-/// Runs `read` over the whole of `bytes` (contiguously, copying only when the collection is not) and
-/// requires it to consume every byte. Input over the 16 MiB cap is refused before anything is read.
-private func decodeWhole<Value>(
+/// Runs `decode` over the whole of `bytes`, viewed contiguously (copied only when the collection is not).
+/// Input over the 16 MiB cap is refused before anything is copied.
+private func withContiguousBytes<Value>(
     _ bytes: some Collection<UInt8>,
-    _ read: (inout WireReader) throws(FrameDecodingError) -> Value
+    _ decode: (UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) -> Value
 ) throws(FrameDecodingError) -> Value {
-    let decodeBuffer = { (buffer: UnsafeBufferPointer<UInt8>) -> Result<Value, FrameDecodingError> in
-        guard buffer.count <= WireReader.maximumMessageSize else {
-            return .failure(FrameDecodingError(.tooLarge, at: WireReader.maximumMessageSize))
-        }
-        var reader = WireReader(buffer)
-        return Result { () throws(FrameDecodingError) -> Value in
-            let value = try read(&reader)
-            try reader.expectEnd()
-            return value
-        }
+    // `withContiguousStorageIfAvailable` only rethrows untyped errors, hence the `Result`.
+    let result = bytes.withContiguousStorageIfAvailable { buffer in
+        Result { () throws(FrameDecodingError) -> Value in try decode(buffer) }
     }
-    if let result = bytes.withContiguousStorageIfAvailable(decodeBuffer) {
-        return try result.get()
-    }
+    if let result { return try result.get() }
     guard bytes.count <= WireReader.maximumMessageSize else {
         throw FrameDecodingError(.tooLarge, at: WireReader.maximumMessageSize)
     }
-    return try Array(bytes).withUnsafeBufferPointer(decodeBuffer).get()
+    return try Array(bytes).withUnsafeBufferPointer { buffer throws(FrameDecodingError) in try decode(buffer) }
+}
+
+extension WireReader {
+    /// Reads one frame that must fill `buffer` exactly.
+    static func readFrame(_ buffer: UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) -> ProtocolMessage {
+        var reader = try WireReader(wholeMessage: buffer)
+        let frame = try ProtocolMessage(from: &reader)
+        try reader.expectEnd()
+        return frame
+    }
+
+    /// Reads one payload that must fill `buffer` exactly.
+    static func readPayload(_ buffer: UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) -> Payload {
+        var reader = try WireReader(wholeMessage: buffer)
+        let payload = try Payload(from: &reader)
+        try reader.expectEnd()
+        return payload
+    }
+
+    /// A reader over a whole message, refused when it exceeds the 16 MiB cap.
+    private init(wholeMessage buffer: UnsafeBufferPointer<UInt8>) throws(FrameDecodingError) {
+        guard buffer.count <= Self.maximumMessageSize else {
+            throw FrameDecodingError(.tooLarge, at: Self.maximumMessageSize)
+        }
+        self.init(buffer)
+    }
 }

@@ -202,7 +202,7 @@ extension ProtocolError {
 extension Payload {
     /// The bincode encoding of this payload alone, as the server stores it with each history row.
     public func encoded() -> [UInt8] {
-        var writer = WireWriter(capacity: 16)
+        var writer = WireWriter(capacity: 64)
         write(to: &writer)
         return writer.bytes
     }

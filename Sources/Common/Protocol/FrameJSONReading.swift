@@ -23,23 +23,32 @@ public struct AnnotatedFrame: Hashable, Sendable {
         self.annotations = annotations
     }
 
-    /// Parses one JSON line that must hold a JSON object.
-    public init(jsonLine line: String) throws(FrameJSONError) {
+    /// Parses one JSON line that must hold a JSON object. See `init(json:defaultFrom:)` for `defaultFrom`.
+    public init(jsonLine line: String, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: line)
         } catch {
             throw .notJSON(error)
         }
-        try self.init(json: value)
+        try self.init(json: value, defaultFrom: defaultFrom)
     }
 
-    public init(json value: JSONValue) throws(FrameJSONError) {
+    /// Reads a JSON value that must be an object. See `init(json:defaultFrom:)` for `defaultFrom`.
+    public init(json value: JSONValue, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
         guard case let .object(object) = value else { throw .notAnObject(value) }
-        try self.init(json: object)
+        try self.init(json: object, defaultFrom: defaultFrom)
     }
 
-    public init(json object: JSONObject) throws(FrameJSONError) {
+    /// Reads a frame and sets its `_` members aside.
+    ///
+    /// - Parameter defaultFrom: the sender's own path, used when a `channel_msg` or `whisper` has no `from`
+    ///   (tool input lines may omit it, TOOLS.md); without it, `from` is required as usual.
+    public init(json object: JSONObject, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
+        var object = object
+        if let defaultFrom, object["from"] == nil, ["channel_msg", "whisper"].contains(object["type"]?.stringValue) {
+            object["from"] = defaultFrom.jsonValue
+        }
         var annotations = JSONObject()
         for member in object.members where member.name.hasPrefix("_") {
             annotations[member.name] = member.value

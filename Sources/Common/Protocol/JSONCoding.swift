@@ -53,7 +53,7 @@ extension JSONValue {
                         start: json_object_iter_key(current), count: json_object_iter_key_len(current)),
                     as: UTF8.self)
                 guard let child = json_object_iter_value(current) else { break }
-                object[name] = try JSONValue(jansson: child, depth: depth + 1)
+                object.appendUnique(name, try JSONValue(jansson: child, depth: depth + 1))
                 iterator = json_object_iter_next(node, current)
             }
             self = .object(object)
@@ -103,7 +103,8 @@ extension JSONValue {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// A new jansson tree (owned by the caller) for this value.
+    /// A new jansson tree (owned by the caller) for this value. jansson's constructors return NULL only when
+    /// memory is exhausted, which the process could not survive anyway.
     private func janssonValue() -> UnsafeMutablePointer<json_t> {
         switch self {
         case .null:

@@ -40,6 +40,12 @@ public struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Appends a member known not to be present (jansson has already refused duplicates), without the
+    /// linear search of the subscript, so parsing a wide object stays linear.
+    mutating func appendUnique(_ name: String, _ value: JSONValue) {
+        members.append(Member(name: name, value: value))
+    }
+
     /// Adds (or replaces) every member of `other`, in its order: e.g. annotations after a frame's members.
     public mutating func merge(_ other: JSONObject) {
         for member in other.members { self[member.name] = member.value }

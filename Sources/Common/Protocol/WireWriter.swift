@@ -4,7 +4,8 @@
 struct WireWriter {
     private(set) var bytes: [UInt8]
 
-    init(capacity: Int = 64) {
+    /// Most frames fit the default, so encoding one usually allocates once.
+    init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
