@@ -68,8 +68,8 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
             throw ServeError(error.code == .listen ? .listen : .eventLoop, error.message)
         }
         var endpoint = WebSocketServer.Configuration(serverID: instanceID, tls: tls)
-        // The transport drops a connection still in the HTTP upgrade when the handshake deadline passes; the
-        // core then times out the rest of the handshake (PROTOCOL.md §5.3).
+        // The handshake deadline runs from accept: the transport drops a connection still in the HTTP upgrade
+        // when it passes, and the core, told the accept time, times out the rest (PROTOCOL.md §5.3).
         endpoint.upgradeTimeoutMilliseconds = Int(clamping: configuration.limits.handshakeTimeoutMs)
         // The core enforces the byte bound on messages; the transport's own bound is only a backstop, with room
         // for each frame's header and the last `error` frame that the core queues past the bound.
@@ -134,8 +134,10 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         connection.handler = self
         links[id] = Link(connection: connection)
         log.detail("connection \(id) from \(connection.peer)")
-        perform(core.connectionOpened(id))
-        let deadline = ServerClock.system.monotonicMs() + configuration.limits.handshakeTimeoutMs
+        // Both clocks are CLOCK_MONOTONIC, so the accept time carries over as is.
+        let acceptedAtMs = Int64(clamping: connection.acceptedAt.nanoseconds / 1_000_000)
+        perform(core.connectionOpened(id, acceptedAtMs: acceptedAtMs))
+        let deadline = acceptedAtMs + configuration.limits.handshakeTimeoutMs
         if tickDueMs.map({ deadline < $0 }) ?? true { scheduleTick() }
     }
 

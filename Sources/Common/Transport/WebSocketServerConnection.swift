@@ -73,6 +73,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     /// A number unique within the server, for logs.
     public let id: UInt64
+    /// When the TCP connection was accepted: the handshake deadline runs from here (TOOLS.md `conclave-serve`).
+    public let acceptedAt = MonotonicInstant.now()
     /// The peer's address, `127.0.0.1:53211`.
     public var peer: String { label }
     /// Receives messages and the end; set it in `onUpgrade`.
