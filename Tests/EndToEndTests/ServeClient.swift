@@ -99,8 +99,8 @@ final class ServeClient {
             switch event {
             case .binary(let bytes):
                 return try ProtocolMessage(decoding: bytes)
-            case .closed(let code, _):
-                throw ServeProcessError(description: "the server closed the connection (code \(String(describing: code)))")
+            case .closed:
+                throw ServeProcessError(description: "the server closed the connection")
             case .failed(let error):
                 throw ServeProcessError(description: "WebSocket failure: \(error)")
             case .text, .pong:

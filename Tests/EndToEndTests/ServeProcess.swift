@@ -59,6 +59,23 @@ final class ServeProcess {
         }
     }
 
+    /// A server serving `wss://` with a self-signed certificate for 127.0.0.1 made now in its directory
+    /// (`cert.pem`, `key.pem`).
+    static func withSelfSignedCertificate() throws -> ServeProcess {
+        let directory = try makeTemporaryDirectory()
+        let certificate = directory + "/cert.pem", key = directory + "/key.pem"
+        let generate = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+            + " -subj '/CN=conclave-serve e2e' -addext 'subjectAltName=IP:127.0.0.1'"
+            + " -keyout '\(key)' -out '\(certificate)' >/dev/null 2>&1"
+        guard system(generate) == 0 else {
+            removeTree(directory)
+            throw ServeProcessError(description: "openssl req failed")
+        }
+        return try ServeProcess(
+            directory: directory, ownsDirectory: true, generation: 0,
+            arguments: ["--tls-cert", certificate, "--tls-key", key], dataDirectory: nil)
+    }
+
     deinit {
         kill()
         if ownsDirectory { removeTree(directory) }
@@ -101,11 +118,13 @@ final class ServeProcess {
         exitStatus = status
     }
 
+    /// The port of the "listening on ws://127.0.0.1:PORT" (or wss://) line, once it is there.
     private func listeningPort() -> UInt16? {
-        let marker = "listening on ws://127.0.0.1:"
         let text = log
-        guard let range = text.firstRange(of: marker) else { return nil }
-        let digits = text[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+        guard let line = text.firstRange(of: "listening on "),
+              let address = text[line.upperBound...].firstRange(of: "://127.0.0.1:")
+        else { return nil }
+        let digits = text[address.upperBound...].prefix { $0.isASCII && $0.isNumber }
         return UInt16(digits)
     }
 

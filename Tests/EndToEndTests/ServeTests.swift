@@ -194,4 +194,50 @@ struct ServeTests {
         #expect(status == 1)
         #expect(stderr.contains("127.0.0.1:\(server.port)"))
     }
+
+    @Test func aSubscriberThatStopsReadingIsDroppedAsASlowConsumer() throws {
+        let server = try ServeProcess(["--max-queue-bytes", "256K"])
+        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        let bob = try ServeClient.session(server.url, Self.bob, register: ("bob", "desk"))
+        #expect(try alice.request(.admin(.createChannel(name: "firehose", visibility: .public)))
+            == .ack(detail: "firehose"))
+        #expect(try alice.request(.join(channel: "firehose", token: nil)) == .joined(channel: "firehose"))
+        #expect(try bob.request(.join(channel: "firehose", token: nil)) == .joined(channel: "firehose"))
+        // Bob reads nothing while 32 MiB are posted: far more than loopback socket buffers and his queue hold.
+        let body = String(repeating: "x", count: 64 << 10)
+        let from = try #require(alice.path)
+        for _ in 0..<512 {
+            #expect(try alice.request(.channelMsg(channel: "firehose", from: from, payload: .plain(body)))
+                == .ack(detail: nil))
+        }
+        let frames = try #require(bob.framesUntilClosed(within: 10_000))
+        #expect(frames.last == .error(.unauthorized("slow consumer: outbound queue overflowed")))
+        let post = ProtocolMessage.channelMsg(channel: "firehose", from: from, payload: .plain(body))
+        #expect(frames.dropLast().allSatisfy { $0 == post })
+        let metrics = try httpGet(port: server.port, path: "/metrics").body
+        #expect(metrics.contains("conclave_drops_total{reason=\"slow_consumer\"} 1\n"))
+        #expect(try alice.request(.ping) == .pong)
+    }
+
+    @Test func servesTLSDirectly() throws {
+        let server = try ServeProcess.withSelfSignedCertificate()
+        let trusting = try TLSClientContext(extraCAFile: server.directory + "/cert.pem")
+        let url = try WebSocketURL(parsing: "wss://127.0.0.1:\(server.port)/")
+        let connection = try WebSocketClient.connect(to: url, tls: trusting, deadline: .after(milliseconds: 5_000))
+        defer { connection.closeAndWait(deadline: .after(milliseconds: 500)) }
+        try connection.send(binary: ProtocolMessage.hello(protocolVersion: 1, session: "s").encoded())
+        let event = try connection.nextEvent(deadline: .after(milliseconds: 5_000))
+        guard case let .binary(bytes) = event, case .challenge = try ProtocolMessage(decoding: bytes) else {
+            throw ServeProcessError(description: "expected a challenge over TLS, got \(String(describing: event))")
+        }
+        #expect(server.log.contains("listening on wss://127.0.0.1:\(server.port)"))
+    }
+
+    @Test func unreadableTLSFilesAreMissingConfiguration() throws {
+        let (status, stderr) = try ServeProcess.run([
+            "--ephemeral", "--bind", "127.0.0.1:0", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k",
+        ])
+        #expect(status == 66)
+        #expect(stderr.contains("/nonexistent/"))
+    }
 }

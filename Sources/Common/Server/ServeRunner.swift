@@ -103,7 +103,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
             throw ServeError(.listen, error.message)
         }
         let data = configuration.storage == .ephemeral ? "in memory, ephemeral" : store.path
-        log.event("listening on \(url) (data: \(data))")
+        log.essential("listening on \(url) (data: \(data))")
 
         do {
             while stopSignal == nil {
