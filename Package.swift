@@ -33,6 +33,8 @@ let package = Package(
         ),
         // The frame-level client `make demo` drives (test support, not shipped).
         .executableTarget(name: "serve-demo-client", dependencies: ["Common", "CSodium"]),
+        // The server benchmark (bench/run.sh; not shipped).
+        .executableTarget(name: "serve-bench", dependencies: ["Common", "CSodium"], path: "bench/serve-bench"),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
         .executableTarget(name: "autobahn-echo-client", dependencies: ["Common"]),
         .executableTarget(name: "autobahn-echo-server", dependencies: ["Common"]),
