@@ -6,9 +6,26 @@ import Testing
 /// a file there (so a chatty server never blocks on a full pipe), port read from its "listening on" line.
 /// `kill()` (SIGKILL and reap) runs at the latest when the value is released; the directory is removed then.
 final class ServeProcess {
+    /// Where a test server keeps its state.
+    enum Storage {
+        /// `--ephemeral`.
+        case memory
+        /// `--data-dir DIRECTORY/data`.
+        case dataDirectory
+        /// No storage flag: the default directory under `XDG_DATA_HOME=DIRECTORY/xdg`.
+        case xdgDefault
+    }
+
     let directory: String
-    /// The server's data directory (inside `directory`) when durable, else nil (ephemeral).
-    let dataDirectory: String?
+    let storage: Storage
+    /// The server's data directory (inside `directory`), nil in memory.
+    var dataDirectory: String? {
+        switch storage {
+        case .memory: nil
+        case .dataDirectory: directory + "/data"
+        case .xdgDefault: directory + "/xdg/conclave"
+        }
+    }
     private(set) var pid: pid_t = 0
     private(set) var port: UInt16 = 0
     private(set) var exitStatus: Int32?
@@ -17,34 +34,37 @@ final class ServeProcess {
     private let generation: Int
     let logPath: String
 
-    /// Starts `conclave-serve --bind 127.0.0.1:0` with `arguments`, in memory unless `durable`, and waits (at
-    /// most 10 s) for its "listening on" line.
-    convenience init(_ arguments: [String] = [], durable: Bool = false) throws {
+    /// Starts `conclave-serve --bind 127.0.0.1:0` with `arguments` and waits (at most 10 s) for its "listening
+    /// on" line.
+    convenience init(_ arguments: [String] = [], storage: Storage = .memory) throws {
         let directory = try makeTemporaryDirectory()
-        try self.init(
-            directory: directory, ownsDirectory: true, generation: 0, arguments: arguments,
-            dataDirectory: durable ? directory + "/data" : nil)
+        try self.init(directory: directory, ownsDirectory: true, generation: 0, arguments: arguments, storage: storage)
     }
 
     /// A new server on the same data directory (a restart); the caller keeps `previous` alive until done.
     convenience init(restarting previous: ServeProcess, arguments: [String] = []) throws {
         try self.init(
             directory: previous.directory, ownsDirectory: false, generation: previous.generation + 1,
-            arguments: arguments, dataDirectory: previous.dataDirectory)
+            arguments: arguments, storage: previous.storage)
     }
 
     private init(
-        directory: String, ownsDirectory: Bool, generation: Int, arguments: [String], dataDirectory: String?
+        directory: String, ownsDirectory: Bool, generation: Int, arguments: [String], storage: Storage
     ) throws {
         self.directory = directory
         self.ownsDirectory = ownsDirectory
         self.generation = generation
+        self.storage = storage
         logPath = directory + "/stderr-\(generation).log"
-        self.dataDirectory = dataDirectory
-        var storage = ["--ephemeral"]
-        if let dataDirectory { storage = ["--data-dir", dataDirectory] }
+        var flags: [String] = []
+        var environment: [String: String] = [:]
+        switch storage {
+        case .memory: flags = ["--ephemeral"]
+        case .dataDirectory: flags = ["--data-dir", directory + "/data"]
+        case .xdgDefault: environment["XDG_DATA_HOME"] = directory + "/xdg"
+        }
         pid = try Self.spawn(
-            ["--bind", "127.0.0.1:0"] + storage + arguments, stderrPath: logPath)
+            ["--bind", "127.0.0.1:0"] + flags + arguments, stderrPath: logPath, environment: environment)
         let deadline = MonotonicInstant.after(milliseconds: 10_000)
         while port == 0 {
             if let port = listeningPort() {
@@ -73,7 +93,7 @@ final class ServeProcess {
         }
         return try ServeProcess(
             directory: directory, ownsDirectory: true, generation: 0,
-            arguments: ["--tls-cert", certificate, "--tls-key", key], dataDirectory: nil)
+            arguments: ["--tls-cert", certificate, "--tls-key", key], storage: .memory)
     }
 
     deinit {
@@ -174,7 +194,7 @@ final class ServeProcess {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         // Only what the server reads; no CONCLAVE_* variable of the test's own environment leaks in.
-        var variables = ["PATH=/usr/bin:/bin", "HOME=/nonexistent"]
+        var variables = ["PATH=/usr/bin:/bin", "HOME=/proc/conclave-test-home"]
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) { variables.append("\(name)=\(value)") }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = variables.map { strdup($0) } + [nil]

@@ -80,7 +80,7 @@ struct ServeTests {
     }
 
     @Test func historySurvivesKillNineAndRestart() throws {
-        let server = try ServeProcess(durable: true)
+        let server = try ServeProcess(storage: .dataDirectory)
         let serverID: String
         do {
             let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
@@ -95,7 +95,7 @@ struct ServeTests {
             }
             server.kill()
         }
-        #expect(server.log.contains("data: \(server.directory)/data/conclave.sqlite3)"))
+        #expect(server.log.contains("(data: \(try #require(server.dataDirectory))/conclave.sqlite3)"))
 
         let restarted = try ServeProcess(restarting: server)
         let alice = try ServeClient.session(restarted.url, Self.alice)
@@ -239,5 +239,24 @@ struct ServeTests {
         ])
         #expect(status == 66)
         #expect(stderr.contains("/nonexistent/"))
+    }
+
+    @Test func withoutAStorageFlagStateGoesToTheXDGDataDirectory() throws {
+        let server = try ServeProcess(storage: .xdgDefault)
+        let directory = try #require(server.dataDirectory)
+        #expect(server.log.contains("(data: \(directory)/conclave.sqlite3)"))
+        var status = stat()
+        #expect(stat(directory + "/conclave.sqlite3", &status) == 0)
+        #expect(stat(directory, &status) == 0 && status.st_mode & 0o777 == 0o700)
+    }
+
+    @Test func anUnusableDataDirectoryFailsWithStatusOne() throws {
+        let (status, stderr) = try ServeProcess.run(["--bind", "127.0.0.1:0", "--data-dir", "/proc/conclave"])
+        #expect(status == 1)
+        #expect(stderr.contains("/proc/conclave"))
+        // No storage flag and no usable default: HOME is under /proc in these runs, where nothing can be made.
+        let (defaultStatus, defaultError) = try ServeProcess.run(["--bind", "127.0.0.1:0"])
+        #expect(defaultStatus == 1)
+        #expect(defaultError.contains("/proc/conclave-test-home"))
     }
 }
