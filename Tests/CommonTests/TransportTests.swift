@@ -258,3 +258,73 @@ private final class EchoClient: EventLoopHandler {
         #expect(source.next() == nil)
     }
 }
+
+@Suite struct UnixSocketTests {
+    private func temporaryPath() throws -> (directory: String, path: String) {
+        var template = Array("/tmp/conclave-unix-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { $0.baseAddress.flatMap { mkdtemp($0) } }
+        let directory = try #require(made.map { String(cString: $0) })
+        return (directory, directory + "/link.sock")
+    }
+
+    @Test func listensPrivatelyCarriesBytesAndCleansUp() throws {
+        let (directory, path) = try temporaryPath()
+        defer { rmdir(directory) }
+        do {
+            let listener = try UnixListeningSocket(path: path)
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o600)
+            let client = TransportStream(plain: try Socket.connect(unixPath: path))
+            let accepted = try #require(try listener.accept())
+            let server = TransportStream(plain: accepted)
+            try writeAll(Array("hello\n".utf8), to: client)
+            #expect(try readExactly(6, from: server) == Array("hello\n".utf8))
+            let second = #expect(throws: TransportError.self) { try UnixListeningSocket(path: path) }
+            #expect(second?.message == "cannot listen on \(path): another process is listening there")
+        }
+        #expect(access(path, F_OK) != 0)
+    }
+
+    @Test func replacesAStaleSocketFile() throws {
+        let (directory, path) = try temporaryPath()
+        defer { rmdir(directory) }
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        close(stale)
+        try #require(bound == 0)
+        let listener = try UnixListeningSocket(path: path)
+        _ = try Socket.connect(unixPath: path)
+        #expect(try listener.accept() != nil)
+    }
+
+    @Test func refusesAMissingPath() {
+        let error = #expect(throws: TransportError.self) { try Socket.connect(unixPath: "/nonexistent/link.sock") }
+        #expect(error?.message == "cannot connect to /nonexistent/link.sock: No such file or directory")
+    }
+}
+
+@Suite struct OutboundQueueTests {
+    @Test func countsBytesAndTaggedMessagesUntilWritten() throws {
+        let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
+        let socket = try Socket.connect(to: listener.address, deadline: .after(milliseconds: 2_000))
+        let writer = TransportStream(plain: socket)
+        var queue = OutboundQueue()
+        queue.append([1, 2], messageSize: 1)
+        queue.append([3])
+        queue.append([], messageSize: 9)
+        queue.append([4, 5, 6], messageSize: 3)
+        #expect(queue.byteCount == 6 && queue.messageCount == 2)
+        #expect(try queue.flush(to: writer) == nil)
+        #expect(queue.isEmpty && queue.messageCount == 0)
+        #expect(queue.takeWrittenMessages() == (2, 4))
+        #expect(queue.takeWrittenMessages() == (0, 0))
+    }
+}

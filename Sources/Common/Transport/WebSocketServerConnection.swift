@@ -5,12 +5,16 @@ public protocol WebSocketServerConnectionHandler: AnyObject {
     func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
     /// A complete text message (conclave ignores them, PROTOCOL.md §2.2; the default does nothing).
     func connection(_ connection: WebSocketServerConnection, didReceiveText message: String)
+    /// Messages sent with `send` have been completely written to the socket: how many, and the sum of their
+    /// sizes as given to `send` (payload bytes, without WebSocket framing). The default does nothing.
+    func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int)
     /// The connection is over and its socket closed; called once.
     func connectionDidEnd(_ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason)
 }
 
 extension WebSocketServerConnectionHandler {
     public func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {}
+    public func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {}
 }
 
 /// One accepted connection of a `WebSocketServer`: TLS handshake (if any), the HTTP request, then
@@ -96,6 +100,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
     private var wasUpgraded = false
     /// TLS asked to write before it can read (a key update); watch for writability until the next read.
     private var readWantsWrite = false
+    /// Reading stopped because the outbound queue is full.
+    private var isReadingPaused = false
 
     init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
         self.id = id
@@ -115,6 +121,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
     /// Bytes queued for this peer and not yet written.
     public var outboundByteCount: Int { outbound.byteCount }
 
+    /// Messages queued with `send` and not yet completely written.
+    public var outboundMessageCount: Int { outbound.messageCount }
+
     // MARK: Sending
 
     /// Queues one binary message.
@@ -122,8 +131,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(binary message: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.count + 14) else { return .queueFull }
+        moveConnectionOutput()
         do { try connection.sendBinary(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
-        queueConnectionOutput()
+        queueConnectionOutput(messageSize: message.count)
         return .queued
     }
 
@@ -132,19 +142,21 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(text message: String) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.utf8.count + 14) else { return .queueFull }
+        moveConnectionOutput()
         do { try connection.sendText(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
-        queueConnectionOutput()
+        queueConnectionOutput(messageSize: message.utf8.count)
         return .queued
     }
 
     /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked, at most `maximumMessageSize` of
     /// payload), so a message fanned out to many connections is encoded once; the queues share its storage.
+    /// `messageSize` is what `didWriteMessages` reports for it (default: the frame's length).
     @discardableResult
-    public func send(encodedFrame frame: [UInt8]) -> SendOutcome {
+    public func send(encodedFrame frame: [UInt8], messageSize: Int? = nil) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(frame.count) else { return .queueFull }
-        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
-        outbound.append(frame)
+        moveConnectionOutput()
+        outbound.append(frame, messageSize: messageSize ?? frame.count)
         scheduleFlush()
         return .queued
     }
@@ -172,14 +184,26 @@ public final class WebSocketServerConnection: EventLoopHandler {
         end(.aborted(reason))
     }
 
+    /// A peer that does not read what it causes us to write (pongs to a ping flood, echoes) is not read
+    /// either until its queue drains, so it cannot make us buffer without bound.
+    private var isOutboundFull: Bool {
+        outbound.byteCount >= server.configuration.maximumOutboundBytes
+    }
+
     private func fits(_ size: Int) -> Bool {
         outbound.byteCount + size <= server.configuration.maximumOutboundBytes
     }
 
-    private func queueConnectionOutput() {
+    /// Queues what the WebSocket layer has produced (a message when `messageSize` is given) and flushes soon.
+    private func queueConnectionOutput(messageSize: Int? = nil) {
         guard connection.hasPendingOutput else { return }
-        outbound.append(connection.takeOutput())
+        outbound.append(connection.takeOutput(), messageSize: messageSize)
         scheduleFlush()
+    }
+
+    /// Moves control frames the WebSocket layer queued (pongs, a Close) ahead of a message about to be sent.
+    private func moveConnectionOutput() {
+        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
     }
 
     private func scheduleFlush() {
@@ -228,6 +252,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
             // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
+                guard !isOutboundFull else { break }
                 readWantsWrite = false
                 let buffer = server.readBuffer
                 switch try stream.read(into: buffer) {
@@ -238,12 +263,18 @@ public final class WebSocketServerConnection: EventLoopHandler {
                     flush()
                     return
                 case .endOfStream:
-                    end(phase == .open || phase == .readingRequest ? .peerVanished : (endReason ?? .peerVanished))
+                    if phase == .open || phase == .readingRequest {
+                        end(.peerVanished)
+                    } else {
+                        // A half-closed peer may still read: hand the kernel what is left, then go.
+                        _ = try? outbound.flush(to: stream)
+                        end(endReason ?? .peerVanished)
+                    }
                     return
                 }
             }
             flush()
-            if stream.hasBufferedInput && phase != .ended {
+            if stream.hasBufferedInput && phase != .ended && !isOutboundFull {
                 loop.runSoon { [weak self] in self?.readSome() }
             }
         } catch {
@@ -313,7 +344,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
             case .text(let message):
                 handler?.connection(self, didReceiveText: message)
             case .pong:
-                continue
+                break
             case .closed(let code, _):
                 if endReason == nil { endReason = .closedByPeer(code) }
                 phase = .draining
@@ -323,8 +354,10 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .draining
                 startCloseTimer()
             }
-            if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
+            moveConnectionOutput()
         }
+        // Pongs to pings are not events: collect them too.
+        moveConnectionOutput()
     }
 
     private func flush() {
@@ -332,13 +365,24 @@ public final class WebSocketServerConnection: EventLoopHandler {
         do {
             if phase == .tlsHandshake { return }
             let wants = try outbound.flush(to: stream)
+            let written = outbound.takeWrittenMessages()
+            if written.count > 0 { handler?.connection(self, didWriteMessages: written.count, bytes: written.bytes) }
+            guard phase != .ended else { return }
             if wants == nil && (phase == .responding || phase == .draining) && !isOutputShut {
                 // Everything is said: half-close so the peer sees the end, and read until it closes too
                 // (closing with unread input would reset the connection and could lose our last bytes).
                 isOutputShut = true
                 stream.shutdownOutput()
             }
-            let interest: IOInterest = wants == nil && !readWantsWrite ? .readable : [.readable, .writable]
+            var interest: IOInterest = wants == nil && !readWantsWrite ? [] : .writable
+            if !isOutboundFull {
+                interest.insert(.readable)
+                // Input TLS decrypted before reading paused is invisible to epoll.
+                if isReadingPaused && stream.hasBufferedInput { loop.runSoon { [weak self] in self?.readSome() } }
+                isReadingPaused = false
+            } else {
+                isReadingPaused = true
+            }
             loop.setInterest(interest, for: stream.fileDescriptor)
         } catch {
             end(endReason ?? .transportFailure(error))
