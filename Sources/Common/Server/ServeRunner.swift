@@ -79,7 +79,8 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         endpoint.metrics = { [core] in core.metrics.prometheusText() }
         server = WebSocketServer(listener: listener, loop: loop, configuration: endpoint)
         server.onUpgrade = { [unowned self] connection in upgraded(connection) }
-        server.log = { [log] line in log.detail(line) }
+        // Plain HTTP requests (health checks every few seconds) are detail; refusals and I/O errors are events.
+        server.log = { [log] line in line.contains(" → ") ? log.detail(line) : log.event(line) }
     }
 
     /// The address bound, with the port the kernel chose when port 0 was asked for.
@@ -172,16 +173,23 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
             switch action {
             case let .send(id, frame):
                 guard let link = links[id] else { continue }
-                // Array equality is O(1) when both share storage, as a fan-out's copies do.
-                if framed?.message != frame.bytes {
-                    framed = (frame.bytes, WebSocketFrame(opcode: .binary, payload: frame.bytes).encoded())
+                var outcome = WebSocketServerConnection.SendOutcome.tooLarge
+                var wireBytes = 0
+                if frame.bytes.count <= ProtocolMessage.maximumEncodedSize {
+                    let wire: [UInt8]
+                    // Array equality is O(1) when both share storage, as a fan-out's copies do.
+                    if let framed, framed.message == frame.bytes {
+                        wire = framed.wire
+                    } else {
+                        wire = WebSocketFrame(opcode: .binary, payload: frame.bytes).encoded()
+                        framed = (frame.bytes, wire)
+                    }
+                    wireBytes = wire.count
+                    outcome = link.connection.send(encodedFrame: wire)
                 }
-                guard let wire = framed?.wire else { continue }
-                let outcome = frame.bytes.count > ProtocolMessage.maximumEncodedSize
-                    ? .tooLarge : link.connection.send(encodedFrame: wire)
                 switch outcome {
                 case .queued:
-                    links[id]?.ledger.append(wireBytes: wire.count, countedBytes: frame.bytes.count)
+                    links[id]?.ledger.append(wireBytes: wireBytes, countedBytes: frame.bytes.count)
                     unsettled.insert(id)
                 case .queueFull:
                     // Only when the peer holds far more than the core's bound allows: drop it at once.
