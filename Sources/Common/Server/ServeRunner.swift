@@ -105,6 +105,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         }
         let data = configuration.storage == .ephemeral ? "in memory, ephemeral" : store.path
         log.essential("listening on \(url) (data: \(data))")
+        logAdmins()
 
         do {
             while stopSignal == nil {
@@ -126,6 +127,18 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         }
         signals.unregister(from: loop)
         log.event("stopped")
+    }
+
+    /// Names the server admins, and warns (as upstream does) about a name anyone could still claim.
+    private func logAdmins() {
+        guard !configuration.admins.isEmpty else { return }
+        let names = configuration.admins.map { $0.pinnedKey == nil ? $0.username : "\($0.username) (pinned)" }
+        log.event("server admins: \(names.joined(separator: ", "))")
+        for admin in configuration.admins where admin.pinnedKey == nil {
+            guard (try? store.userExists(admin.username)) == false else { continue }
+            log.event("warning: admin `\(admin.username)` is not pinned to a key and not registered yet; whoever "
+                + "registers it first becomes a server admin (pin it with --admin \(admin.username)=PUBKEY)")
+        }
     }
 
     // MARK: Connections
