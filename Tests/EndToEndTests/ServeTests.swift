@@ -79,6 +79,16 @@ struct ServeTests {
         #expect(try alice.next() == .ack(detail: nil))
     }
 
+    @Test func aNewerConnectionOnTheSamePathSupersedesTheOlder() throws {
+        let server = try ServeProcess()
+        let older = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        let newer = try ServeClient.session(server.url, Self.alice)
+        #expect(older.framesUntilClosed() == [
+            .error(.unauthorized("session superseded by a newer connection for the same session path")),
+        ])
+        #expect(try newer.request(.who(channel: nil)) == .presence(channel: nil, sessions: [try #require(newer.path)]))
+    }
+
     @Test func historySurvivesKillNineAndRestart() throws {
         let server = try ServeProcess(storage: .dataDirectory)
         let serverID: String
