@@ -40,7 +40,8 @@ echo "health: $(curl -fsS "http://127.0.0.1:$port/health" 2>/dev/null || echo un
 echo
 echo "== conclave-keygen --config-dir $work/alice (alice's machine key)"
 alice_key=()
-if "$bin/conclave-keygen" --config-dir "$work/alice" >"$work/keygen.out" 2>&1 && [ -s "$work/alice/key" ]; then
+if "$bin/conclave-keygen" --config-dir "$work/alice" >"$work/keygen.out" 2>"$work/keygen.err" \
+    && [ -s "$work/alice/key" ]; then
     echo "alice's public key: $(cat "$work/keygen.out")"
     alice_key=("$work/alice/key")
 else
