@@ -229,6 +229,27 @@ struct ServeTests {
         #expect(try alice.request(.ping) == .pong)
     }
 
+    @Test func thousandsOfPipelinedPostsAreNotASlowConsumer() throws {
+        let server = try ServeProcess()
+        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        let bob = try ServeClient.session(server.url, Self.bob, register: ("bob", "desk"))
+        #expect(try alice.request(.admin(.createChannel(name: "p", visibility: .public))) == .ack(detail: "p"))
+        #expect(try alice.request(.join(channel: "p", token: nil)) == .joined(channel: "p"))
+        #expect(try bob.request(.join(channel: "p", token: nil)) == .joined(channel: "p"))
+        // More than the 1024-frame bound, small enough for the sockets to hold, so the server reads them all
+        // in one go: every ack and delivery must leave as it is made, not count against the bound.
+        let from = try #require(alice.path)
+        let count = 2_500
+        for index in 0..<count {
+            try alice.send(.channelMsg(channel: "p", from: from, payload: .plain(String(index % 10))))
+        }
+        for _ in 0..<count { #expect(try alice.next() == .ack(detail: nil)) }
+        for index in 0..<count {
+            #expect(try bob.next() == .channelMsg(channel: "p", from: from, payload: .plain(String(index % 10))))
+        }
+        #expect(!server.log.contains("slow consumer"))
+    }
+
     @Test func servesTLSDirectly() throws {
         let server = try ServeProcess.withSelfSignedCertificate()
         let trusting = try TLSClientContext(extraCAFile: server.directory + "/cert.pem")

@@ -135,7 +135,7 @@ func run(arguments: [String]) throws {
     var received = [Int](repeating: 0, count: subscribers.count)
     var remaining = subscribers.count
     var sent = 0, acked = 0
-    let window = 256
+    let window = Int(getenv("BENCH_WINDOW").map { String(cString: $0) } ?? "") ?? 256
     let start = MonotonicInstant.now()
     let cpuBefore = cpuSeconds(of: serverPID)
     let deadline = MonotonicInstant.after(milliseconds: 300_000)

@@ -3,16 +3,11 @@
 /// The transport's WebSocket endpoint answers `/health`, `/metrics`, 404 and 426 itself and hands over each
 /// upgraded connection. From then on this bridge decodes every binary message and feeds it to `ServerCore`
 /// (an undecodable one ends the connection without an `error` frame, PROTOCOL.md §2.2; text messages are
-/// ignored), carries out the core's actions in order (queue a frame, or flush and close), tells the core which
-/// queued frames have been written so its slow-consumer bound stays exact, and drives the core's timers from
-/// a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up to two seconds for
+/// ignored), carries out the core's actions in order (queue a frame, or flush and close), writes at once what
+/// each message caused and tells the core which frames have left, so that its slow-consumer bound counts only
+/// what a peer's socket has not taken, and drives the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up to two seconds for
 /// the goodbyes to flush, and return.
 public final class ServeRunner: WebSocketServerConnectionHandler {
-    private struct Link {
-        let connection: WebSocketServerConnection
-        var ledger = ServeOutboundLedger()
-    }
-
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000
 
@@ -23,9 +18,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
     private let loop: EventLoop
     private let server: WebSocketServer
     private var signals: ServeSignals?
-    private var links: [ConnectionID: Link] = [:]
-    /// Connections with frames queued on the transport that the core still counts against their bound.
-    private var unsettled: Set<ConnectionID> = []
+    private var links: [ConnectionID: WebSocketServerConnection] = [:]
     private var tickTimer: EventLoop.TimerID?
     private var tickDueMs: Int64?
     private var stopSignal: Int32?
@@ -110,7 +103,6 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         do {
             while stopSignal == nil {
                 try loop.runOnce(timeoutMilliseconds: -1)
-                settleWrites()
             }
             log.event("\(ServeSignals.name(of: stopSignal ?? 0)): closing \(links.count) connections")
             stopSignal = nil
@@ -146,7 +138,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
     private func upgraded(_ connection: WebSocketServerConnection) {
         let id = ConnectionID(connection.id)
         connection.handler = self
-        links[id] = Link(connection: connection)
+        links[id] = connection
         log.detail("connection \(id) from \(connection.peer)")
         // Both clocks are CLOCK_MONOTONIC, so the accept time carries over as is.
         let acceptedAtMs = Int64(clamping: connection.acceptedAt.nanoseconds / 1_000_000)
@@ -168,26 +160,30 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         perform(core.received(frame, on: id))
     }
 
+    public func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {
+        core.wrote(frames: count, bytes: bytes, on: ConnectionID(connection.id))
+    }
+
     public func connectionDidEnd(
         _ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason
     ) {
         let id = ConnectionID(connection.id)
         links[id] = nil
-        unsettled.remove(id)
         log.detail("connection \(id) ended: \(reason)")
         perform(core.connectionClosed(id))
     }
 
-    /// Carries out the core's actions in order. A fan-out is one frame value queued to many connections: it is
-    /// framed for WebSocket once, and the queues share that storage.
+    /// Carries out the core's actions in order, then writes what they queued. A fan-out is one frame value queued
+    /// to many connections: it is framed for WebSocket once, and the queues share that storage.
     private func perform(_ actions: [ServerAction]) {
+        guard !actions.isEmpty else { return }
         var framed: (message: [UInt8], wire: [UInt8])?
+        var written: [WebSocketServerConnection] = []
         for action in actions {
             switch action {
             case let .send(id, frame):
-                guard let link = links[id] else { continue }
+                guard let connection = links[id] else { continue }
                 var outcome = WebSocketServerConnection.SendOutcome.tooLarge
-                var wireBytes = 0
                 if frame.bytes.count <= ProtocolMessage.maximumEncodedSize {
                     let wire: [UInt8]
                     // Array equality is O(1) when both share storage, as a fan-out's copies do.
@@ -197,43 +193,30 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
                         wire = WebSocketFrame(opcode: .binary, payload: frame.bytes).encoded()
                         framed = (frame.bytes, wire)
                     }
-                    wireBytes = wire.count
-                    outcome = link.connection.send(encodedFrame: wire)
+                    // The core counts a frame by its encoding, so that is what comes back in `didWriteMessages`.
+                    outcome = connection.send(encodedFrame: wire, messageSize: frame.bytes.count)
                 }
                 switch outcome {
                 case .queued:
-                    links[id]?.ledger.append(wireBytes: wireBytes, countedBytes: frame.bytes.count)
-                    unsettled.insert(id)
+                    written.append(connection)
                 case .queueFull:
                     // Only when the peer holds far more than the core's bound allows: drop it at once.
-                    link.connection.abort("outbound queue over \(server.configuration.maximumOutboundBytes) bytes")
+                    connection.abort("outbound queue over \(server.configuration.maximumOutboundBytes) bytes")
                 case .tooLarge:
                     // Better no connection than a request without its reply.
                     log.event("connection \(id): \(frame.message.typeName) of \(frame.bytes.count) bytes is over "
                         + "the message size limit; closing")
-                    link.connection.close()
+                    connection.close()
                 case .closed:
                     continue
                 }
             case let .close(id):
-                links[id]?.connection.close()
+                links[id]?.close()
             }
         }
-    }
-
-    /// Reports to the core the frames the transport has written since the last turn.
-    private func settleWrites() {
-        guard !unsettled.isEmpty else { return }
-        for id in unsettled {
-            guard var link = links[id] else {
-                unsettled.remove(id)
-                continue
-            }
-            let written = link.ledger.settle(pendingBytes: link.connection.outboundByteCount)
-            if written.frames > 0 { core.wrote(frames: written.frames, bytes: written.bytes, on: id) }
-            links[id] = link
-            if link.ledger.isEmpty { unsettled.remove(id) }
-        }
+        // Not at the next loop turn: one turn may read thousands of pipelined requests, and their replies and
+        // deliveries must not count against the 1024-frame bound while the sockets could take them.
+        for connection in written { connection.flushNow() }
     }
 
     private static func saturatingSum(_ values: Int...) -> Int {

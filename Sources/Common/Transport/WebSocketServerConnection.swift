@@ -184,6 +184,12 @@ public final class WebSocketServerConnection: EventLoopHandler {
         end(.aborted(reason))
     }
 
+    /// Writes what is queued now rather than at the start of the next loop turn, so that a caller bounding the
+    /// queue in messages counts only what the socket has not taken, even when one turn queues thousands.
+    public func flushNow() {
+        flush()
+    }
+
     /// A peer that does not read what it causes us to write (pongs to a ping flood, echoes) is not read
     /// either until its queue drains, so it cannot make us buffer without bound.
     private var isOutboundFull: Bool {
