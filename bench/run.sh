@@ -2,6 +2,7 @@
 # Runs the conclave-serve benchmark against a release build: memory per idle authenticated session and
 # fan-out throughput. Figures go to stdout; bench/RESULTS.md records them with the machine.
 # Usage: bench/run.sh [SESSIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]   (defaults 2000 100 10000 100)
+# BENCH_WINDOW=N sets how many posts may wait for their ack (default 256).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product conclave-serve >/dev/null

@@ -4,6 +4,7 @@
 //      until every subscriber has every message gives deliveries per second.
 //
 // usage: serve-bench URL SERVER_PID [SESSIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]
+// BENCH_WINDOW=N: how many posts may wait for their ack (default 256).
 import CSodium
 import Common
 import Glibc

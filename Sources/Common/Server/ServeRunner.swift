@@ -3,9 +3,9 @@
 /// The transport's WebSocket endpoint answers `/health`, `/metrics`, 404 and 426 itself and hands over each
 /// upgraded connection. From then on this bridge decodes every binary message and feeds it to `ServerCore`
 /// (an undecodable one ends the connection without an `error` frame, PROTOCOL.md §2.2; text messages are
-/// ignored), carries out the core's actions in order (queue a frame, or flush and close), writes at once what
-/// each message caused and tells the core which frames have left, so that its slow-consumer bound counts only
-/// what a peer's socket has not taken, and drives the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up to two seconds for
+/// ignored), carries out the core's actions in order (queue a frame, or flush and close), tells the core which
+/// frames have left so that its slow-consumer bound counts only what a peer's socket has not taken, and drives
+/// the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up to two seconds for
 /// the goodbyes to flush, and return.
 public final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
@@ -22,11 +22,15 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
     private var tickTimer: EventLoop.TimerID?
     private var tickDueMs: Int64?
     private var stopSignal: Int32?
+    /// A connection whose transport queue holds this much is written at once (see `perform`).
+    private let flushThreshold: (frames: Int, bytes: Int)
 
     /// Opens the store and binds the listening socket; nothing is accepted before ``run()``.
     public init(configuration: ServeConfiguration, log: ServeLog) throws(ServeError) {
         self.configuration = configuration
         self.log = log
+        flushThreshold = (
+            max(1, configuration.limits.queueFrameLimit / 4), max(1, configuration.limits.queueByteLimit / 4))
         do {
             switch configuration.storage {
             case .directory(let path): store = try SQLiteStore(at: .directory(path))
@@ -173,12 +177,11 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         perform(core.connectionClosed(id))
     }
 
-    /// Carries out the core's actions in order, then writes what they queued. A fan-out is one frame value queued
-    /// to many connections: it is framed for WebSocket once, and the queues share that storage.
+    /// Carries out the core's actions in order. A fan-out is one frame value queued to many connections: it is
+    /// framed for WebSocket once, and the queues share that storage.
     private func perform(_ actions: [ServerAction]) {
         guard !actions.isEmpty else { return }
         var framed: (message: [UInt8], wire: [UInt8])?
-        var written: [WebSocketServerConnection] = []
         for action in actions {
             switch action {
             case let .send(id, frame):
@@ -198,7 +201,14 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
                 }
                 switch outcome {
                 case .queued:
-                    written.append(connection)
+                    // Written at the next loop turn, in a batch with whatever else this turn queues. But one turn
+                    // may read thousands of pipelined requests: their replies and deliveries must not count
+                    // against the core's bound while the socket could take them, so a queue that grows past a
+                    // quarter of the bound is written now.
+                    if connection.outboundMessageCount >= flushThreshold.frames
+                        || connection.outboundByteCount >= flushThreshold.bytes {
+                        connection.flushNow()
+                    }
                 case .queueFull:
                     // Only when the peer holds far more than the core's bound allows: drop it at once.
                     connection.abort("outbound queue over \(server.configuration.maximumOutboundBytes) bytes")
@@ -214,9 +224,6 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
                 links[id]?.close()
             }
         }
-        // Not at the next loop turn: one turn may read thousands of pipelined requests, and their replies and
-        // deliveries must not count against the 1024-frame bound while the sockets could take them.
-        for connection in written { connection.flushNow() }
     }
 
     private static func saturatingSum(_ values: Int...) -> Int {
