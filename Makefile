@@ -27,14 +27,15 @@ lint-man: deps
 unit: build
 	CONCLAVE_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
 
-test: lint-man unit
+# The Autobahn gate runs first so that the unit-test summary closes the output.
+test: lint-man autobahn unit
 
 demo: build
 	@./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
 
 # The Autobahn|Testsuite WebSocket gate: wstest (Python 2.7 via pyenv) in .venv-wstest/, reports in
 # .build-autobahn/reports/{client,server}/; fails on any FAILED case or a crashed testee.
-autobahn: deps
+autobahn: build
 	./scripts/autobahn.sh
 
 clean:

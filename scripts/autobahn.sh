@@ -107,6 +107,8 @@ run_server_side() {
     local name=$1 scheme=$2 side_cases=$3 status=0 server_pid address tls_flags=()
     if [ "$scheme" = wss ]; then tls_flags=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem"); fi
     mkdir -p "$reports/$name"
+    # Truncate here: the background job's own redirection may come after the first read below.
+    : >"$work/server-$name.out"
     "$bin/autobahn-echo-server" --bind 127.0.0.1:0 "${tls_flags[@]}" \
         >"$work/server-$name.out" 2>"$work/server-$name.log" &
     server_pid=$!

@@ -328,3 +328,35 @@ private final class EchoClient: EventLoopHandler {
         #expect(queue.takeWrittenMessages() == (0, 0))
     }
 }
+
+extension OutboundQueueTests {
+    /// Many chunks through a socket that fills up: partial vectored writes split chunks anywhere, and every
+    /// byte still arrives once, in order, with every message counted.
+    @Test func partialWritesAcrossChunksKeepOrderAndCounts() throws {
+        let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
+        let writer = TransportStream(
+            plain: try Socket.connect(to: listener.address, deadline: .after(milliseconds: 2_000)))
+        let reader = TransportStream(plain: try #require(try listener.accept()))
+        var queue = OutboundQueue()
+        var expected: [UInt8] = []
+        for index in 0..<300 {
+            let chunk = (0..<(1 + index * 97 % 20_000)).map { UInt8(truncatingIfNeeded: $0 &+ index) }
+            queue.append(chunk, messageSize: index % 2 == 0 ? chunk.count : nil)
+            expected += chunk
+        }
+        var received: [UInt8] = []
+        var written = (count: 0, bytes: 0)
+        let deadline = MonotonicInstant.after(milliseconds: 10_000)
+        while received.count < expected.count && !deadline.hasPassed {
+            _ = try queue.flush(to: writer)
+            let step = queue.takeWrittenMessages()
+            written = (written.count + step.count, written.bytes + step.bytes)
+            _ = try Poller.waitFor(reader.fileDescriptor, .readable, deadline: deadline)
+            _ = try reader.read(appendingTo: &received)
+        }
+        #expect(received == expected)
+        #expect(queue.isEmpty && queue.messageCount == 0)
+        #expect(written.count == 150)
+        #expect(written.bytes == (0..<300).filter { $0 % 2 == 0 }.map { 1 + $0 * 97 % 20_000 }.reduce(0, +))
+    }
+}

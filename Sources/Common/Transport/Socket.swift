@@ -143,6 +143,26 @@ public final class Socket {
         }
     }
 
+    /// Writes as much of the buffers in `vectors` as the kernel takes now, in order (writev).
+    func send(vectors: [iovec]) throws(TransportError) -> IOOutcome {
+        var message = msghdr()
+        while true {
+            let count = vectors.withUnsafeBufferPointer { buffer in
+                message.msg_iov = UnsafeMutablePointer(mutating: buffer.baseAddress)
+                message.msg_iovlen = buffer.count
+                return sendmsg(fileDescriptor, &message, Int32(MSG_NOSIGNAL))
+            }
+            if count >= 0 { return .transferred(count) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock(.writable)
+            case EPIPE, ECONNRESET: throw TransportError(.closed, "connection to \(label) closed by peer")
+            case let failure:
+                throw TransportError(.io, "write to \(label) failed: \(TransportError.errnoText(failure))")
+            }
+        }
+    }
+
     /// Stops further sends (the peer reads end of stream); reads stay possible.
     public func shutdownOutput() {
         Glibc.shutdown(fileDescriptor, Int32(SHUT_WR))
