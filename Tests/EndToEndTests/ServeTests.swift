@@ -150,6 +150,36 @@ struct ServeTests {
         #expect(stranger.framesUntilClosed() == [])
     }
 
+    @Test func hostileMessagesNeverBringTheServerDown() throws {
+        let server = try ServeProcess()
+        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        #expect(try alice.request(.admin(.createChannel(name: "c", visibility: .public))) == .ack(detail: "c"))
+        // Fixed pseudo-random bytes (a linear congruential generator), so that a failure can be replayed.
+        var state: UInt64 = 0x5EED
+        func nextByte() -> UInt8 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        for round in 0..<200 {
+            let bytes = (0..<Int(nextByte() % 48)).map { _ in nextByte() }
+            // Half of the rounds after a valid handshake, half in the middle of one.
+            let client: ServeClient
+            if round.isMultiple(of: 2) {
+                client = try ServeClient.session(server.url, Self.alice, handle: "fuzz\(round)")
+            } else {
+                client = try ServeClient(url: server.url)
+                try client.send(.hello(protocolVersion: 1, session: "fuzz\(round)"))
+                _ = try client.next()
+            }
+            try client.send(bytes: bytes)
+            // Whatever it was (a valid frame by chance, or garbage), the connection gets an answer or an end.
+            _ = client.framesUntilClosed(within: 100)
+        }
+        #expect(try httpGet(port: server.port, path: "/health") == (200, "ok"))
+        #expect(try alice.request(.ping) == .pong)
+        #expect(!server.hasExited)
+    }
+
     @Test func theHandshakeDeadlineCoversTheUpgrade() throws {
         let server = try ServeProcess(["--handshake-timeout", "0.3"])
         // Stuck before the upgrade: the socket is simply closed.
