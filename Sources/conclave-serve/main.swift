@@ -102,7 +102,7 @@ struct ServeCommand: ParsableCommand {
 /// The variables resolution reads, and nothing else.
 func environment() -> [String: String] {
     var values: [String: String] = [:]
-    for name in ["CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "XDG_DATA_HOME", "HOME"] {
+    for name in ServeConfiguration.environmentVariables {
         if let value = getenv(name) { values[name] = String(cString: value) }
     }
     return values

@@ -44,6 +44,11 @@ public struct ServeConfiguration: Hashable, Sendable {
 
     public static let defaultBind = HostAndPort(host: "127.0.0.1", port: 4390)
 
+    /// Every environment variable resolution reads.
+    public static let environmentVariables = [
+        "CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "XDG_DATA_HOME", "HOME",
+    ]
+
     public var bind: HostAndPort
     public var storage: Storage
     /// In the order given; a name given twice appears once.
