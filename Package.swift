@@ -5,6 +5,7 @@ let package = Package(
     name: "conclave",
     products: [
         .executable(name: "conclave-keygen", targets: ["conclave-keygen"]),
+        .executable(name: "conclave-serve", targets: ["conclave-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +27,14 @@ let package = Package(
             name: "conclave-keygen",
             dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(
+            name: "conclave-serve",
+            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The frame-level client `make demo` drives (test support, not shipped).
+        .executableTarget(name: "serve-demo-client", dependencies: ["Common", "CSodium"]),
+        // The server benchmark (bench/run.sh; not shipped).
+        .executableTarget(name: "serve-bench", dependencies: ["Common", "CSodium"], path: "bench/serve-bench"),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
         .executableTarget(name: "autobahn-echo-client", dependencies: ["Common"]),
         .executableTarget(name: "autobahn-echo-server", dependencies: ["Common"]),

@@ -80,10 +80,11 @@ public final class ServerCore {
         return takeActions()
     }
 
-    /// A TCP connection was accepted; its handshake deadline starts now (TOOLS.md).
-    public func connectionOpened(_ id: ConnectionID) -> [ServerAction] {
+    /// A TCP connection was accepted; its handshake deadline starts now, or at `acceptedAtMs` (monotonic) when
+    /// the I/O layer hears of it later, after the HTTP upgrade (TOOLS.md).
+    public func connectionOpened(_ id: ConnectionID, acceptedAtMs: Int64? = nil) -> [ServerAction] {
         guard connections[id] == nil else { return [] }
-        let connection = Connection(id: id, openedAtMs: clock.monotonicMs())
+        let connection = Connection(id: id, openedAtMs: acceptedAtMs ?? clock.monotonicMs())
         connections[id] = connection
         pendingHandshakes[id] = connection
         metrics.handshakesInProgress += 1

@@ -77,6 +77,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     /// A number unique within the server, for logs.
     public let id: UInt64
+    /// When the TCP connection was accepted: the handshake deadline runs from here (TOOLS.md `conclave-serve`).
+    public let acceptedAt = MonotonicInstant.now()
     /// The peer's address, `127.0.0.1:53211`.
     public var peer: String { label }
     /// Receives messages and the end; set it in `onUpgrade`.
@@ -180,6 +182,12 @@ public final class WebSocketServerConnection: EventLoopHandler {
     /// Drops the connection now, without a Close; queued frames are lost.
     public func abort(_ reason: String) {
         end(.aborted(reason))
+    }
+
+    /// Writes what is queued now rather than at the start of the next loop turn, so that a caller bounding the
+    /// queue in messages counts only what the socket has not taken, even when one turn queues thousands.
+    public func flushNow() {
+        flush()
     }
 
     /// A peer that does not read what it causes us to write (pongs to a ping flood, echoes) is not read

@@ -1,0 +1,43 @@
+internal import Glibc
+
+/// SIGINT and SIGTERM as readiness on the event loop, so that shutdown runs on the loop's thread like every
+/// other event. Creating it stops both signals from acting by default.
+final class ServeSignals: EventLoopHandler {
+    private let source: SignalSource
+    private let onSignal: (Int32) -> Void
+
+    /// Call before any thread is started, so that every thread inherits the blocked mask.
+    init(onSignal: @escaping (Int32) -> Void) throws(ServeError) {
+        do {
+            source = try SignalSource([SIGINT, SIGTERM])
+        } catch {
+            throw ServeError(.eventLoop, "cannot watch SIGINT and SIGTERM: \(error.message)")
+        }
+        self.onSignal = onSignal
+    }
+
+    func register(on loop: EventLoop) throws(ServeError) {
+        do {
+            try loop.register(source.fileDescriptor, interest: .readable, handler: self)
+        } catch {
+            throw ServeError(.eventLoop, error.message)
+        }
+    }
+
+    func unregister(from loop: EventLoop) {
+        loop.unregister(source.fileDescriptor)
+    }
+
+    func handle(_ events: IOEvents, on loop: EventLoop) {
+        while let signal = source.next() { onSignal(signal) }
+    }
+
+    /// `SIGTERM`, `SIGINT`, for logs.
+    static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signal)"
+        }
+    }
+}
