@@ -1,2 +1,61 @@
-// Placeholder replaced by the keygen work in this same session.
-print("conclave-keygen")
+import ArgumentParser
+import Common
+
+/// The command line of `conclave-keygen`; the work is `Keygen` in Common.
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conclave-keygen",
+        abstract: "Make or show this machine's Ed25519 identity for conclave.",
+        discussion: """
+            Creates <config-dir>/key (mode 0600) if it is missing, then prints the public key as one line of \
+            base64url. An existing key is never overwritten without --force.
+
+            Examples:
+              conclave-keygen
+                  Create the key if needed, print the public key.
+              conclave-keygen --print
+                  Print the public key; status 66 if there is none.
+              conclave-keygen --force
+                  Replace the key with a new one.
+              conclave-keygen --config-dir /tmp/alice -q
+                  Use another config directory, without diagnostics.
+              ssh laptop conclave-keygen --enroll laptop | conclave-send --json
+                  Enrol the machine "laptop" from a machine already enrolled.
+            """,
+        version: ConclaveVersion.text)
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(help: "Replace an existing key with a new one (example: --force).")
+    var force = false
+
+    @Flag(help: "Only print the public key; never create one (example: --print).")
+    var print = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Print the machine_add admin frame enrolling this key as NAME, as one NDJSON line "
+                + "(example: --enroll laptop).",
+            valueName: "name"))
+    var enroll: String?
+
+    func validate() throws {
+        if force && print { throw ValidationError("--force and --print cannot be combined") }
+        if let enroll, !Keygen.isValidMachineName(enroll) {
+            throw ValidationError("--enroll needs a machine name that is not empty and has no '/'")
+        }
+    }
+}
+
+ToolMain.prepareProcess()
+let command = ToolMain.parse(KeygenCommand.self, toolName: "conclave-keygen")
+let diagnostics = command.common.diagnostics(toolName: "conclave-keygen")
+ToolMain.run(diagnostics: diagnostics) {
+    let directory = try command.common.configDirectory(environment: ProcessEnvironment.current())
+    diagnostics.detail("config directory \(directory.path) (from \(directory.source.rawValue))")
+    let keygen = Keygen(
+        keyFile: KeyFile(directory: directory),
+        keyAction: command.force ? .replace : command.print ? .useExisting : .createIfMissing,
+        output: command.enroll.map { .enrollment(machineName: $0) } ?? .publicKey)
+    try keygen.run(records: RecordWriter(), diagnostics: diagnostics)
+}

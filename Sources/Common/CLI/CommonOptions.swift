@@ -1,0 +1,36 @@
+public import ArgumentParser
+
+/// The options every tool shares: where the config directory is and how much to say on stderr.
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(
+        name: .customLong("config-dir"),
+        help: ArgumentHelp(
+            "Directory holding key and config.toml (example: --config-dir ~/.config/conclave-test).",
+            valueName: "dir"))
+    public var configDirectory: String?
+
+    @Flag(name: [.short, .long], help: "Print no diagnostics on stderr, not even errors (example: -q).")
+    public var quiet = false
+
+    @Flag(name: [.short, .long], help: "Print more detail on stderr (example: -v).")
+    public var verbose = false
+
+    public init() {}
+
+    public func validate() throws {
+        if quiet && verbose { throw ValidationError("-q and -v cannot be combined") }
+        if configDirectory?.isEmpty == true { throw ValidationError("--config-dir needs a non-empty path") }
+    }
+
+    public var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
+
+    /// The diagnostics writer for `toolName` at the chosen verbosity.
+    public func diagnostics(toolName: String) -> Diagnostics {
+        Diagnostics(toolName: toolName, verbosity: verbosity)
+    }
+
+    /// Resolves the config directory from `--config-dir` and the environment (TOOLS.md "Where things are").
+    public func configDirectory(environment: [String: String]) throws(ConfigDirectoryError) -> ConfigDirectory {
+        try ConfigDirectory.resolve(flag: configDirectory, environment: environment)
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Writes data records to stdout, each followed by its terminator and written out at once (no buffering), so a
+/// reader downstream sees every record as soon as it exists.
+public final class RecordWriter {
+    private let fileDescriptor: Int32
+    private let terminator: UInt8
+
+    /// `fileDescriptor` is stdout (1) except in tests; `terminator` ends every record: a newline, or NUL for `-0`.
+    public init(fileDescriptor: Int32 = 1, terminator: UInt8 = UInt8(ascii: "\n")) {
+        self.fileDescriptor = fileDescriptor
+        self.terminator = terminator
+    }
+
+    /// Writes `record` and its terminator. A closed stdout (`| head -1`, `>&-`) throws `OutputClosed`, which
+    /// `ToolMain` turns into a quiet exit with status 0.
+    public func write(_ record: String) throws(RecordWriterError) {
+        var bytes = Array(record.utf8)
+        bytes.append(terminator)
+        let outcome = bytes.withUnsafeBytes { buffer in
+            Result { () throws(RecordWriterError) in try writeAll(buffer) }
+        }
+        try outcome.get()
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(RecordWriterError) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if count >= 0 {
+                offset += count
+                continue
+            }
+            switch errno {
+            case EINTR:
+                continue
+            case EAGAIN:
+                // stdout may be a non-blocking pipe shared with another process: wait until it drains.
+                var waiting = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&waiting, 1, -1)
+            case EPIPE, EBADF:
+                throw RecordWriterError(code: .outputClosed, errorNumber: errno)
+            default:
+                throw RecordWriterError(code: .writeFailed, errorNumber: errno)
+            }
+        }
+    }
+}
+
+/// Standard output could not take a record.
+public struct RecordWriterError: ToolError, Hashable {
+    public struct Code: Hashable, Sendable {
+        public let rawValue: String
+        /// The reader went away or stdout was never open: the tool ends quietly with status 0.
+        public static let outputClosed = Code(rawValue: "output closed")
+        /// Any other write error (a full disk, an I/O error).
+        public static let writeFailed = Code(rawValue: "write failed")
+    }
+
+    public var code: Code
+    public var errorNumber: Int32
+
+    public var exitStatus: ExitStatus { code == .outputClosed ? .success : .failure }
+
+    public var description: String {
+        let reason = strerror(errorNumber).map { String(cString: $0) } ?? "error \(errorNumber)"
+        return "cannot write to standard output: \(reason)"
+    }
+}

@@ -1,0 +1,61 @@
+/// A line and column (both from 1, the column in Unicode scalars) in a TOML document.
+public struct TOMLPosition: Hashable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+
+    public var description: String { "\(line):\(column)" }
+}
+
+/// A TOML value as read by `TOMLReader`.
+public enum TOMLValue: Hashable, Sendable {
+    case string(String)
+    case integer(Int64)
+    case float(Double)
+    case boolean(Bool)
+    /// An inline array or an array of tables (`[[name]]`).
+    case array([TOMLValue])
+    case table(TOMLTable)
+
+    /// The TOML type name, for messages such as "`url` must be a string, not an integer".
+    public var typeName: String {
+        switch self {
+        case .string: "a string"
+        case .integer: "an integer"
+        case .float: "a float"
+        case .boolean: "a boolean"
+        case .array: "an array"
+        case .table: "a table"
+        }
+    }
+}
+
+/// A TOML table: its keys in document order, each value, and where each key and the table itself were defined.
+/// Two tables are equal when their keys and values are; where they were written does not matter.
+public struct TOMLTable: Hashable, Sendable {
+    public private(set) var keys: [String] = []
+    public private(set) var values: [String: TOMLValue] = [:]
+    /// Where each key was written.
+    public private(set) var keyPositions: [String: TOMLPosition] = [:]
+    /// Where the table starts: its header, its `{`, or 1:1 for the root.
+    public var position: TOMLPosition
+
+    public init(position: TOMLPosition) { self.position = position }
+
+    public subscript(key: String) -> TOMLValue? { values[key] }
+
+    public static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {
+        lhs.keys == rhs.keys && lhs.values == rhs.values
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(keys)
+        hasher.combine(values)
+    }
+
+    mutating func set(_ key: String, _ value: TOMLValue, at position: TOMLPosition) {
+        if values.updateValue(value, forKey: key) == nil {
+            keys.append(key)
+            keyPositions[key] = position
+        }
+    }
+}
