@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev pkg-config mandoc
 MAN_PAGES := $(wildcard man/*.[1-8])
 
-.PHONY: all deps build test unit lint-man demo clean
+.PHONY: all deps build test unit lint-man demo clean autobahn
 
 all: build
 
@@ -31,6 +31,11 @@ test: lint-man unit
 
 demo: build
 	@./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
+
+# The Autobahn|Testsuite WebSocket gate: wstest (Python 2.7 via pyenv) in .venv-wstest/, reports in
+# .build-autobahn/reports/{client,server}/; fails on any FAILED case or a crashed testee.
+autobahn: deps
+	./scripts/autobahn.sh
 
 clean:
 	rm -rf .build

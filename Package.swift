@@ -26,6 +26,9 @@ let package = Package(
             name: "conclave-keygen",
             dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
+        .executableTarget(name: "autobahn-echo-client", dependencies: ["Common"]),
+        .executableTarget(name: "autobahn-echo-server", dependencies: ["Common"]),
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Common"]),
     ]

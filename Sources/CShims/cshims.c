@@ -1,4 +1,5 @@
 #include "cshims.h"
+#include <sys/epoll.h>
 
 int cshim_ssl_ctx_set_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
 
@@ -10,5 +11,28 @@ long cshim_ssl_ctx_set_nonblocking_modes(SSL_CTX *ctx) {
 
 const uint64_t CSHIM_SSL_OP_NO_COMPRESSION = SSL_OP_NO_COMPRESSION;
 const uint64_t CSHIM_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;
+const uint64_t CSHIM_SSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEXPECTED_EOF;
+
+int cshim_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cshim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event event = { .events = events, .data.u64 = data };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int max_events, int timeout_ms) {
+    struct epoll_event raw[256];
+    if (max_events > 256) max_events = 256;
+    int count = epoll_wait(epfd, raw, max_events, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        events[i].events = raw[i].events;
+        events[i].data = raw[i].data.u64;
+    }
+    return count;
+}
+
+const int CSHIM_EPOLL_CTL_ADD = EPOLL_CTL_ADD, CSHIM_EPOLL_CTL_MOD = EPOLL_CTL_MOD, CSHIM_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+const uint32_t CSHIM_EPOLLIN = EPOLLIN, CSHIM_EPOLLOUT = EPOLLOUT, CSHIM_EPOLLRDHUP = EPOLLRDHUP;
+const uint32_t CSHIM_EPOLLHUP = EPOLLHUP, CSHIM_EPOLLERR = EPOLLERR;
 
 json_t *cshim_json_boolean(int value) { return json_boolean(value); }

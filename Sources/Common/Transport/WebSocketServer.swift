@@ -1,0 +1,154 @@
+/// Accepts TCP (optionally TLS) connections on an `EventLoop`, answers plain HTTP requests, upgrades
+/// `GET /` to WebSocket and hands each upgraded connection to `onUpgrade`.
+///
+/// Routes (PROTOCOL.md §2.1): `GET /health` → `200 ok`; `GET /metrics` → the `metrics` hook's text (404
+/// without one); `GET /` with a valid upgrade → 101 with `x-conclave-server-id`; `GET /` without → 426;
+/// other paths → 404.
+public final class WebSocketServer: EventLoopHandler {
+    public struct Configuration {
+        /// Sent as `x-conclave-server-id` on every 101 (PROTOCOL.md §2.3).
+        public var serverID: String?
+        /// From TCP accept until the 101 is queued; a slower client is dropped.
+        public var upgradeTimeoutMilliseconds = 10_000
+        /// The largest WebSocket message accepted (and sent).
+        public var maximumMessageSize = WebSocketConnection.defaultMaximumMessageSize
+        /// The most bytes one connection may have queued for sending; a send beyond it is refused
+        /// (`SendOutcome.queueFull`).
+        public var maximumOutboundBytes = 64 * 1024 * 1024
+        /// How long a closing connection waits for the peer's Close, and for its output to drain.
+        public var closeTimeoutMilliseconds = 5_000
+        /// Serves `wss://` when set.
+        public var tls: TLSServerContext?
+        /// The body of `GET /metrics` (Prometheus text), asked for at each request.
+        public var metrics: (() -> String)?
+
+        public init(serverID: String? = nil, tls: TLSServerContext? = nil) {
+            self.serverID = serverID
+            self.tls = tls
+        }
+    }
+
+    public let listener: ListeningSocket
+    public let configuration: Configuration
+    /// Called once per upgraded connection, right after its 101 is queued; set `connection.handler` here.
+    public var onUpgrade: (WebSocketServerConnection) -> Void = { _ in }
+    /// Called with one line per connection-level event worth logging (refused requests, I/O errors).
+    public var log: (String) -> Void = { _ in }
+
+    private let loop: EventLoop
+    private var connections: [Int32: WebSocketServerConnection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var isAccepting = false
+
+    /// Listens on `listener` through `loop`; nothing is accepted before `start()`.
+    public init(listener: ListeningSocket, loop: EventLoop, configuration: Configuration) {
+        self.listener = listener
+        self.loop = loop
+        self.configuration = configuration
+    }
+
+    /// The address actually bound.
+    public var address: HostAndPort { listener.address }
+
+    /// Connections accepted and not yet closed, upgraded or not.
+    public var connectionCount: Int { connections.count }
+
+    /// Starts accepting.
+    public func start() throws(TransportError) {
+        guard !isAccepting else { return }
+        try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
+        isAccepting = true
+    }
+
+    /// Stops accepting; open connections carry on.
+    public func stopAccepting() {
+        guard isAccepting else { return }
+        loop.unregister(listener.fileDescriptor)
+        isAccepting = false
+    }
+
+    /// Sends a Close to every upgraded connection and drops the others.
+    public func closeAll() {
+        for connection in Array(connections.values) { connection.close() }
+    }
+
+    public func handle(_ events: IOEvents, on loop: EventLoop) {
+        // A bounded batch per turn keeps a connection storm from starving established connections.
+        for _ in 0..<64 {
+            let accepted: Socket?
+            do {
+                accepted = try listener.accept()
+            } catch {
+                log(error.message)
+                return
+            }
+            guard let socket = accepted else { return }
+            open(socket)
+        }
+    }
+
+    private func open(_ socket: Socket) {
+        let stream: TransportStream
+        do {
+            stream = try configuration.tls.map { context throws(TransportError) in
+                try TransportStream(tlsServer: socket, context: context)
+            } ?? TransportStream(plain: socket)
+        } catch {
+            log(error.message)
+            return
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let connection = WebSocketServerConnection(id: id, stream: stream, server: self, loop: loop)
+        do {
+            try loop.register(stream.fileDescriptor, interest: .readable, handler: connection)
+        } catch {
+            log(error.message)
+            return
+        }
+        connections[stream.fileDescriptor] = connection
+        connection.startUpgradeDeadline(milliseconds: configuration.upgradeTimeoutMilliseconds)
+    }
+
+    /// Called by a connection when its socket is done; the loop registration is already gone.
+    func connectionDidEnd(_ connection: WebSocketServerConnection) {
+        connections.removeValue(forKey: connection.fileDescriptor)
+    }
+
+    /// The answer to a complete request head: a 101 (returning the client key) or a plain response.
+    func route(_ request: HTTPRequest) -> Routing {
+        switch request.path {
+        case "/":
+            do {
+                return .upgrade(key: try request.webSocketKey())
+            } catch {
+                return .respond(HTTPResponse.refusal(for: error), summary: "\(error.responseStatus.code) (\(error))")
+            }
+        case "/health":
+            return plainGet(request) { HTTPResponse.plain(.ok, text: "ok") }
+        case "/metrics":
+            guard let metrics = configuration.metrics else {
+                return .respond(HTTPResponse.plain(.notFound, text: "Not Found\n"), summary: "404")
+            }
+            return plainGet(request) {
+                HTTPResponse.plain(.ok, contentType: "text/plain; version=0.0.4", body: Array(metrics().utf8))
+            }
+        default:
+            return .respond(HTTPResponse.plain(.notFound, text: "Not Found\n"), summary: "404")
+        }
+    }
+
+    private func plainGet(_ request: HTTPRequest, _ response: () -> [UInt8]) -> Routing {
+        guard request.method == "GET" else {
+            let refusal = HTTPResponse.plain(
+                .methodNotAllowed, text: "Method Not Allowed\n", extraHeaders: [("Allow", "GET")])
+            return .respond(refusal, summary: "405")
+        }
+        return .respond(response(), summary: "200")
+    }
+
+    enum Routing {
+        case upgrade(key: String)
+        case respond([UInt8], summary: String)
+    }
+}

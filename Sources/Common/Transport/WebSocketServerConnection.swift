@@ -1,0 +1,357 @@
+/// Receives what one upgraded server connection delivers. Set on `WebSocketServerConnection.handler`
+/// in `WebSocketServer.onUpgrade`; the connection lets go of it after `connectionDidEnd`.
+public protocol WebSocketServerConnectionHandler: AnyObject {
+    /// A complete binary message.
+    func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
+    /// A complete text message (conclave ignores them, PROTOCOL.md §2.2; the default does nothing).
+    func connection(_ connection: WebSocketServerConnection, didReceiveText message: String)
+    /// The connection is over and its socket closed; called once.
+    func connectionDidEnd(_ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason)
+}
+
+extension WebSocketServerConnectionHandler {
+    public func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {}
+}
+
+/// One accepted connection of a `WebSocketServer`: TLS handshake (if any), the HTTP request, then
+/// WebSocket messages both ways through a write queue bounded in bytes.
+public final class WebSocketServerConnection: EventLoopHandler {
+    /// What became of a send.
+    public enum SendOutcome: Hashable, Sendable {
+        case queued
+        /// Queuing it would exceed `maximumOutboundBytes`; nothing was queued. The caller decides whether
+        /// to drop the connection (a slow consumer).
+        case queueFull
+        /// The connection is closing or closed.
+        case closed
+    }
+
+    /// Why a connection ended.
+    public enum EndReason: Hashable, Sendable, CustomStringConvertible {
+        /// The peer sent a Close (with its code, if any).
+        case closedByPeer(WebSocketCloseCode?)
+        /// We closed it (`close()`), and the close handshake finished or timed out.
+        case closedByServer
+        /// The socket ended without a Close.
+        case peerVanished
+        /// The peer broke RFC 6455; a Close with the matching code was sent.
+        case protocolViolation(WebSocketError)
+        /// The upgrade did not finish in time.
+        case upgradeTimedOut
+        /// A read or write failed.
+        case transportFailure(TransportError)
+        /// `abort(_:)` was called with this reason.
+        case aborted(String)
+
+        public var description: String {
+            switch self {
+            case .closedByPeer(let code): code.map { "closed by peer (code \($0))" } ?? "closed by peer"
+            case .closedByServer: "closed by server"
+            case .peerVanished: "connection lost"
+            case .protocolViolation(let error): "\(error)"
+            case .upgradeTimedOut: "upgrade timed out"
+            case .transportFailure(let error): error.message
+            case .aborted(let reason): reason
+            }
+        }
+    }
+
+    private enum Phase {
+        case tlsHandshake
+        case readingRequest
+        /// A plain HTTP response is queued; the socket closes once it is written.
+        case responding
+        case open
+        /// We sent a Close and wait for the peer's.
+        case closing
+        /// The WebSocket is closed; the last frames are written, then the socket closes.
+        case draining
+        case ended
+    }
+
+    /// A number unique within the server, for logs.
+    public let id: UInt64
+    /// The peer's address, `127.0.0.1:53211`.
+    public var peer: String { label }
+    /// Receives messages and the end; set it in `onUpgrade`.
+    public var handler: WebSocketServerConnectionHandler?
+
+    private let label: String
+    private let stream: TransportStream
+    private unowned let server: WebSocketServer
+    private unowned let loop: EventLoop
+    private var phase = Phase.tlsHandshake
+    private var requestParser = HTTPRequestParser()
+    private var connection: WebSocketConnection
+    private var outbound = OutboundQueue()
+    private var input: [UInt8] = []
+    private var endReason: EndReason?
+    private var upgradeTimer: EventLoop.TimerID?
+    private var closeTimer: EventLoop.TimerID?
+    private var isFlushScheduled = false
+    private var isOutputShut = false
+    private var wasUpgraded = false
+    /// TLS asked to write before it can read (a key update); watch for writability until the next read.
+    private var readWantsWrite = false
+
+    init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
+        self.id = id
+        self.stream = stream
+        self.server = server
+        self.loop = loop
+        label = stream.label
+        connection = WebSocketConnection(role: .server, maximumMessageSize: server.configuration.maximumMessageSize)
+        if !stream.isTLS { phase = .readingRequest }
+    }
+
+    var fileDescriptor: Int32 { stream.fileDescriptor }
+
+    /// Whether messages can be sent (upgraded, no Close sent or received).
+    public var isOpen: Bool { phase == .open }
+
+    /// Bytes queued for this peer and not yet written.
+    public var outboundByteCount: Int { outbound.byteCount }
+
+    // MARK: Sending
+
+    /// Queues one binary message.
+    @discardableResult
+    public func send(binary message: [UInt8]) -> SendOutcome {
+        guard phase == .open else { return .closed }
+        guard fits(message.count + 14) else { return .queueFull }
+        do { try connection.sendBinary(message) } catch { return .closed }
+        queueConnectionOutput()
+        return .queued
+    }
+
+    /// Queues one text message.
+    @discardableResult
+    public func send(text message: String) -> SendOutcome {
+        guard phase == .open else { return .closed }
+        guard fits(message.utf8.count + 14) else { return .queueFull }
+        do { try connection.sendText(message) } catch { return .closed }
+        queueConnectionOutput()
+        return .queued
+    }
+
+    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked), so a message fanned out to
+    /// many connections is encoded once.
+    @discardableResult
+    public func send(encodedFrame frame: [UInt8]) -> SendOutcome {
+        guard phase == .open else { return .closed }
+        guard fits(frame.count) else { return .queueFull }
+        do { try connection.sendEncodedFrame(frame) } catch { return .closed }
+        queueConnectionOutput()
+        return .queued
+    }
+
+    /// Closes politely: a Close with no status code after the frames already queued (PROTOCOL.md §2.2),
+    /// then the socket once the peer answers or `closeTimeoutMilliseconds` pass. Before the upgrade it
+    /// just drops the connection.
+    public func close() {
+        switch phase {
+        case .tlsHandshake, .readingRequest:
+            end(.closedByServer)
+        case .open:
+            try? connection.close(code: nil)
+            phase = .closing
+            endReason = .closedByServer
+            startCloseTimer()
+            queueConnectionOutput()
+        case .responding, .closing, .draining, .ended:
+            return
+        }
+    }
+
+    /// Drops the connection now, without a Close; queued frames are lost.
+    public func abort(_ reason: String) {
+        end(.aborted(reason))
+    }
+
+    private func fits(_ size: Int) -> Bool {
+        outbound.byteCount + size <= server.configuration.maximumOutboundBytes
+    }
+
+    private func queueConnectionOutput() {
+        guard connection.hasPendingOutput else { return }
+        outbound.append(connection.takeOutput())
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !isFlushScheduled else { return }
+        isFlushScheduled = true
+        loop.runSoon { [self] in
+            isFlushScheduled = false
+            flush()
+        }
+    }
+
+    // MARK: Events
+
+    func startUpgradeDeadline(milliseconds: Int) {
+        upgradeTimer = loop.schedule(afterMilliseconds: milliseconds) { [weak self] in
+            self?.upgradeTimer = nil
+            self?.end(.upgradeTimedOut)
+        }
+    }
+
+    private func startCloseTimer() {
+        guard closeTimer == nil else { return }
+        closeTimer = loop.schedule(afterMilliseconds: server.configuration.closeTimeoutMilliseconds) { [weak self] in
+            guard let self else { return }
+            closeTimer = nil
+            end(endReason ?? .closedByServer)
+        }
+    }
+
+    public func handle(_ events: IOEvents, on loop: EventLoop) {
+        if events.isWritable { flush() }
+        if events.isReadable { readSome() }
+    }
+
+    private func readSome() {
+        do {
+            if phase == .tlsHandshake {
+                if let interest = try stream.advanceHandshake() {
+                    loop.setInterest(interest, for: stream.fileDescriptor)
+                    return
+                }
+                phase = .readingRequest
+                loop.setInterest(.readable, for: stream.fileDescriptor)
+            }
+            // A bounded amount per turn (4 TLS records) so that one busy peer cannot starve the others.
+            for _ in 0..<4 {
+                guard phase != .ended else { return }
+                input.removeAll(keepingCapacity: true)
+                readWantsWrite = false
+                switch try stream.read(appendingTo: &input) {
+                case .transferred:
+                    process(input)
+                case .wouldBlock(let interest):
+                    readWantsWrite = interest == .writable
+                    flush()
+                    return
+                case .endOfStream:
+                    end(phase == .draining || phase == .responding ? (endReason ?? .peerVanished) : .peerVanished)
+                    return
+                }
+            }
+            flush()
+            if stream.hasBufferedInput && phase != .ended {
+                loop.runSoon { [weak self] in self?.readSome() }
+            }
+        } catch {
+            if phase == .tlsHandshake || phase == .readingRequest { server.log("\(label): \(error.message)") }
+            end(.transportFailure(error))
+        }
+    }
+
+    private func process(_ bytes: [UInt8]) {
+        switch phase {
+        case .readingRequest:
+            readRequest(bytes)
+        case .open, .closing:
+            connection.receive(bytes)
+            deliverEvents()
+        case .tlsHandshake, .responding, .draining, .ended:
+            return
+        }
+    }
+
+    private func readRequest(_ bytes: [UInt8]) {
+        let request: HTTPRequest
+        do {
+            guard let complete = try requestParser.receive(bytes) else { return }
+            request = complete
+        } catch {
+            server.log("\(label): refused: \(error.responseStatus.code) (\(error))")
+            respond(HTTPResponse.refusal(for: error))
+            return
+        }
+        switch server.route(request) {
+        case .respond(let response, let summary):
+            server.log("\(label): \(request.method) \(request.path) → \(summary)")
+            respond(response)
+        case .upgrade(let key):
+            if let upgradeTimer { loop.cancel(upgradeTimer) }
+            upgradeTimer = nil
+            outbound.append(HTTPResponse.switchingProtocols(key: key, serverID: server.configuration.serverID))
+            phase = .open
+            wasUpgraded = true
+            server.onUpgrade(self)
+            let leftover = requestParser.leftover
+            if !leftover.isEmpty && phase == .open {
+                connection.receive(leftover)
+                deliverEvents()
+            }
+            scheduleFlush()
+        }
+    }
+
+    private func respond(_ response: [UInt8]) {
+        if let upgradeTimer { loop.cancel(upgradeTimer) }
+        upgradeTimer = nil
+        outbound.append(response)
+        phase = .responding
+        startCloseTimer()
+        flush()
+    }
+
+    /// Hands each complete event to the handler, queuing what it sends before taking the next event, so
+    /// replies precede a Close that a later violation in the same read causes.
+    private func deliverEvents() {
+        while phase != .ended, let event = connection.nextEvent() {
+            switch event {
+            case .binary(let message):
+                handler?.connection(self, didReceiveBinary: message)
+            case .text(let message):
+                handler?.connection(self, didReceiveText: message)
+            case .pong:
+                continue
+            case .closed(let code, _):
+                if endReason == nil { endReason = .closedByPeer(code) }
+                phase = .draining
+                startCloseTimer()
+            case .failed(let error):
+                endReason = .protocolViolation(error)
+                phase = .draining
+                startCloseTimer()
+            }
+            if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
+        }
+    }
+
+    private func flush() {
+        guard phase != .ended else { return }
+        do {
+            if phase == .tlsHandshake { return }
+            let wants = try outbound.flush(to: stream)
+            if wants == nil && (phase == .responding || phase == .draining) && !isOutputShut {
+                // Everything is said: half-close so the peer sees the end, and read until it closes too
+                // (closing with unread input would reset the connection and could lose our last bytes).
+                isOutputShut = true
+                stream.shutdownOutput()
+            }
+            let interest: IOInterest = wants == nil && !readWantsWrite ? .readable : [.readable, .writable]
+            loop.setInterest(interest, for: stream.fileDescriptor)
+        } catch {
+            end(endReason ?? .transportFailure(error))
+        }
+    }
+
+    private func end(_ reason: EndReason) {
+        guard phase != .ended else { return }
+        phase = .ended
+        if let upgradeTimer { loop.cancel(upgradeTimer) }
+        if let closeTimer { loop.cancel(closeTimer) }
+        upgradeTimer = nil
+        closeTimer = nil
+        loop.unregister(stream.fileDescriptor)
+        server.connectionDidEnd(self)
+        stream.close()
+        outbound = OutboundQueue()
+        if wasUpgraded { handler?.connectionDidEnd(self, reason: reason) }
+        handler = nil
+    }
+}
