@@ -250,15 +250,36 @@ import Testing
         #expect(pager.rows.map(\.tsMs) == Array(1...509))
     }
 
+    @Test func identicalRowsWithinAPageAreKept() {
+        var pager = HistoryPager(channel: "c", sinceMs: 0)
+        let twice = [HistoryMessage(from: me, tsMs: 5, payload: .plain("x")), HistoryMessage(from: me, tsMs: 5, payload: .plain("x"))]
+        let more = pager.receive(twice)
+        #expect(!more)
+        #expect(pager.rows.count == 2)
+    }
+
+    @Test func theOverlapIsDroppedAsAMultiset() {
+        var pager = HistoryPager(channel: "c", sinceMs: 0)
+        var first = page(from: 1, count: 498)
+        first += [HistoryMessage(from: me, tsMs: 600, payload: .plain("x")), HistoryMessage(from: me, tsMs: 600, payload: .plain("x"))]
+        let more = pager.receive(first)
+        #expect(more)
+        #expect(pager.sinceMs == 599)
+        let second = Array(repeating: HistoryMessage(from: me, tsMs: 600, payload: .plain("x")), count: 3)
+        let evenMore = pager.receive(second)
+        #expect(!evenMore)
+        #expect(pager.rows.count == 501)
+    }
+
     @Test func aFullPageOfOneTimestampDoesNotLoop() {
         var pager = HistoryPager(channel: "c", sinceMs: 41)
         let same = (0..<500).map { HistoryMessage(from: me, tsMs: 42, payload: .plain("x\($0)")) }
         let more = pager.receive(same)
         #expect(more)
         #expect(pager.sinceMs == 42)
-        let evenMore = pager.receive(same)
+        let evenMore = pager.receive([HistoryMessage(from: me, tsMs: 43, payload: .plain("next"))])
         #expect(!evenMore)
-        #expect(pager.rows.count == 500)
+        #expect(pager.rows.count == 501)
     }
 
     @Test func extremeTimestampsNeverTrap() {
