@@ -312,6 +312,36 @@ import Testing
         #expect(server.sessions.count == 1)
     }
 
+    @Test func worksOverTLSAndRefusesAnUntrustedCertificate() throws {
+        let directory = "/tmp/conclave-link-tls-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try #require(mkdir(directory, 0o700) == 0)
+        defer { _ = system("rm -rf '\(directory)'") }
+        let certificate = directory + "/cert.pem", key = directory + "/key.pem"
+        let generate = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+            + " -subj '/CN=conclave link test' -addext 'subjectAltName=IP:127.0.0.1'"
+            + " -keyout '\(key)' -out '\(certificate)' >/dev/null 2>&1"
+        try #require(system(generate) == 0, "openssl req failed")
+        let loop = try EventLoop()
+        let server = try LinkScriptedServer(
+            loop: loop, tls: TLSServerContext(certificateFile: certificate, keyFile: key))
+        let trusting = LinkProbe(
+            loop: loop, configuration: try LinkProbe.configuration(url: server.urlText),
+            tls: try TLSClientContext(extraCAFile: certificate))
+        trusting.link.start()
+        try #require(try trusting.run { trusting.upCount == 1 })
+        let who = trusting.link.submit(.who(channel: nil))
+        try #require(try trusting.run { trusting.reply(to: who) != nil })
+        #expect(trusting.reply(to: who) == .frame(.presence(channel: nil, sessions: [me])))
+
+        let untrusting = LinkProbe(
+            loop: loop, configuration: try LinkProbe.configuration(url: server.urlText, reconnects: false),
+            tls: try TLSClientContext(extraCAFile: nil))
+        untrusting.link.start()
+        try #require(try untrusting.run { untrusting.end != nil })
+        #expect(untrusting.end?.code == .unreachable)
+        #expect(untrusting.end?.message.contains("certificate") == true)
+    }
+
     @Test func deliveriesAndLocalAnswers() throws {
         let loop = try EventLoop()
         let server = try LinkScriptedServer(loop: loop)

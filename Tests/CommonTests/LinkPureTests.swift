@@ -228,7 +228,9 @@ import Testing
     private let me = SessionPath(user: "a", machine: "m", session: "s")
 
     private func page(from first: Int64, count: Int, step: Int64 = 1) -> [HistoryMessage] {
-        (0..<Int64(count)).map { HistoryMessage(from: me, tsMs: first + $0 * step, payload: .plain("m\(first + $0 * step)")) }
+        (0..<Int64(count)).map { index in
+            HistoryMessage(from: me, tsMs: first + index * step, payload: .plain("m\(first + index * step)"))
+        }
     }
 
     @Test func aShortPageEndsTheRead() {
@@ -252,7 +254,7 @@ import Testing
 
     @Test func identicalRowsWithinAPageAreKept() {
         var pager = HistoryPager(channel: "c", sinceMs: 0)
-        let twice = [HistoryMessage(from: me, tsMs: 5, payload: .plain("x")), HistoryMessage(from: me, tsMs: 5, payload: .plain("x"))]
+        let twice = Array(repeating: HistoryMessage(from: me, tsMs: 5, payload: .plain("x")), count: 2)
         let more = pager.receive(twice)
         #expect(!more)
         #expect(pager.rows.count == 2)
@@ -261,7 +263,7 @@ import Testing
     @Test func theOverlapIsDroppedAsAMultiset() {
         var pager = HistoryPager(channel: "c", sinceMs: 0)
         var first = page(from: 1, count: 498)
-        first += [HistoryMessage(from: me, tsMs: 600, payload: .plain("x")), HistoryMessage(from: me, tsMs: 600, payload: .plain("x"))]
+        first += Array(repeating: HistoryMessage(from: me, tsMs: 600, payload: .plain("x")), count: 2)
         let more = pager.receive(first)
         #expect(more)
         #expect(pager.sinceMs == 599)

@@ -28,10 +28,15 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     /// Closes every session right after `established`.
     var dropsAfterEstablished = false
 
-    init(loop: EventLoop, serverID: String? = "scripted-\(UInt32.random(in: 0...UInt32.max))") throws {
+    init(
+        loop: EventLoop, serverID: String? = "scripted-\(UInt32.random(in: 0...UInt32.max))",
+        tls: TLSServerContext? = nil
+    ) throws {
         self.loop = loop
         let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
-        server = WebSocketServer(listener: listener, loop: loop, configuration: .init(serverID: serverID))
+        server = WebSocketServer(
+            listener: listener, loop: loop, configuration: .init(serverID: serverID, tls: tls))
+        scheme = tls == nil ? "ws" : "wss"
         server.onUpgrade = { [unowned self] connection in
             connection.handler = self
             self.sessions.append(LinkScriptedSession(connection: connection))
@@ -40,7 +45,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     }
 
     var port: UInt16 { server.address.port }
-    var urlText: String { "ws://127.0.0.1:\(port)/" }
+    private let scheme: String
+    var urlText: String { "\(scheme)://127.0.0.1:\(port)/" }
 
     /// The frames every session received, in order.
     var received: [[ProtocolMessage]] { sessions.map(\.received) }
@@ -159,9 +165,11 @@ final class LinkProbe {
     private(set) var events: [LinkEvent] = []
     private(set) var link: Link!
 
-    init(loop: EventLoop, configuration: LinkConfiguration) {
+    init(loop: EventLoop, configuration: LinkConfiguration, tls: TLSClientContext? = nil) {
         self.loop = loop
-        link = Link(configuration: configuration, loop: loop) { [unowned self] event in self.events.append(event) }
+        link = Link(configuration: configuration, loop: loop, tls: tls) { [unowned self] event in
+            self.events.append(event)
+        }
     }
 
     static func configuration(

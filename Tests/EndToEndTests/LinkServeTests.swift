@@ -35,7 +35,8 @@ struct LinkServeTests {
         let (alice, bob) = try registeredPair(server, loop: loop)
         let path = try #require(alice.link.path)
         #expect(path.text == "alice/m/a")
-        #expect(try alice.request(.channelMsg(channel: "ops", from: path, payload: .plain("hello"))) == .frame(.ack(detail: nil)))
+        let posted = try alice.request(.channelMsg(channel: "ops", from: path, payload: .plain("hello")))
+        #expect(posted == .frame(.ack(detail: nil)))
         try #require(try bob.run { !bob.deliveries.isEmpty })
         #expect(bob.deliveries == [.channelMsg(channel: "ops", from: path, payload: .plain("hello"))])
         #expect(alice.deliveries.isEmpty)
@@ -56,8 +57,9 @@ struct LinkServeTests {
         #expect(alice.link.joinedChannels == ["ops"])
         #expect(try plainHistory(alice).filter { $0 == "in flight" }.count == 1)
         // The re-join was done by the link: a post goes through without a join of the caller's.
-        #expect(try alice.request(.channelMsg(channel: "ops", from: path, payload: .plain("after"))) == .frame(.ack(detail: nil)))
-        try #require(try bob.run { bob.deliveries.contains(.channelMsg(channel: "ops", from: path, payload: .plain("after"))) })
+        let after = ProtocolMessage.channelMsg(channel: "ops", from: path, payload: .plain("after"))
+        #expect(try alice.request(after) == .frame(.ack(detail: nil)))
+        try #require(try bob.run { bob.deliveries.contains(after) })
     }
 
     @Test func aStoppedServerIsFoundDeadAndTheLinkRecoversAfterContinue() throws {
