@@ -15,21 +15,21 @@ extension Link {
         } else {
             lastErrorText = nil
         }
-        let outcome = fifo.receive(frame)
         if awaitingUpReport {
-            switch outcome {
-            case .serverInfo:
-                if case .serverInfo(let admin) = frame { reportUp(admin: admin) }
+            switch frame {
+            case .serverInfo(let admin):
+                reportUp(admin: admin)
                 return
-            case .delivery:
+            case .channelMsg, .whisper:
                 earlyDeliveries.append(frame)
                 return
             default:
+                // A server without `server_info`: this is the first reply (at the latest the first pong).
                 reportUp(admin: nil)
                 guard phase == .connected else { return }
             }
         }
-        switch outcome {
+        switch fifo.receive(frame) {
         case .pong, .serverInfo, .unsolicitedError:
             // An unsolicited error is a forced drop's reason: the close follows and reports it.
             break
