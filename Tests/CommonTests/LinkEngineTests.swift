@@ -130,6 +130,23 @@ import Testing
         try #require(try probe.run { probe.upCount == 2 })
     }
 
+    @Test func aSkippedReplyIsFoundByTheNextPongAndTheRequestIsSentAgain() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        var skipped = false
+        server.chaos = { _, frame in
+            guard frame == .listChannels, !skipped else { return false }
+            skipped = true
+            return true
+        }
+        let probe = try start(server) { $0.pingIntervalMs = 50 }
+        try #require(try probe.run { probe.upCount == 1 })
+        let list = probe.link.submit(.listChannels)
+        try #require(try probe.run { probe.reply(to: list) != nil })
+        #expect(probe.reply(to: list) == .frame(.channelList(channels: [])))
+        #expect(probe.downReasons.first?.contains("a reply was lost") == true)
+        #expect(probe.upCount == 2)
+    }
+
     @Test func outstandingRequestsAreSortedAtADrop() throws {
         let server = try LinkScriptedServer(loop: EventLoop())
         let probe = try start(server)

@@ -127,6 +127,20 @@ import Testing
         }
     }
 
+    @Test func marksTellWhetherEarlierRequestsWereAnswered() {
+        var fifo = RequestFIFO<Int>()
+        fifo.append(1)
+        fifo.append(2)
+        let mark = fifo.appendedCount
+        fifo.append(3)
+        _ = fifo.receive(.ack(detail: nil))
+        #expect(!fifo.hasCompleted(upTo: mark))
+        _ = fifo.receive(.ack(detail: nil))
+        #expect(fifo.hasCompleted(upTo: mark))
+        _ = fifo.removeAll()
+        #expect(fifo.appendedCount == 0 && fifo.hasCompleted(upTo: 0))
+    }
+
     @Test func drainingReturnsWhatIsLeftOldestFirst() {
         var fifo = RequestFIFO<Int>()
         for value in 0..<200 { fifo.append(value) }

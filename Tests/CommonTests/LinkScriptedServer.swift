@@ -27,6 +27,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     var refusedChannels: Set<String> = []
     /// Closes every session right after `established`.
     var dropsAfterEstablished = false
+    /// Consulted first for every frame after the handshake; true means it took care of the frame.
+    var chaos: ((LinkScriptedSession, ProtocolMessage) -> Bool)?
 
     init(
         loop: EventLoop, serverID: String? = "scripted-\(UInt32.random(in: 0...UInt32.max))",
@@ -61,6 +63,7 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
             return
         }
         session.received.append(frame)
+        if session.path != nil, let chaos, chaos(session, frame) { return }
         switch frame {
         case .hello(_, let handle):
             session.handle = handle
@@ -129,6 +132,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
             }
             let rows = (history[channel] ?? []).filter { $0.tsMs > since }.prefix(500)
             session.send(.history(channel: channel, messages: Array(rows)))
+        case .listChannels:
+            session.send(.channelList(channels: []))
         case .admin(.createChannel(let name, _)):
             session.send(.ack(detail: name))
         default:

@@ -113,6 +113,8 @@ public final class Link {
     var earlyDeliveries: [ProtocolMessage] = []
     /// The handle generation of the last dial (defaulted handles, §7.6).
     var dialedGeneration = 1
+    /// For each ping in flight, oldest first: how many requests had been written before it (`RequestFIFO`).
+    var pingMarks: [Int] = []
     /// The text of the last `error` frame if no other frame followed it: the reason for a drop right after it.
     var lastErrorText: String?
 

@@ -30,7 +30,14 @@ extension Link {
             }
         }
         switch fifo.receive(frame) {
-        case .pong, .serverInfo, .unsolicitedError:
+        case .pong:
+            guard !pingMarks.isEmpty else { return }
+            guard fifo.hasCompleted(upTo: pingMarks.removeFirst()) else {
+                linkDropped("\(configuration.urlText) answered a ping before an earlier request: a reply was lost, so "
+                    + "the replies can no longer be matched", politely: true)
+                return
+            }
+        case .serverInfo, .unsolicitedError:
             // An unsolicited error is a forced drop's reason: the close follows and reports it.
             break
         case .delivery:
@@ -131,6 +138,7 @@ extension Link {
 
     func sendPing() {
         write(.ping)
+        pingMarks.append(fifo.appendedCount)
         guard pongDeadline == nil else { return }
         let timeout = configuration.timing.pongTimeoutMs
         pongDeadline = loop.schedule(afterMilliseconds: timeout) { [weak self] in
