@@ -107,6 +107,14 @@ import Testing
         try loop.runOnce(timeoutMilliseconds: 10)
         dialer.cancel()
         #expect(loop.registeredCount == 0)
+        // Cancelled while the resolver thread is at work: its late answer is dropped.
+        let resolving = WebSocketDialer(
+            url: try WebSocketURL(parsing: "ws://localhost:\(silent.address.port)/"), loop: loop,
+            timeoutMilliseconds: 50
+        ) { _ in called = true }
+        resolving.start()
+        resolving.cancel()
+        #expect(loop.registeredCount == 0)
         let deadline = MonotonicInstant.after(milliseconds: 200)
         while !deadline.hasPassed { try loop.runOnce(timeoutMilliseconds: 20) }
         #expect(!called)
