@@ -114,11 +114,10 @@ public final class WebSocketDialer {
             let address = addresses[nextAddress]
             nextAddress += 1
             do {
-                if let socket = try Self.startConnect(to: address, endpoint: url.endpoint) {
-                    stage = .connecting(socket)
-                    try watch(socket.fileDescriptor, for: .writable)
-                    return
-                }
+                let socket = try Self.startConnect(to: address, endpoint: url.endpoint)
+                stage = .connecting(socket)
+                try watch(socket.fileDescriptor, for: .writable)
+                return
             } catch {
                 lastConnectError = error
             }
@@ -126,10 +125,10 @@ public final class WebSocketDialer {
         throw lastConnectError ?? TransportError(.connect, "cannot connect to \(url.endpoint): no address")
     }
 
-    /// A socket whose non-blocking connect is under way; nil if this address failed at once.
+    /// A socket whose non-blocking connect is under way (or done); throws if this address failed at once.
     private static func startConnect(
         to address: SocketAddress, endpoint: HostAndPort
-    ) throws(TransportError) -> Socket? {
+    ) throws(TransportError) -> Socket {
         let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
             | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
