@@ -73,8 +73,8 @@ struct LinkServeTests {
             timing.backoffCapMs = 80
         }
         let first = try LinkDriver(
-            loop: loop, url: server.url, handle: "same", registration: LinkRegistration(username: "alice", machine: "m"),
-            signingKey: key, adjust: flapping)
+            loop: loop, url: server.url, handle: "same",
+            registration: LinkRegistration(username: "alice", machine: "m"), signingKey: key, adjust: flapping)
         try #require(try first.run { first.upCount == 1 })
         let second = try LinkDriver(
             loop: loop, url: server.url, handle: "same", registration: nil, signingKey: key, adjust: flapping)
