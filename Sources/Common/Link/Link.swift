@@ -224,7 +224,8 @@ public final class Link {
         cancel(&closeTimer)
         teardownConnection(politely: false)
         phase = .ended
-        emit(.ended(LinkEnd(.shutdown, "link to \(configuration.urlText) shut down")))
+        // Queued like the failed replies of `shutdown()`, so that it comes after them.
+        emitSoon(.ended(LinkEnd(.shutdown, "link to \(configuration.urlText) shut down")))
     }
 
     // MARK: Events and timers
