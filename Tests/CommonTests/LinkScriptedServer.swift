@@ -25,6 +25,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     var acknowledgesPosts = true
     /// Channels whose `join` is refused.
     var refusedChannels: Set<String> = []
+    /// Sent right before `established` (a delivery racing the handshake, §5.5).
+    var sendsBeforeEstablished: [ProtocolMessage] = []
     /// Closes every session right after `established`.
     var dropsAfterEstablished = false
     /// Consulted first for every frame after the handshake; true means it took care of the frame.
@@ -82,6 +84,7 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
             }
             let path = SessionPath(user: "alice", machine: "laptop", session: session.handle)
             session.path = path
+            for frame in sendsBeforeEstablished { session.send(frame) }
             session.send(.established(path: path))
             if sendsServerInfo { session.send(.serverInfo(admin: admin)) }
             if dropsAfterEstablished { connection.close() }
