@@ -118,6 +118,29 @@ import Testing
         try #require(try probe.run { probe.upCount == 1 })
     }
 
+    @Test func aSilentHandshakeTimesOut() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        server.ignoresHello = true
+        let probe = try start(server, reconnects: false) { $0.handshakeTimeoutMs = 100 }
+        try #require(try probe.run { probe.end != nil })
+        #expect(probe.end?.code == .unreachable)
+        #expect(probe.end?.message.contains("handshake") == true)
+    }
+
+    @Test func retriesExhaustedAfterBeingUpAreALostLink() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        let configuration = try LinkProbe.configuration(url: server.urlText, retryLimit: 2)
+        let probe = LinkProbe(loop: server.loop, configuration: configuration)
+        probe.link.start()
+        try #require(try probe.run { probe.upCount == 1 })
+        server.server.stopAccepting()
+        server.server.listener.socket.close()
+        server.sessions[0].connection.close()
+        try #require(try probe.run { probe.end != nil })
+        #expect(probe.end?.code == .lost)
+        #expect(probe.end?.exitStatus == .linkLost)
+    }
+
     @Test func aVersionMismatchOrGarbageDuringTheHandshakeIsAProtocolError() throws {
         let server = try LinkScriptedServer(loop: EventLoop())
         server.handshakeRefusal = .versionMismatch(ours: 1, theirs: 2)

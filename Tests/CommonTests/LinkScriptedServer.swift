@@ -14,6 +14,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     var history: [String: [HistoryMessage]] = [:]
     /// Answers the handshake's last step with this error instead of `established`.
     var handshakeRefusal: ProtocolError?
+    /// Never answers `hello`.
+    var ignoresHello = false
     /// Sends these bytes in place of the challenge.
     var challengeOverride: [UInt8]?
     var sendsServerInfo = true
@@ -69,6 +71,7 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
         switch frame {
         case .hello(_, let handle):
             session.handle = handle
+            if ignoresHello { return }
             if let challengeOverride {
                 connection.send(binary: challengeOverride)
             } else {
