@@ -246,3 +246,117 @@ private final class EchoClient: EventLoopHandler {
         #expect(error?.message.hasPrefix("TLS: cannot load CA file /nonexistent/ca.pem (CONCLAVE_CA_FILE):") == true)
     }
 }
+
+@Suite struct SignalSourceTests {
+    @Test func reportsARaisedSignalOnItsDescriptor() throws {
+        let source = try SignalSource([SIGUSR2])
+        #expect(source.next() == nil)
+        raise(SIGUSR2)
+        var entries = [Poller.Entry(fileDescriptor: source.fileDescriptor, interest: .readable)]
+        #expect(try Poller.wait(&entries, timeoutMilliseconds: 2_000) == 1)
+        #expect(source.next() == SIGUSR2)
+        #expect(source.next() == nil)
+    }
+}
+
+@Suite struct UnixSocketTests {
+    private func temporaryPath() throws -> (directory: String, path: String) {
+        var template = Array("/tmp/conclave-unix-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { $0.baseAddress.flatMap { mkdtemp($0) } }
+        let directory = try #require(made.map { String(cString: $0) })
+        return (directory, directory + "/link.sock")
+    }
+
+    @Test func listensPrivatelyCarriesBytesAndCleansUp() throws {
+        let (directory, path) = try temporaryPath()
+        defer { rmdir(directory) }
+        do {
+            let listener = try UnixListeningSocket(path: path)
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o600)
+            let client = TransportStream(plain: try Socket.connect(unixPath: path))
+            let accepted = try #require(try listener.accept())
+            let server = TransportStream(plain: accepted)
+            try writeAll(Array("hello\n".utf8), to: client)
+            #expect(try readExactly(6, from: server) == Array("hello\n".utf8))
+            let second = #expect(throws: TransportError.self) { try UnixListeningSocket(path: path) }
+            #expect(second?.message == "cannot listen on \(path): another process is listening there")
+        }
+        #expect(access(path, F_OK) != 0)
+    }
+
+    @Test func replacesAStaleSocketFile() throws {
+        let (directory, path) = try temporaryPath()
+        defer { rmdir(directory) }
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        close(stale)
+        try #require(bound == 0)
+        let listener = try UnixListeningSocket(path: path)
+        _ = try Socket.connect(unixPath: path)
+        #expect(try listener.accept() != nil)
+    }
+
+    @Test func refusesAMissingPath() {
+        let error = #expect(throws: TransportError.self) { try Socket.connect(unixPath: "/nonexistent/link.sock") }
+        #expect(error?.message == "cannot connect to /nonexistent/link.sock: No such file or directory")
+    }
+}
+
+@Suite struct OutboundQueueTests {
+    @Test func countsBytesAndTaggedMessagesUntilWritten() throws {
+        let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
+        let socket = try Socket.connect(to: listener.address, deadline: .after(milliseconds: 2_000))
+        let writer = TransportStream(plain: socket)
+        var queue = OutboundQueue()
+        queue.append([1, 2], messageSize: 1)
+        queue.append([3])
+        queue.append([], messageSize: 9)
+        queue.append([4, 5, 6], messageSize: 3)
+        #expect(queue.byteCount == 6 && queue.messageCount == 2)
+        #expect(try queue.flush(to: writer) == nil)
+        #expect(queue.isEmpty && queue.messageCount == 0)
+        #expect(queue.takeWrittenMessages() == (2, 4))
+        #expect(queue.takeWrittenMessages() == (0, 0))
+    }
+}
+
+extension OutboundQueueTests {
+    /// Many chunks through a socket that fills up: partial vectored writes split chunks anywhere, and every
+    /// byte still arrives once, in order, with every message counted.
+    @Test func partialWritesAcrossChunksKeepOrderAndCounts() throws {
+        let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
+        let writer = TransportStream(
+            plain: try Socket.connect(to: listener.address, deadline: .after(milliseconds: 2_000)))
+        let reader = TransportStream(plain: try #require(try listener.accept()))
+        var queue = OutboundQueue()
+        var expected: [UInt8] = []
+        for index in 0..<300 {
+            let chunk = (0..<(1 + index * 97 % 20_000)).map { UInt8(truncatingIfNeeded: $0 &+ index) }
+            queue.append(chunk, messageSize: index % 2 == 0 ? chunk.count : nil)
+            expected += chunk
+        }
+        var received: [UInt8] = []
+        var written = (count: 0, bytes: 0)
+        let deadline = MonotonicInstant.after(milliseconds: 10_000)
+        while received.count < expected.count && !deadline.hasPassed {
+            _ = try queue.flush(to: writer)
+            let step = queue.takeWrittenMessages()
+            written = (written.count + step.count, written.bytes + step.bytes)
+            _ = try Poller.waitFor(reader.fileDescriptor, .readable, deadline: deadline)
+            _ = try reader.read(appendingTo: &received)
+        }
+        #expect(received == expected)
+        #expect(queue.isEmpty && queue.messageCount == 0)
+        #expect(written.count == 150)
+        #expect(written.bytes == (0..<300).filter { $0 % 2 == 0 }.map { 1 + $0 * 97 % 20_000 }.reduce(0, +))
+    }
+}

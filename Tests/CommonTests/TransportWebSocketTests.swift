@@ -54,6 +54,29 @@ import Testing
         #expect(client.isClosed)
     }
 
+    @Test func serverAnswersAPingAlone() throws {
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        try client.sendPing([4, 2])
+        #expect(try client.nextEvent(deadline: .after(milliseconds: 5_000)) == .pong([4, 2]))
+    }
+
+    @Test func serverReportsWrittenMessages() throws {
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        try client.send(binary: [1, 2, 3])
+        #expect(try client.nextEvent(deadline: deadline) == .binary([1, 2, 3]))
+        try client.send(binary: Array(repeating: 0, count: 70_000))
+        #expect(try client.nextEvent(deadline: deadline) == .binary(Array(repeating: 0, count: 70_000)))
+        try client.send(text: "written")
+        #expect(try client.nextEvent(deadline: deadline) == .text("written 2 70003"))
+    }
+
     @Test func serverCloseSendsACloseWithoutStatusCode() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }
@@ -80,6 +103,46 @@ import Testing
         try client.send(text: "big 100")
         #expect(try client.nextEvent(deadline: deadline) == .binary([UInt8](repeating: 7, count: 100)))
         #expect(try client.nextEvent(deadline: deadline) == .text("queued true"))
+    }
+
+    @Test func oversizedAndPreEncodedSends() throws {
+        var configuration = WebSocketServer.Configuration()
+        configuration.maximumMessageSize = 1_000
+        let server = try BackgroundWebSocketServer(configuration: configuration)
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        try client.send(text: "big 2000")
+        #expect(try client.nextEvent(deadline: deadline) == .text("tooLarge true"))
+        try client.send(text: "frame")
+        #expect(try client.nextEvent(deadline: deadline) == .binary([1, 2]))
+    }
+
+    @Test func dialerMakesProgressOnlyWhenPolled() throws {
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let dialer = try WebSocketDialer(url: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        var client: WebSocketClient?
+        var turns = 0
+        while client == nil {
+            var entries = [Poller.Entry(fileDescriptor: dialer.fileDescriptor, interest: dialer.pollInterest)]
+            try Poller.wait(&entries, timeoutMilliseconds: dialer.deadline.millisecondsFromNow)
+            client = try dialer.advance()
+            turns += 1
+        }
+        #expect(turns > 1)
+        #expect(client?.serverID == "test-server-id")
+    }
+
+    @Test func upgradeThatNeverComesTimesOut() throws {
+        let silent = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
+        let url = try WebSocketURL(parsing: "ws://\(silent.address)/")
+        let error = #expect(throws: TransportError.self) {
+            try WebSocketClient.connect(to: url, deadline: .after(milliseconds: 200))
+        }
+        #expect(error?.code == .timeout)
+        #expect(error?.message == "timed out waiting for the WebSocket upgrade from \(url)")
     }
 
     @Test func refusedUpgradeShowsStatusAndReason() throws {

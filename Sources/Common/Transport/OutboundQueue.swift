@@ -1,44 +1,69 @@
+internal import Glibc
+
 /// Bytes waiting to be written to one stream, in order, with their total kept so that a caller can bound
-/// what one slow peer may hold in memory.
+/// what one slow peer may hold in memory. Chunks may be tagged as messages, so that a caller bounding its
+/// queue in messages learns when they have left (`takeWrittenMessages`).
 public struct OutboundQueue: Sendable {
-    private var chunks: [[UInt8]] = []
+    private struct Chunk: Sendable {
+        var bytes: [UInt8]
+        /// The size the caller reports for this message, nil for bytes that are not a message.
+        var messageSize: Int?
+    }
+
+    private var chunks: [Chunk] = []
     private var head = 0
     /// How much of `chunks[head]` is already written.
     private var headOffset = 0
+    private var writtenMessages = 0
+    private var writtenMessageBytes = 0
 
     /// Bytes queued and not yet written.
     public private(set) var byteCount = 0
+    /// Messages queued and not completely written.
+    public private(set) var messageCount = 0
 
     public init() {}
 
     public var isEmpty: Bool { byteCount == 0 }
 
-    /// Queues `bytes` after everything already queued.
-    public mutating func append(_ bytes: [UInt8]) {
+    /// Queues `bytes` after everything already queued. With `messageSize`, the chunk counts as one message of
+    /// that size (the caller's measure, e.g. its payload without framing) in `messageCount` and
+    /// `takeWrittenMessages`.
+    public mutating func append(_ bytes: [UInt8], messageSize: Int? = nil) {
         guard !bytes.isEmpty else { return }
-        chunks.append(bytes)
+        chunks.append(Chunk(bytes: bytes, messageSize: messageSize))
         byteCount += bytes.count
+        if messageSize != nil { messageCount += 1 }
+    }
+
+    /// The messages completely written since the last call, and the sum of their sizes.
+    public mutating func takeWrittenMessages() -> (count: Int, bytes: Int) {
+        defer {
+            writtenMessages = 0
+            writtenMessageBytes = 0
+        }
+        return (writtenMessages, writtenMessageBytes)
     }
 
     /// Writes as much as `stream` takes now. Returns nil when the queue is empty afterwards, else what to
-    /// wait for before calling again.
+    /// wait for before calling again. Over plain TCP, several queued chunks go out in one writev(2).
     public mutating func flush(to stream: TransportStream) throws(TransportError) -> IOInterest? {
         while head < chunks.count {
-            let offset = headOffset
-            // withUnsafeBytes rethrows untyped errors; Result carries the typed one out.
-            let outcome = try chunks[head].withUnsafeBytes { raw in
-                Result { () throws(TransportError) in
-                    try stream.write(UnsafeRawBufferPointer(rebasing: raw[offset...]))
-                }
-            }.get()
+            let outcome: IOOutcome
+            if !stream.isTLS && chunks.count - head > 1 {
+                outcome = try writeVectored(to: stream.socket)
+            } else {
+                let offset = headOffset
+                // withUnsafeBytes rethrows untyped errors; Result carries the typed one out.
+                outcome = try chunks[head].bytes.withUnsafeBytes { raw in
+                    Result { () throws(TransportError) in
+                        try stream.write(UnsafeRawBufferPointer(rebasing: raw[offset...]))
+                    }
+                }.get()
+            }
             switch outcome {
             case .transferred(let count):
-                headOffset += count
-                byteCount -= count
-                if headOffset == chunks[head].count {
-                    head += 1
-                    headOffset = 0
-                }
+                consume(count)
             case .wouldBlock(let interest):
                 compact()
                 return interest
@@ -49,6 +74,50 @@ public struct OutboundQueue: Sendable {
         chunks.removeAll(keepingCapacity: chunks.capacity <= 64)
         head = 0
         return nil
+    }
+
+    /// Marks `count` bytes from the front as written, completing chunks (and messages) as it goes.
+    private mutating func consume(_ count: Int) {
+        byteCount -= count
+        var remaining = count
+        while remaining > 0 && head < chunks.count {
+            let left = chunks[head].bytes.count - headOffset
+            guard remaining >= left else {
+                headOffset += remaining
+                return
+            }
+            remaining -= left
+            if let size = chunks[head].messageSize {
+                messageCount -= 1
+                writtenMessages += 1
+                writtenMessageBytes += size
+            }
+            chunks[head].bytes = []
+            head += 1
+            headOffset = 0
+        }
+    }
+
+    /// One writev(2) of up to 16 chunks from the front.
+    private func writeVectored(to socket: Socket) throws(TransportError) -> IOOutcome {
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(16)
+        return try withVectors(from: head, offset: headOffset, into: &vectors) { vectors in
+            Result { () throws(TransportError) in try socket.send(vectors: vectors) }
+        }.get()
+    }
+
+    /// Calls `body` with iovecs over chunks `index...` (at most 16), each chunk's storage pinned by nesting
+    /// its `withUnsafeBytes` around the rest.
+    private func withVectors<Outcome>(
+        from index: Int, offset: Int, into vectors: inout [iovec], _ body: ([iovec]) -> Outcome
+    ) -> Outcome {
+        guard index < chunks.count, vectors.count < 16 else { return body(vectors) }
+        return chunks[index].bytes.withUnsafeBytes { raw in
+            let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: rest.baseAddress), iov_len: rest.count))
+            return withVectors(from: index + 1, offset: 0, into: &vectors, body)
+        }
     }
 
     /// Drops written chunks from the front once they are a good share of the array.

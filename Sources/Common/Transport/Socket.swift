@@ -66,31 +66,43 @@ public final class Socket {
     private static func connect(
         to address: SocketAddress, endpoint: HostAndPort, deadline: MonotonicInstant
     ) throws(TransportError) -> Socket {
+        let (socket, isConnected) = try beginConnect(to: address, endpoint: endpoint)
+        if !isConnected {
+            guard try Poller.waitFor(socket.fileDescriptor, .writable, deadline: deadline) else {
+                throw TransportError(.timeout, "timed out connecting to \(endpoint)")
+            }
+            if let failure = socket.connectFailure(endpoint: endpoint) { throw failure }
+        }
+        return socket
+    }
+
+    /// Starts a non-blocking TCP connect to one address, with TCP_NODELAY set. Unless already connected,
+    /// wait for the descriptor to become writable, then ask `connectFailure`.
+    static func beginConnect(
+        to address: SocketAddress, endpoint: HostAndPort
+    ) throws(TransportError) -> (socket: Socket, isConnected: Bool) {
         let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
             | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
             throw TransportError(.connect, "cannot connect to \(endpoint): socket: \(TransportError.errnoText(errno))")
         }
         let socket = Socket(adopting: fd, label: endpoint.description)
-        var status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-        while status != 0 && errno == EINTR {
-            status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-        }
-        if status != 0 {
-            guard errno == EINPROGRESS || errno == EALREADY else {
-                throw TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(errno))")
-            }
-            let ready = try Poller.waitFor(fd, .writable, deadline: deadline)
-            guard ready else { throw TransportError(.timeout, "timed out connecting to \(endpoint)") }
-            var failure: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
-            guard failure == 0 else {
-                throw TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(failure))")
-            }
-        }
         socket.setNoDelay()
-        return socket
+        if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 { return (socket, true) }
+        // After EINTR the connect carries on asynchronously, like EINPROGRESS.
+        guard errno == EINPROGRESS || errno == EINTR else {
+            throw TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(errno))")
+        }
+        return (socket, false)
+    }
+
+    /// Once a connecting socket is writable: nil if the connection is established, else why it failed.
+    func connectFailure(endpoint: HostAndPort) -> TransportError? {
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fileDescriptor, SOL_SOCKET, SO_ERROR, &failure, &length) != 0 { failure = errno }
+        guard failure != 0 else { return nil }
+        return TransportError(.connect, "cannot connect to \(endpoint): \(TransportError.errnoText(failure))")
     }
 
     /// Disables Nagle's algorithm: frames are small and latency matters more than packet count.
@@ -120,6 +132,26 @@ public final class Socket {
         if bytes.isEmpty { return .transferred(0) }
         while true {
             let count = Glibc.send(fileDescriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if count >= 0 { return .transferred(count) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock(.writable)
+            case EPIPE, ECONNRESET: throw TransportError(.closed, "connection to \(label) closed by peer")
+            case let failure:
+                throw TransportError(.io, "write to \(label) failed: \(TransportError.errnoText(failure))")
+            }
+        }
+    }
+
+    /// Writes as much of the buffers in `vectors` as the kernel takes now, in order (writev).
+    func send(vectors: [iovec]) throws(TransportError) -> IOOutcome {
+        var message = msghdr()
+        while true {
+            let count = vectors.withUnsafeBufferPointer { buffer in
+                message.msg_iov = UnsafeMutablePointer(mutating: buffer.baseAddress)
+                message.msg_iovlen = buffer.count
+                return sendmsg(fileDescriptor, &message, Int32(MSG_NOSIGNAL))
+            }
             if count >= 0 { return .transferred(count) }
             switch errno {
             case EINTR: continue
@@ -181,20 +213,30 @@ public final class ListeningSocket {
     /// The next pending connection (non-blocking, TCP_NODELAY), or nil when none is waiting. Errors that
     /// concern only the one connection (it was reset before we took it) also give nil.
     public func accept() throws(TransportError) -> Socket? {
+        try socket.acceptConnection(listening: address.description) { storage, length in
+            SocketAddress(storage: storage, length: length).numericDescription
+        }
+    }
+}
+
+extension Socket {
+    /// Accepts one pending connection on this listening socket, non-blocking and close-on-exec.
+    func acceptConnection(
+        listening: String, peerLabel: (sockaddr_storage, socklen_t) -> String
+    ) throws(TransportError) -> Socket? {
         while true {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &storage) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.accept(socket.fileDescriptor, $0, &length)
+                    Glibc.accept(fileDescriptor, $0, &length)
                 }
             }
             if fd >= 0 {
                 // accept4 is hidden behind _GNU_SOURCE; the two fcntl calls do the same.
                 _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
                 _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                let peer = SocketAddress(storage: storage, length: length).numericDescription
-                let accepted = Socket(adopting: fd, label: peer)
+                let accepted = Socket(adopting: fd, label: peerLabel(storage, length))
                 accepted.setNoDelay()
                 return accepted
             }
@@ -202,7 +244,7 @@ public final class ListeningSocket {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return nil
             case let failure:
-                throw TransportError(.io, "accept on \(address) failed: \(TransportError.errnoText(failure))")
+                throw TransportError(.io, "accept on \(listening) failed: \(TransportError.errnoText(failure))")
             }
         }
     }

@@ -24,7 +24,7 @@ public final class WebSocketClient {
     private var reachedEndOfStream = false
 
     init(url: WebSocketURL, stream: TransportStream, upgraded: WebSocketClientHandshake.Upgraded,
-                 maximumMessageSize: Int) {
+         maximumMessageSize: Int) {
         self.url = url
         self.stream = stream
         serverID = upgraded.serverID
@@ -33,7 +33,8 @@ public final class WebSocketClient {
         connection.receive(upgraded.leftover)
     }
 
-    /// Dials `url`, runs TLS for `wss://` and the HTTP upgrade, all before `deadline`.
+    /// Dials `url`, runs TLS for `wss://` and the HTTP upgrade, blocking until done or `deadline`. A tool
+    /// that must keep serving other descriptors meanwhile uses `WebSocketDialer`.
     ///
     /// - Parameter tls: the client TLS settings for `wss://`; made on demand (system CAs and
     ///   `CONCLAVE_CA_FILE`) when nil. Unused for `ws://`.
@@ -41,45 +42,7 @@ public final class WebSocketClient {
         to url: WebSocketURL, tls: TLSClientContext? = nil, deadline: MonotonicInstant,
         maximumMessageSize: Int = WebSocketConnection.defaultMaximumMessageSize
     ) throws(TransportError) -> WebSocketClient {
-        var context = tls
-        if url.isSecure && context == nil { context = try TLSClientContext() }
-        let stream = try TransportStream.connect(
-            to: url.endpoint, tls: url.isSecure ? context : nil, deadline: deadline)
-        var handshake: WebSocketClientHandshake
-        do {
-            handshake = try WebSocketClientHandshake(
-                host: url.host, port: Int(url.port), path: url.path, isSecure: url.isSecure)
-        } catch {
-            throw TransportError(.upgrade, "cannot upgrade \(url): \(error)")
-        }
-        var request = OutboundQueue()
-        request.append(handshake.request)
-        while let interest = try request.flush(to: stream) {
-            guard try Poller.waitFor(stream.fileDescriptor, interest, deadline: deadline) else {
-                throw TransportError(.timeout, "timed out sending the WebSocket upgrade to \(url)")
-            }
-        }
-        var buffer: [UInt8] = []
-        while true {
-            buffer.removeAll(keepingCapacity: true)
-            switch try stream.read(appendingTo: &buffer) {
-            case .transferred:
-                do {
-                    if let upgraded = try handshake.receive(buffer) {
-                        return WebSocketClient(
-                            url: url, stream: stream, upgraded: upgraded, maximumMessageSize: maximumMessageSize)
-                    }
-                } catch {
-                    throw TransportError(.upgrade, "\(url): \(error)", httpStatus: error.status)
-                }
-            case .wouldBlock(let interest):
-                guard try Poller.waitFor(stream.fileDescriptor, interest, deadline: deadline) else {
-                    throw TransportError(.timeout, "timed out waiting for the WebSocket upgrade from \(url)")
-                }
-            case .endOfStream:
-                throw TransportError(.closed, "\(url) closed the connection during the WebSocket upgrade")
-            }
-        }
+        try WebSocketDialer(url: url, tls: tls, deadline: deadline, maximumMessageSize: maximumMessageSize).complete()
     }
 
     /// The descriptor to poll.
@@ -149,6 +112,18 @@ public final class WebSocketClient {
     public func send(text message: String) throws(TransportError) {
         do {
             try connection.sendText(message)
+        } catch {
+            throw sendError(error)
+        }
+        outbound.append(connection.takeOutput())
+        try flush()
+    }
+
+    /// Sends a WebSocket ping (at most 125 bytes); its pong arrives as `.pong`. Conclave's own liveness
+    /// check is the application-level `ping` frame (PROTOCOL.md §2.5), not this.
+    public func sendPing(_ payload: [UInt8] = []) throws(TransportError) {
+        do {
+            try connection.sendPing(payload)
         } catch {
             throw sendError(error)
         }

@@ -5,12 +5,16 @@ public protocol WebSocketServerConnectionHandler: AnyObject {
     func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
     /// A complete text message (conclave ignores them, PROTOCOL.md §2.2; the default does nothing).
     func connection(_ connection: WebSocketServerConnection, didReceiveText message: String)
+    /// Messages sent with `send` have been completely written to the socket: how many, and the sum of their
+    /// sizes as given to `send` (payload bytes, without WebSocket framing). The default does nothing.
+    func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int)
     /// The connection is over and its socket closed; called once.
     func connectionDidEnd(_ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason)
 }
 
 extension WebSocketServerConnectionHandler {
     public func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {}
+    public func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {}
 }
 
 /// One accepted connection of a `WebSocketServer`: TLS handshake (if any), the HTTP request, then
@@ -24,6 +28,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
         case queueFull
         /// The connection is closing or closed.
         case closed
+        /// The message exceeds `maximumMessageSize`; nothing was queued.
+        case tooLarge
     }
 
     /// Why a connection ended.
@@ -84,7 +90,6 @@ public final class WebSocketServerConnection: EventLoopHandler {
     private var requestParser = HTTPRequestParser()
     private var connection: WebSocketConnection
     private var outbound = OutboundQueue()
-    private var input: [UInt8] = []
     private var endReason: EndReason?
     private var upgradeTimer: EventLoop.TimerID?
     private var closeTimer: EventLoop.TimerID?
@@ -93,6 +98,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
     private var wasUpgraded = false
     /// TLS asked to write before it can read (a key update); watch for writability until the next read.
     private var readWantsWrite = false
+    /// Reading stopped because the outbound queue is full.
+    private var isReadingPaused = false
 
     init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
         self.id = id
@@ -112,6 +119,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
     /// Bytes queued for this peer and not yet written.
     public var outboundByteCount: Int { outbound.byteCount }
 
+    /// Messages queued with `send` and not yet completely written.
+    public var outboundMessageCount: Int { outbound.messageCount }
+
     // MARK: Sending
 
     /// Queues one binary message.
@@ -119,8 +129,9 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(binary message: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.count + 14) else { return .queueFull }
-        do { try connection.sendBinary(message) } catch { return .closed }
-        queueConnectionOutput()
+        moveConnectionOutput()
+        do { try connection.sendBinary(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
+        queueConnectionOutput(messageSize: message.count)
         return .queued
     }
 
@@ -129,19 +140,22 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(text message: String) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.utf8.count + 14) else { return .queueFull }
-        do { try connection.sendText(message) } catch { return .closed }
-        queueConnectionOutput()
+        moveConnectionOutput()
+        do { try connection.sendText(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
+        queueConnectionOutput(messageSize: message.utf8.count)
         return .queued
     }
 
-    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked), so a message fanned out to
-    /// many connections is encoded once.
+    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked, at most `maximumMessageSize` of
+    /// payload), so a message fanned out to many connections is encoded once; the queues share its storage.
+    /// `messageSize` is what `didWriteMessages` reports for it (default: the frame's length).
     @discardableResult
-    public func send(encodedFrame frame: [UInt8]) -> SendOutcome {
+    public func send(encodedFrame frame: [UInt8], messageSize: Int? = nil) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(frame.count) else { return .queueFull }
-        do { try connection.sendEncodedFrame(frame) } catch { return .closed }
-        queueConnectionOutput()
+        moveConnectionOutput()
+        outbound.append(frame, messageSize: messageSize ?? frame.count)
+        scheduleFlush()
         return .queued
     }
 
@@ -168,14 +182,26 @@ public final class WebSocketServerConnection: EventLoopHandler {
         end(.aborted(reason))
     }
 
+    /// A peer that does not read what it causes us to write (pongs to a ping flood, echoes) is not read
+    /// either until its queue drains, so it cannot make us buffer without bound.
+    private var isOutboundFull: Bool {
+        outbound.byteCount >= server.configuration.maximumOutboundBytes
+    }
+
     private func fits(_ size: Int) -> Bool {
         outbound.byteCount + size <= server.configuration.maximumOutboundBytes
     }
 
-    private func queueConnectionOutput() {
+    /// Queues what the WebSocket layer has produced (a message when `messageSize` is given) and flushes soon.
+    private func queueConnectionOutput(messageSize: Int? = nil) {
         guard connection.hasPendingOutput else { return }
-        outbound.append(connection.takeOutput())
+        outbound.append(connection.takeOutput(), messageSize: messageSize)
         scheduleFlush()
+    }
+
+    /// Moves control frames the WebSocket layer queued (pongs, a Close) ahead of a message about to be sent.
+    private func moveConnectionOutput() {
+        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
     }
 
     private func scheduleFlush() {
@@ -207,7 +233,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     public func handle(_ events: IOEvents, on loop: EventLoop) {
         if events.isWritable { flush() }
-        if events.isReadable { readSome() }
+        // The TLS handshake may wait for writability; readSome advances it either way.
+        if events.isReadable || phase == .tlsHandshake { readSome() }
     }
 
     private func readSome() {
@@ -220,25 +247,32 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .readingRequest
                 loop.setInterest(.readable, for: stream.fileDescriptor)
             }
-            // A bounded amount per turn (4 TLS records) so that one busy peer cannot starve the others.
+            // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
-                input.removeAll(keepingCapacity: true)
+                guard !isOutboundFull else { break }
                 readWantsWrite = false
-                switch try stream.read(appendingTo: &input) {
-                case .transferred:
-                    process(input)
+                let buffer = server.readBuffer
+                switch try stream.read(into: buffer) {
+                case .transferred(let count):
+                    process(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 case .wouldBlock(let interest):
                     readWantsWrite = interest == .writable
                     flush()
                     return
                 case .endOfStream:
-                    end(phase == .draining || phase == .responding ? (endReason ?? .peerVanished) : .peerVanished)
+                    if phase == .open || phase == .readingRequest {
+                        end(.peerVanished)
+                    } else {
+                        // A half-closed peer may still read: hand the kernel what is left, then go.
+                        _ = try? outbound.flush(to: stream)
+                        end(endReason ?? .peerVanished)
+                    }
                     return
                 }
             }
             flush()
-            if stream.hasBufferedInput && phase != .ended {
+            if stream.hasBufferedInput && phase != .ended && !isOutboundFull {
                 loop.runSoon { [weak self] in self?.readSome() }
             }
         } catch {
@@ -247,7 +281,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func process(_ bytes: [UInt8]) {
+    private func process(_ bytes: UnsafeRawBufferPointer) {
         switch phase {
         case .readingRequest:
             readRequest(bytes)
@@ -259,7 +293,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func readRequest(_ bytes: [UInt8]) {
+    private func readRequest(_ bytes: UnsafeRawBufferPointer) {
         let request: HTTPRequest
         do {
             guard let complete = try requestParser.receive(bytes) else { return }
@@ -308,7 +342,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
             case .text(let message):
                 handler?.connection(self, didReceiveText: message)
             case .pong:
-                continue
+                break
             case .closed(let code, _):
                 if endReason == nil { endReason = .closedByPeer(code) }
                 phase = .draining
@@ -318,8 +352,10 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .draining
                 startCloseTimer()
             }
-            if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
+            moveConnectionOutput()
         }
+        // Pongs to pings are not events: collect them too.
+        moveConnectionOutput()
     }
 
     private func flush() {
@@ -327,13 +363,24 @@ public final class WebSocketServerConnection: EventLoopHandler {
         do {
             if phase == .tlsHandshake { return }
             let wants = try outbound.flush(to: stream)
+            let written = outbound.takeWrittenMessages()
+            if written.count > 0 { handler?.connection(self, didWriteMessages: written.count, bytes: written.bytes) }
+            guard phase != .ended else { return }
             if wants == nil && (phase == .responding || phase == .draining) && !isOutputShut {
                 // Everything is said: half-close so the peer sees the end, and read until it closes too
                 // (closing with unread input would reset the connection and could lose our last bytes).
                 isOutputShut = true
                 stream.shutdownOutput()
             }
-            let interest: IOInterest = wants == nil && !readWantsWrite ? .readable : [.readable, .writable]
+            var interest: IOInterest = wants == nil && !readWantsWrite ? [] : .writable
+            if !isOutboundFull {
+                interest.insert(.readable)
+                // Input TLS decrypted before reading paused is invisible to epoll.
+                if isReadingPaused && stream.hasBufferedInput { loop.runSoon { [weak self] in self?.readSome() } }
+                isReadingPaused = false
+            } else {
+                isReadingPaused = true
+            }
             loop.setInterest(interest, for: stream.fileDescriptor)
         } catch {
             end(endReason ?? .transportFailure(error))
