@@ -1,6 +1,7 @@
 /// The reconnecting, authenticated link to one server (TOOLS.md "The link", PROTOCOL.md §7.3–7.6), driven by
-/// the tool's `EventLoop`. Nothing in it blocks the loop: dials, handshakes and timers are all events, so the
-/// tool keeps serving stdin, socket clients and signals meanwhile.
+/// the tool's `EventLoop`. Nothing in it blocks the loop but the resolution of a host name (see
+/// `WebSocketLoopDialer`): dials, handshakes and timers are all events, so the tool keeps serving stdin, socket
+/// clients and signals meanwhile.
 ///
 /// Life of a connection:
 /// 1. Dial (TCP, TLS, upgrade) within `dialTimeoutMs`; check the server id against the other links of the
@@ -87,7 +88,7 @@ public final class Link {
     let onEvent: (LinkEvent) -> Void
 
     var phase = Phase.idle
-    var dialer: WebSocketDialer?
+    var dialer: WebSocketLoopDialer?
     var connection: LinkConnection?
     var tlsContext: TLSClientContext?
     var handshakeStep = HandshakeStep.awaitingChallenge

@@ -22,7 +22,7 @@ extension Link {
                 return
             }
         }
-        let dialer = WebSocketDialer(
+        let dialer = WebSocketLoopDialer(
             url: configuration.url, tls: tlsContext, loop: loop,
             timeoutMilliseconds: configuration.timing.dialTimeoutMs
         ) { [weak self] result in
