@@ -1,4 +1,4 @@
-import Synchronization
+internal import Synchronization
 
 /// The process-wide generation of each defaulted handle base (PROTOCOL.md §7.6): generation 1 is the bare
 /// base, then `<base>-2`, `<base>-3`… When the flapping breaker of any link trips, the next dial of every

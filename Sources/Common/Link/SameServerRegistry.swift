@@ -1,4 +1,4 @@
-import Synchronization
+internal import Synchronization
 
 /// The process-wide map of PROTOCOL.md §7.5: server instance id → the first URL (as configured) that reached
 /// it. Two links of one process reaching one server through two URLs would hold the same session path and
