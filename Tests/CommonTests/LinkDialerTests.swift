@@ -121,7 +121,7 @@ import Testing
         var called = false
         let dialer = WebSocketLoopDialer(
             url: try WebSocketURL(parsing: "ws://127.0.0.1:\(silent.address.port)/"), loop: loop,
-            timeoutMilliseconds: 50
+            timeoutMilliseconds: 60_000
         ) { _ in called = true }
         dialer.start()
         try loop.runOnce(timeoutMilliseconds: 10)
@@ -130,7 +130,7 @@ import Testing
         // Cancelled before its first step: nothing is reported.
         let resolving = WebSocketLoopDialer(
             url: try WebSocketURL(parsing: "ws://localhost:\(silent.address.port)/"), loop: loop,
-            timeoutMilliseconds: 50
+            timeoutMilliseconds: 60_000
         ) { _ in called = true }
         resolving.start()
         resolving.cancel()

@@ -330,7 +330,7 @@ import Testing
         // Accepts TCP in the kernel's backlog but never answers the upgrade.
         let silent = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
         let configuration = try LinkProbe.configuration(
-            url: "ws://127.0.0.1:\(silent.address.port)/", reconnects: false) { $0.dialTimeoutMs = 300 }
+            url: "ws://127.0.0.1:\(silent.address.port)/", reconnects: false) { $0.dialTimeoutMs = 1_000 }
         let probe = LinkProbe(loop: loop, configuration: configuration)
         var ticks = 0
         func tick() {
