@@ -3,7 +3,8 @@ import Glibc
 import Testing
 
 /// A real `conclave-serve` for the link's end-to-end tests: durable in a sandbox directory, on a port chosen at
-/// the first start and kept across restarts (the link redials the URL it was given).
+/// the first start and kept across restarts (the link redials the URL it was given). Its stderr goes to a file,
+/// so a chatty server never blocks on a full pipe.
 final class LinkServeProcess {
     let sandbox: Sandbox
     private(set) var process: ToolProcess
@@ -29,15 +30,24 @@ final class LinkServeProcess {
     func send(_ signal: Int32) { process.send(signal) }
 
     private static func start(sandbox: Sandbox, port: UInt16) throws -> (ToolProcess, UInt16) {
+        let log = sandbox.path("serve-\(port).log")
+        // `exec` keeps the pid (and process group) of the shell, which the signals go to.
         let process = try ToolProcess(
-            binary, arguments: ["--data-dir", sandbox.path("data"), "--bind", "127.0.0.1:\(port)"],
+            "/bin/sh",
+            arguments: [
+                "-c", "exec \"$0\" \"$@\" 2>\"\(log)\"", binary, "--data-dir", sandbox.path("data"),
+                "--bind", "127.0.0.1:\(port)",
+            ],
             environment: ToolProcess.environment(home: sandbox.home))
         let deadline = Deadline.after(seconds: 10)
-        // The first stderr line: `conclave-serve: listening on ws://127.0.0.1:PORT …`.
-        while let line = process.readLine(from: .stderr, deadline: deadline) {
-            guard let range = line.firstRange(of: "listening on ws://127.0.0.1:") else { continue }
-            let digits = line[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
-            if let bound = UInt16(digits) { return (process, bound) }
+        // `conclave-serve: listening on ws://127.0.0.1:PORT …`.
+        while !deadline.hasPassed {
+            let text = String(decoding: (try? readWholeFile(log)) ?? [], as: UTF8.self)
+            if let range = text.firstRange(of: "listening on ws://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+                if let bound = UInt16(digits) { return (process, bound) }
+            }
+            usleep(10_000)
         }
         process.send(SIGKILL)
         throw ToolProcessError(description: "conclave-serve did not report its port")
