@@ -1,0 +1,117 @@
+/// The vocabulary of the reconnecting link (TOOLS.md "The link", PROTOCOL.md §7.3–7.6), shared by the
+/// link engine and the tools that drive it (`conclave-connect`, and `conclave-send`/`conclave-recv`
+/// when they make a link of their own).
+///
+/// The engine is `Link` (Link.swift): a final class driven by the tool's `EventLoop`:
+/// ```
+/// let link = Link(configuration: configuration, loop: loop) { event in … }
+/// link.start()                              // dials; events arrive on the loop
+/// let tag = link.submit(.join(channel: "ops", token: nil))   // queued while down
+/// link.shutdown()                           // WebSocket close, no reconnect; ends with `.ended`
+/// ```
+
+/// Identifies one submitted request; its one reply carries the same tag.
+public struct RequestTag: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "#\(rawValue)" }
+}
+
+/// How the session handle was chosen (§7.6): an explicit one is never renamed; a defaulted one gains
+/// `-2`, `-3`, … when the flapping breaker trips.
+public enum SessionHandle: Hashable, Sendable {
+    case explicit(String)
+    case defaulted(base: String)
+}
+
+/// First-time registration (§5.4) run by the first handshake instead of plain authentication.
+public struct LinkRegistration: Hashable, Sendable {
+    public var username: String
+    public var machine: String
+    public init(username: String, machine: String) {
+        self.username = username
+        self.machine = machine
+    }
+}
+
+/// The link's clocks, all in milliseconds. Defaults are PROTOCOL.md §0 and TOOLS.md.
+public struct LinkTiming: Hashable, Sendable {
+    public var dialTimeoutMs = 10_000
+    public var handshakeTimeoutMs = 15_000
+    public var pingIntervalMs = 20_000
+    public var pongTimeoutMs = 10_000
+    public var backoffBaseMs = 200
+    public var backoffCapMs = 30_000
+    public var stabilityWindowMs = 30_000
+    public var flapThreshold = 3
+    public init() {}
+}
+
+/// What the link reports to the tool, on the event loop's thread.
+public enum LinkEvent: Sendable {
+    /// Authenticated (and channels re-joined, queued requests sent). `admin` is nil when the server sent
+    /// no `server_info`; `serverID` nil when the upgrade had no `x-conclave-server-id`.
+    case up(path: SessionPath, serverID: String?, admin: Bool?)
+    case down(reason: String)
+    /// The next dial happens after `delayMs`; `attempt` counts failed dials in a row, from 1.
+    case retry(attempt: Int, delayMs: Int)
+    /// The one reply to a submitted request.
+    case reply(RequestTag, LinkReply)
+    /// A `channel_msg` or `whisper` from another session (or a self-whisper).
+    case delivery(ProtocolMessage)
+    /// A channel held as joined could not be re-joined after a reconnect and is forgotten.
+    case rejoinFailed(channel: String, error: ProtocolError)
+    /// One line for the user's stderr (breaker trips, renames, same-server detection).
+    case warning(String)
+    /// The link stopped for good; no event follows.
+    case ended(LinkEnd)
+}
+
+/// The outcome of one request.
+public enum LinkReply: Hashable, Sendable {
+    /// The server's reply frame (which may be an `error`).
+    case frame(ProtocolMessage)
+    /// No reply will come: the link dropped (a whisper that may not have been delivered, a non-idempotent
+    /// request) or ended. The text says what happened and whether to retry.
+    case failed(String)
+}
+
+/// Why the link stopped. Its exit status is the tool's (TOOLS.md "Exit status").
+public struct LinkEnd: ToolError, Hashable {
+    public struct Code: Hashable, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// `shutdown()` was called and finished.
+        public static let shutdown = Code(rawValue: 0)
+        /// The server refused authentication or registration (`unauthorized` during the handshake): 77.
+        public static let refused = Code(rawValue: 1)
+        /// Version mismatch or an undecodable frame during the handshake: 76.
+        public static let protocolError = Code(rawValue: 2)
+        /// Retries exhausted or reconnecting disabled, never having been up: 69.
+        public static let unreachable = Code(rawValue: 3)
+        /// Retries exhausted or reconnecting disabled after having been up: 75.
+        public static let lost = Code(rawValue: 4)
+        /// This URL reaches a server another link of this process already uses (§7.5): 69.
+        public static let sameServer = Code(rawValue: 5)
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public var exitStatus: ExitStatus {
+        switch code {
+        case .shutdown: .success
+        case .refused: .refused
+        case .protocolError: .protocolError
+        case .unreachable, .sameServer: .unavailable
+        default: .linkLost
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Common
+import Glibc
+import Testing
+
+/// A real `conclave-serve` for the link's end-to-end tests: durable in a sandbox directory, on a port chosen at
+/// the first start and kept across restarts (the link redials the URL it was given). Its stderr goes to a file,
+/// so a chatty server never blocks on a full pipe.
+final class LinkServeProcess {
+    let sandbox: Sandbox
+    private(set) var process: ToolProcess
+    let port: UInt16
+
+    static var binary: String { ToolProcess.binary("conclave-serve") }
+    static var isBuilt: Bool { access(binary, X_OK) == 0 }
+
+    init() throws {
+        sandbox = try Sandbox()
+        (process, port) = try Self.start(sandbox: sandbox, port: 0)
+    }
+
+    var url: String { "ws://127.0.0.1:\(port)/" }
+
+    /// SIGKILL, then a new server on the same data directory and port.
+    func killAndRestart() throws {
+        process.send(SIGKILL)
+        _ = process.finish(deadline: .after(seconds: 5))
+        (process, _) = try Self.start(sandbox: sandbox, port: port)
+    }
+
+    func send(_ signal: Int32) { process.send(signal) }
+
+    private static func start(sandbox: Sandbox, port: UInt16) throws -> (ToolProcess, UInt16) {
+        let log = sandbox.path("serve-\(port).log")
+        // `exec` keeps the pid (and process group) of the shell, which the signals go to.
+        let process = try ToolProcess(
+            "/bin/sh",
+            arguments: [
+                "-c", "exec \"$0\" \"$@\" 2>\"\(log)\"", binary, "--data-dir", sandbox.path("data"),
+                "--bind", "127.0.0.1:\(port)",
+            ],
+            environment: ToolProcess.environment(home: sandbox.home))
+        let deadline = Deadline.after(seconds: 10)
+        // `conclave-serve: listening on ws://127.0.0.1:PORT …`.
+        while !deadline.hasPassed {
+            let text = String(decoding: (try? readWholeFile(log)) ?? [], as: UTF8.self)
+            if let range = text.firstRange(of: "listening on ws://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+                if let bound = UInt16(digits) { return (process, bound) }
+            }
+            usleep(10_000)
+        }
+        process.send(SIGKILL)
+        throw ToolProcessError(description: "conclave-serve did not report its port")
+    }
+}
+
+/// A link driven in-process on its own loop, recording its events.
+final class LinkDriver {
+    let loop: EventLoop
+    private(set) var events: [LinkEvent] = []
+    private(set) var link: Link!
+
+    init(loop: EventLoop, url: String, handle: String, registration: LinkRegistration?,
+         signingKey: SigningKey = SecretSeed.generate().signingKey(),
+         adjust: (inout LinkTiming) -> Void = { _ in }) throws {
+        self.loop = loop
+        var timing = LinkTiming()
+        timing.backoffBaseMs = 50
+        timing.backoffCapMs = 200
+        timing.dialTimeoutMs = 1_000
+        adjust(&timing)
+        let configuration = LinkConfiguration(
+            url: try WebSocketURL(parsing: url), urlText: url, handle: .explicit(handle),
+            signingKey: signingKey, registration: registration, timing: timing)
+        link = Link(configuration: configuration, loop: loop) { [unowned self] event in self.events.append(event) }
+        link.start()
+    }
+
+    /// Turns the loop until `condition` holds; false if `milliseconds` passed first.
+    @discardableResult
+    func run(for milliseconds: Int = 10_000, until condition: () -> Bool) throws -> Bool {
+        let deadline = MonotonicInstant.after(milliseconds: milliseconds)
+        while !condition() {
+            if deadline.hasPassed { return false }
+            try loop.runOnce(timeoutMilliseconds: 20)
+        }
+        return true
+    }
+
+    var upCount: Int { events.count { if case .up = $0 { true } else { false } } }
+    var downCount: Int { events.count { if case .down = $0 { true } else { false } } }
+
+    func reply(to tag: RequestTag) -> LinkReply? {
+        for event in events { if case .reply(tag, let reply) = event { return reply } }
+        return nil
+    }
+
+    /// Submits `frame` and waits for its reply.
+    func request(_ frame: ProtocolMessage, within milliseconds: Int = 5_000) throws -> LinkReply? {
+        let tag = link.submit(frame)
+        try run(for: milliseconds) { reply(to: tag) != nil }
+        return reply(to: tag)
+    }
+
+    var warnings: [String] { events.compactMap { if case .warning(let text) = $0 { text } else { nil } } }
+
+    var deliveries: [ProtocolMessage] {
+        events.compactMap { if case .delivery(let frame) = $0 { frame } else { nil } }
+    }
+}
