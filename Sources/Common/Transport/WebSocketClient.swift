@@ -23,7 +23,7 @@ public final class WebSocketClient {
     private var input: [UInt8] = []
     private var reachedEndOfStream = false
 
-    private init(url: WebSocketURL, stream: TransportStream, upgraded: WebSocketClientHandshake.Upgraded,
+    init(url: WebSocketURL, stream: TransportStream, upgraded: WebSocketClientHandshake.Upgraded,
                  maximumMessageSize: Int) {
         self.url = url
         self.stream = stream

@@ -1,0 +1,42 @@
+/// Reads a channel's history in pages (PROTOCOL.md §6.5): a full page is followed by a request from its last
+/// `ts_ms − 1`, since the watermark is exclusive and rows sharing the last timestamp could be skipped;
+/// the overlap is dropped as duplicates on (from, ts_ms, payload).
+struct HistoryPager: Sendable {
+    /// The server's page cap.
+    static let pageCapacity = 500
+
+    private struct RowKey: Hashable {
+        var from: SessionPath
+        var tsMs: Int64
+        var payload: Payload
+    }
+
+    let channel: String
+    /// The watermark of the request in flight.
+    private(set) var sinceMs: Int64
+    /// Every row read so far, oldest first, without duplicates.
+    private(set) var rows: [HistoryMessage] = []
+    private var seen: Set<RowKey> = []
+
+    init(channel: String, sinceMs: Int64) {
+        self.channel = channel
+        self.sinceMs = sinceMs
+    }
+
+    /// The request for the current page.
+    var request: ProtocolMessage { .readSince(channel: channel, sinceMs: sinceMs) }
+
+    /// Takes one page; returns true when another page must be read (then send `request` again).
+    mutating func receive(_ page: [HistoryMessage]) -> Bool {
+        for row in page where seen.insert(RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload)).inserted {
+            rows.append(row)
+        }
+        guard page.count >= Self.pageCapacity, let last = page.last else { return false }
+        let (previous, underflow) = last.tsMs.subtractingReportingOverflow(1)
+        // A full page of one timestamp would be asked for again forever: move past it instead.
+        let next = !underflow && previous > sinceMs ? previous : last.tsMs
+        guard next > sinceMs else { return false }
+        sinceMs = next
+        return true
+    }
+}

@@ -1,0 +1,34 @@
+/// Everything a `Link` needs to know before it dials.
+public struct LinkConfiguration: Sendable {
+    /// The server to dial.
+    public var url: WebSocketURL
+    /// The URL as configured, for messages, `_server` annotations and same-server detection (§7.5).
+    public var urlText: String
+    /// The session handle, and whether the flapping breaker may rename it (§7.6).
+    public var handle: SessionHandle
+    /// The machine's key, which answers the server's challenge.
+    public var signingKey: SigningKey
+    /// When set, the first successful handshake registers this account and machine (§5.4); later
+    /// reconnects authenticate plainly.
+    public var registration: LinkRegistration?
+    public var timing: LinkTiming
+    /// Failed dials in a row after which the link ends (`--retry N`); nil: never.
+    public var retryLimit: Int?
+    /// False (`--no-reconnect`): the first drop or failed dial ends the link.
+    public var reconnects: Bool
+
+    public init(
+        url: WebSocketURL, urlText: String? = nil, handle: SessionHandle, signingKey: SigningKey,
+        registration: LinkRegistration? = nil, timing: LinkTiming = LinkTiming(), retryLimit: Int? = nil,
+        reconnects: Bool = true
+    ) {
+        self.url = url
+        self.urlText = urlText ?? url.description
+        self.handle = handle
+        self.signingKey = signingKey
+        self.registration = registration
+        self.timing = timing
+        self.retryLimit = retryLimit
+        self.reconnects = reconnects
+    }
+}

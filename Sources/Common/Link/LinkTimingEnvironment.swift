@@ -1,0 +1,75 @@
+/// The test hooks of TOOLS.md "The link": environment variables that shorten the link's clocks so that tests
+/// of flapping and backoff run in seconds.
+extension LinkTiming {
+    /// `CONCLAVE_STABILITY_MS`: the stability window (§7.4, §7.6).
+    public static let stabilityVariable = "CONCLAVE_STABILITY_MS"
+    /// `CONCLAVE_BACKOFF_BASE_MS`: the first reconnect delay.
+    public static let backoffBaseVariable = "CONCLAVE_BACKOFF_BASE_MS"
+    /// `CONCLAVE_BACKOFF_CAP_MS`: the longest reconnect delay.
+    public static let backoffCapVariable = "CONCLAVE_BACKOFF_CAP_MS"
+    /// `CONCLAVE_FLAP_THRESHOLD`: short-lived links in a row that trip the flapping breaker.
+    public static let flapThresholdVariable = "CONCLAVE_FLAP_THRESHOLD"
+
+    /// The largest value a hook accepts: one day in milliseconds.
+    public static let largestHookValue = 86_400_000
+
+    /// The defaults with the test hooks found in `environment` applied; an empty variable counts as unset.
+    public static func fromEnvironment(_ environment: [String: String]) throws(LinkTimingError) -> LinkTiming {
+        var timing = LinkTiming()
+        func read(_ name: String, minimum: Int) throws(LinkTimingError) -> Int? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let value = Int(text), value >= minimum, value <= largestHookValue else {
+                throw LinkTimingError(.invalidNumber, variable: name, value: text, minimum: minimum)
+            }
+            return value
+        }
+        if let value = try read(stabilityVariable, minimum: 0) { timing.stabilityWindowMs = value }
+        if let value = try read(backoffBaseVariable, minimum: 1) { timing.backoffBaseMs = value }
+        if let value = try read(backoffCapVariable, minimum: 1) { timing.backoffCapMs = value }
+        if let value = try read(flapThresholdVariable, minimum: 1) { timing.flapThreshold = value }
+        guard timing.backoffCapMs >= timing.backoffBaseMs else {
+            throw LinkTimingError(
+                .capBelowBase, variable: backoffCapVariable, value: String(timing.backoffCapMs),
+                minimum: timing.backoffBaseMs)
+        }
+        return timing
+    }
+}
+
+/// A link test-hook variable that cannot be used.
+public struct LinkTimingError: ToolError, Hashable {
+    public struct Code: Hashable, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// Not a whole number in the accepted range.
+        public static let invalidNumber = Code(rawValue: 1)
+        /// `CONCLAVE_BACKOFF_CAP_MS` below the base delay.
+        public static let capBelowBase = Code(rawValue: 2)
+    }
+
+    public var code: Code
+    /// The variable, e.g. `CONCLAVE_BACKOFF_BASE_MS`.
+    public var variable: String
+    public var value: String
+    /// The smallest value accepted.
+    public var minimum: Int
+
+    public init(_ code: Code, variable: String, value: String, minimum: Int) {
+        self.code = code
+        self.variable = variable
+        self.value = value
+        self.minimum = minimum
+    }
+
+    public var description: String {
+        switch code {
+        case .capBelowBase:
+            "invalid \(variable)=\(value): below the backoff base of \(minimum) ms"
+        default:
+            "invalid \(variable)=\"\(value)\": expected a whole number from \(minimum) to \(LinkTiming.largestHookValue)"
+        }
+    }
+
+    public var exitStatus: ExitStatus { .usage }
+}

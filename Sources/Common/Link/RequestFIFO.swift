@@ -1,0 +1,58 @@
+/// The requests outstanding on one connection, oldest first (PROTOCOL.md §7.2). Each server frame is
+/// classified by `ServerFrameRole`; a reply completes the head.
+struct RequestFIFO<Entry> {
+    /// What one server frame means for the FIFO.
+    enum Outcome {
+        /// The frame answers `entry`, which has left the FIFO.
+        case reply(Entry)
+        case pong
+        case serverInfo
+        case delivery
+        case unsolicitedError
+        case unexpected
+    }
+
+    private var entries: [Entry] = []
+    private var head = 0
+
+    var count: Int { entries.count - head }
+    var isEmpty: Bool { count == 0 }
+
+    /// The entries still waiting, oldest first.
+    var outstanding: ArraySlice<Entry> { entries[head...] }
+
+    /// A request was written; its reply is the next frame that is a reply after those of earlier entries.
+    mutating func append(_ entry: Entry) {
+        entries.append(entry)
+    }
+
+    /// Classifies `frame` and, when it is a reply, removes and returns the entry it answers.
+    mutating func receive(_ frame: ProtocolMessage) -> Outcome {
+        switch ServerFrameRole(of: frame, hasOutstandingRequests: !isEmpty) {
+        case .pong: return .pong
+        case .serverInfo: return .serverInfo
+        case .delivery: return .delivery
+        case .unsolicitedError: return .unsolicitedError
+        case .unexpected: return .unexpected
+        case .reply:
+            let entry = entries[head]
+            head += 1
+            if head == entries.count {
+                entries.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 64 && head * 2 >= entries.count {
+                entries.removeFirst(head)
+                head = 0
+            }
+            return .reply(entry)
+        }
+    }
+
+    /// Empties the FIFO (the connection is gone), returning what was outstanding, oldest first.
+    mutating func removeAll() -> [Entry] {
+        let remaining = Array(entries[head...])
+        entries = []
+        head = 0
+        return remaining
+    }
+}
