@@ -5,6 +5,7 @@ let package = Package(
     name: "conclave",
     products: [
         .executable(name: "conclave-keygen", targets: ["conclave-keygen"]),
+        .executable(name: "conclave-serve", targets: ["conclave-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +25,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "conclave-keygen",
+            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "conclave-serve",
             dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.

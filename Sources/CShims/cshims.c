@@ -1,5 +1,9 @@
 #include "cshims.h"
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <signal.h>
+#include <errno.h>
+#include <unistd.h>
 
 int cshim_ssl_ctx_set_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
 
@@ -34,5 +38,24 @@ int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int max_events, int ti
 const int CSHIM_EPOLL_CTL_ADD = EPOLL_CTL_ADD, CSHIM_EPOLL_CTL_MOD = EPOLL_CTL_MOD, CSHIM_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
 const uint32_t CSHIM_EPOLLIN = EPOLLIN, CSHIM_EPOLLOUT = EPOLLOUT, CSHIM_EPOLLRDHUP = EPOLLRDHUP;
 const uint32_t CSHIM_EPOLLHUP = EPOLLHUP, CSHIM_EPOLLERR = EPOLLERR;
+
+int cshim_termination_signalfd(void) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
+    return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int cshim_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t count;
+    do {
+        count = read(fd, &info, sizeof info);
+    } while (count < 0 && errno == EINTR);
+    if (count < 0) return errno == EAGAIN ? 0 : -1;
+    return count == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
+}
 
 json_t *cshim_json_boolean(int value) { return json_boolean(value); }

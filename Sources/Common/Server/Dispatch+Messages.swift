@@ -1,0 +1,47 @@
+/// Messages and history (PROTOCOL.md §6.5).
+extension ServerCore {
+    /// Stores, fans out to every other subscribed session, then acks (no echo to the sender).
+    func post(_ payload: Payload, to channel: String, from connection: Connection, at path: SessionPath)
+        throws(Refusal) -> ProtocolMessage {
+        guard connection.subscriptions.contains(channel) else {
+            throw .unauthorized("not a member of channel `\(channel)`")
+        }
+        do {
+            try store.appendMessage(
+                toChannel: channel, from: path.text, payload: payload.encoded(), at: clock.wallMs())
+        } catch {
+            // §6.5 step 3: a storage failure is logged and delivery continues.
+            log(.storeFailure(context: "storing a message in \(channel)", message: error.message))
+        }
+        let delivery = outbound(.channelMsg(channel: channel, from: path, payload: payload))
+        for recipient in sessions.subscribers(of: channel) where recipient !== connection {
+            if send(delivery, to: recipient) { metrics.deliveries += 1 }
+        }
+        return .ack(detail: nil)
+    }
+
+    /// Delivers to one live path (the sender's own included, before the ack); never stored.
+    func whisper(_ payload: Payload, to target: SessionPath, from path: SessionPath) throws(Refusal)
+        -> ProtocolMessage {
+        guard let recipient = sessions.session(at: target) else {
+            throw .notFound("session `\(target.text)` is not online")
+        }
+        if send(.whisper(from: path, target: target, payload: payload), to: recipient) { metrics.deliveries += 1 }
+        return .ack(detail: nil)
+    }
+
+    /// Rows strictly after `sinceMs`, oldest first, one page; zero or negative means everything retained.
+    func readSince(_ channel: String, sinceMs: Int64, connection: Connection) throws(Refusal) -> ProtocolMessage {
+        guard connection.subscriptions.contains(channel) else {
+            throw .unauthorized("not a member of channel `\(channel)`")
+        }
+        let after = sinceMs <= 0 ? Int64.min : sinceMs
+        let rows = try stored { try store.messages(inChannel: channel, after: after, limit: limits.historyPageSize) }
+        let messages = rows.compactMap { row -> HistoryMessage? in
+            guard let from = try? SessionPath(parsing: row.from), let payload = try? Payload(decoding: row.payload)
+            else { return nil }
+            return HistoryMessage(from: from, tsMs: row.timeMs, payload: payload)
+        }
+        return .history(channel: channel, messages: messages)
+    }
+}

@@ -1,0 +1,22 @@
+/// Why the server force-dropped a session (PROTOCOL.md §6.8). The `text` goes to the client in
+/// `error: unauthorized` just before the close.
+public enum DropReason: String, CaseIterable, Hashable, Sendable {
+    case superseded = "superseded"
+    case idleTimeout = "idle_timeout"
+    case slowConsumer = "slow_consumer"
+    case userRemoved = "user_removed"
+    case machineRevoked = "machine_revoked"
+    case terminated = "terminated"
+
+    /// Upstream's reason text.
+    public var text: String {
+        switch self {
+        case .superseded: "session superseded by a newer connection for the same session path"
+        case .idleTimeout: "idle timeout: no heartbeat"
+        case .slowConsumer: "slow consumer: outbound queue overflowed"
+        case .userRemoved: "user removed from this server"
+        case .machineRevoked: "machine key revoked"
+        case .terminated: "session terminated"
+        }
+    }
+}

@@ -1,0 +1,240 @@
+/// `conclave-serve` at work: the store, the listener and the dispatch core wired together on one event loop.
+///
+/// The transport's WebSocket endpoint answers `/health`, `/metrics`, 404 and 426 itself and hands over each
+/// upgraded connection. From then on this bridge decodes every binary message and feeds it to `ServerCore`
+/// (an undecodable one ends the connection without an `error` frame, PROTOCOL.md §2.2; text messages are
+/// ignored), carries out the core's actions in order (queue a frame, or flush and close), tells the core which
+/// queued frames have been written so its slow-consumer bound stays exact, and drives the core's timers from
+/// a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up to two seconds for
+/// the goodbyes to flush, and return.
+public final class ServeRunner: WebSocketServerConnectionHandler {
+    private struct Link {
+        let connection: WebSocketServerConnection
+        var ledger = ServeOutboundLedger()
+    }
+
+    /// How long shutdown waits for closing connections to flush.
+    private static let shutdownGraceMs = 2_000
+
+    private let configuration: ServeConfiguration
+    private let log: ServeLog
+    private let store: SQLiteStore
+    private let core: ServerCore
+    private let loop: EventLoop
+    private let server: WebSocketServer
+    private var signals: ServeSignals?
+    private var links: [ConnectionID: Link] = [:]
+    /// Connections with frames queued on the transport that the core still counts against their bound.
+    private var unsettled: Set<ConnectionID> = []
+    private var tickTimer: EventLoop.TimerID?
+    private var tickDueMs: Int64?
+    private var stopSignal: Int32?
+
+    /// Opens the store and binds the listening socket; nothing is accepted before ``run()``.
+    public init(configuration: ServeConfiguration, log: ServeLog) throws(ServeError) {
+        self.configuration = configuration
+        self.log = log
+        do {
+            switch configuration.storage {
+            case .directory(let path): store = try SQLiteStore(at: .directory(path))
+            case .ephemeral: store = try SQLiteStore(at: .memory)
+            }
+        } catch {
+            throw ServeError(.store, "cannot open the store: \(error.message)")
+        }
+        let instanceID: String
+        do {
+            instanceID = try store.instanceID()
+        } catch {
+            throw ServeError(.store, "cannot read the instance id from \(store.path): \(error.message)")
+        }
+        core = ServerCore(
+            store: store, admins: configuration.adminAllowlist, limits: configuration.limits,
+            log: { [log] event in event.isDetail ? log.detail(event.description) : log.event(event.description) })
+
+        let tls: TLSServerContext?
+        do {
+            tls = try configuration.tls.map { files throws(TransportError) in
+                try TLSServerContext(certificateFile: files.certificate, keyFile: files.key)
+            }
+        } catch {
+            throw ServeError(.tls, error.message)
+        }
+        let listener: ListeningSocket
+        do {
+            loop = try EventLoop()
+            listener = try ListeningSocket(binding: configuration.bind)
+        } catch {
+            throw ServeError(error.code == .listen ? .listen : .eventLoop, error.message)
+        }
+        var endpoint = WebSocketServer.Configuration(serverID: instanceID, tls: tls)
+        // The transport drops a connection still in the HTTP upgrade when the handshake deadline passes; the
+        // core then times out the rest of the handshake (PROTOCOL.md §5.3).
+        endpoint.upgradeTimeoutMilliseconds = Int(clamping: configuration.limits.handshakeTimeoutMs)
+        // The core enforces the byte bound on messages; the transport's own bound is only a backstop, with room
+        // for each frame's header and the last `error` frame that the core queues past the bound.
+        let limits = configuration.limits
+        endpoint.maximumOutboundBytes = Self.saturatingSum(
+            limits.queueByteLimit, Self.saturatingProduct(limits.queueFrameLimit, 16), 1 << 20)
+        endpoint.metrics = { [core] in core.metrics.prometheusText() }
+        server = WebSocketServer(listener: listener, loop: loop, configuration: endpoint)
+        server.onUpgrade = { [unowned self] connection in upgraded(connection) }
+        server.log = { [log] line in log.detail(line) }
+    }
+
+    /// The address bound, with the port the kernel chose when port 0 was asked for.
+    public var address: HostAndPort { server.address }
+
+    /// `ws://ADDR` or `wss://ADDR`.
+    public var url: String { "\(configuration.tls == nil ? "ws" : "wss")://\(address)" }
+
+    /// Serves until SIGINT or SIGTERM, then closes every session cleanly and returns.
+    public func run() throws(ServeError) {
+        let signals = try ServeSignals { [unowned self] signal in
+            if stopSignal == nil { stopSignal = signal }
+        }
+        self.signals = signals
+        try signals.register(on: loop)
+        perform(core.start())
+        scheduleTick()
+        do {
+            try server.start()
+        } catch {
+            throw ServeError(.listen, error.message)
+        }
+        let data = configuration.storage == .ephemeral ? "in memory, ephemeral" : store.path
+        log.event("listening on \(url) (data: \(data))")
+
+        do {
+            while stopSignal == nil {
+                try loop.runOnce(timeoutMilliseconds: -1)
+                settleWrites()
+            }
+            log.event("\(ServeSignals.name(of: stopSignal ?? 0)): closing \(links.count) connections")
+            stopSignal = nil
+            server.stopAccepting()
+            perform(core.shutdown())
+            server.closeAll()
+            let deadline = MonotonicInstant.after(milliseconds: Self.shutdownGraceMs)
+            // A second signal stops the wait.
+            while server.connectionCount > 0 && !deadline.hasPassed && stopSignal == nil {
+                try loop.runOnce(timeoutMilliseconds: min(100, deadline.millisecondsFromNow))
+            }
+        } catch {
+            throw ServeError(.eventLoop, error.message)
+        }
+        signals.unregister(from: loop)
+        log.event("stopped")
+    }
+
+    // MARK: Connections
+
+    private func upgraded(_ connection: WebSocketServerConnection) {
+        let id = ConnectionID(connection.id)
+        connection.handler = self
+        links[id] = Link(connection: connection)
+        log.detail("connection \(id) from \(connection.peer)")
+        perform(core.connectionOpened(id))
+        let deadline = ServerClock.system.monotonicMs() + configuration.limits.handshakeTimeoutMs
+        if tickDueMs.map({ deadline < $0 }) ?? true { scheduleTick() }
+    }
+
+    public func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8]) {
+        let id = ConnectionID(connection.id)
+        let frame: ProtocolMessage
+        do {
+            frame = try ProtocolMessage(decoding: message)
+        } catch {
+            log.detail("connection \(id): \(error)")
+            perform(core.receivedUndecodable(on: id))
+            return
+        }
+        perform(core.received(frame, on: id))
+    }
+
+    public func connectionDidEnd(
+        _ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason
+    ) {
+        let id = ConnectionID(connection.id)
+        links[id] = nil
+        unsettled.remove(id)
+        log.detail("connection \(id) ended: \(reason)")
+        perform(core.connectionClosed(id))
+    }
+
+    /// Carries out the core's actions in order.
+    private func perform(_ actions: [ServerAction]) {
+        for action in actions {
+            switch action {
+            case let .send(id, frame):
+                guard let link = links[id] else { continue }
+                switch link.connection.send(binary: frame.bytes) {
+                case .queued:
+                    links[id]?.ledger.append(messageBytes: frame.bytes.count)
+                    unsettled.insert(id)
+                case .queueFull:
+                    // Only when the peer holds far more than the core's bound allows: drop it at once.
+                    link.connection.abort("outbound queue over \(server.configuration.maximumOutboundBytes) bytes")
+                case .closed where link.connection.isOpen:
+                    // Open, yet refused: the message is over the 16 MiB limit. Better no connection than a
+                    // request without its reply.
+                    log.event("connection \(id): \(frame.message.typeName) of \(frame.bytes.count) bytes is over "
+                        + "the message size limit; closing")
+                    link.connection.close()
+                case .closed:
+                    continue
+                }
+            case let .close(id):
+                links[id]?.connection.close()
+            }
+        }
+    }
+
+    /// Reports to the core the frames the transport has written since the last turn.
+    private func settleWrites() {
+        guard !unsettled.isEmpty else { return }
+        for id in unsettled {
+            guard var link = links[id] else {
+                unsettled.remove(id)
+                continue
+            }
+            let written = link.ledger.settle(pendingBytes: link.connection.outboundByteCount)
+            if written.frames > 0 { core.wrote(frames: written.frames, bytes: written.bytes, on: id) }
+            links[id] = link
+            if link.ledger.isEmpty { unsettled.remove(id) }
+        }
+    }
+
+    private static func saturatingSum(_ values: Int...) -> Int {
+        values.reduce(0) { sum, value in
+            let (result, overflow) = sum.addingReportingOverflow(value)
+            return overflow ? .max : result
+        }
+    }
+
+    private static func saturatingProduct(_ lhs: Int, _ rhs: Int) -> Int {
+        let (result, overflow) = lhs.multipliedReportingOverflow(by: rhs)
+        return overflow ? .max : result
+    }
+
+    // MARK: Timers
+
+    /// Sets the loop timer to the core's next deadline (handshake timeouts, reaper, retention sweep).
+    private func scheduleTick() {
+        let due = core.nextDeadlineMs
+        guard due != tickDueMs else { return }
+        if let tickTimer { loop.cancel(tickTimer) }
+        tickTimer = nil
+        tickDueMs = due
+        guard let due else { return }
+        // One millisecond late, so that the core's millisecond clock has surely reached the deadline.
+        let instant = MonotonicInstant(nanoseconds: UInt64(clamping: due + 1).multipliedReportingOverflow(
+            by: 1_000_000).partialValue)
+        tickTimer = loop.schedule(at: instant) { [unowned self] in
+            tickTimer = nil
+            tickDueMs = nil
+            perform(core.tick())
+            scheduleTick()
+        }
+    }
+}

@@ -1,0 +1,252 @@
+internal import CSodium
+
+/// The server's dispatch core (PROTOCOL.md §5–6) as a sans-I/O state machine.
+///
+/// The I/O layer owns sockets and WebSocket framing. It feeds the core events (a connection accepted, a
+/// decoded frame, bytes written, a peer gone, a timer tick) and carries out the returned actions in order.
+/// The core is single-threaded: call it from one thread only. Every frame it queues goes through
+/// ``ServerAction/send(_:_:)`` and is counted against the connection's bound (frames and bytes) until the
+/// I/O layer reports it written, so the slow-consumer rule is exact.
+public final class ServerCore {
+    let store: any ServerStore
+    let admins: AdminAllowlist
+    let limits: ServerLimits
+    let clock: ServerClock
+    let random: ServerRandomSource
+    let log: (ServerLogEvent) -> Void
+
+    /// Counters for `/metrics`.
+    public internal(set) var metrics = ServerMetrics()
+
+    var connections: [ConnectionID: Connection] = [:]
+    /// The subset still in the handshake, so deadline checks do not walk every session.
+    var pendingHandshakes: [ConnectionID: Connection] = [:]
+    var sessions = SessionRegistry()
+    private var actions: [ServerAction] = []
+    private var nextReapMs: Int64?
+    private var nextRetentionSweepMs: Int64?
+
+    /// - Parameters:
+    ///   - store: the durable state; called synchronously from the core's thread.
+    ///   - admins: the operator's server-admin allowlist (§6.12).
+    ///   - limits: timers and queue bounds; the defaults are the spec's.
+    ///   - clock: wall time for timestamps, monotonic time for deadlines.
+    ///   - random: nonces and invite tokens.
+    ///   - log: receives one event per loggable thing, on the core's thread.
+    public init(
+        store: any ServerStore,
+        admins: AdminAllowlist = AdminAllowlist(),
+        limits: ServerLimits = ServerLimits(),
+        clock: ServerClock = .system,
+        random: @escaping ServerRandomSource = secureRandomBytes,
+        log: @escaping (ServerLogEvent) -> Void = { _ in }
+    ) {
+        // Idempotent and thread-safe; signature verification needs it.
+        _ = sodium_init()
+        self.store = store
+        self.admins = admins
+        self.limits = limits
+        self.clock = clock
+        self.random = random
+        self.log = log
+    }
+
+    // MARK: Inputs
+
+    /// Runs the start-up retention sweep (§6.11) and starts the reaper's and the sweep's schedules.
+    public func start() -> [ServerAction] {
+        let now = clock.monotonicMs()
+        sweepRetention()
+        nextRetentionSweepMs = now + limits.retentionSweepIntervalMs
+        nextReapMs = now + limits.reaperIntervalMs
+        return takeActions()
+    }
+
+    /// A TCP connection was accepted; its handshake deadline starts now (TOOLS.md).
+    public func connectionOpened(_ id: ConnectionID) -> [ServerAction] {
+        guard connections[id] == nil else { return [] }
+        let connection = Connection(id: id, openedAtMs: clock.monotonicMs())
+        connections[id] = connection
+        pendingHandshakes[id] = connection
+        metrics.handshakesInProgress += 1
+        log(.connectionOpened(id))
+        return takeActions()
+    }
+
+    /// One decoded inbound frame. Frames for a connection the core has closed are ignored.
+    public func received(_ frame: ProtocolMessage, on id: ConnectionID) -> [ServerAction] {
+        guard let connection = connections[id] else { return [] }
+        connection.lastSeenMs = clock.monotonicMs()
+        metrics.framesIn[frame.typeName, default: 0] += 1
+        if case let .established(path) = connection.phase {
+            dispatch(frame, from: connection, at: path)
+        } else {
+            handshake(frame, on: connection)
+        }
+        return takeActions()
+    }
+
+    /// An inbound message that did not decode (or broke the size limit): the connection ends without an
+    /// `error` frame (§2.2, §2.4).
+    public func receivedUndecodable(on id: ConnectionID) -> [ServerAction] {
+        guard let connection = connections[id] else { return [] }
+        log(.undecodableFrame(id, path: connection.path))
+        close(connection)
+        return takeActions()
+    }
+
+    /// The I/O layer wrote `frames` queued frames totalling `bytes` encoded bytes to the connection.
+    public func wrote(frames: Int, bytes: Int, on id: ConnectionID) {
+        guard let connection = connections[id] else { return }
+        connection.queuedFrames = max(0, connection.queuedFrames - frames)
+        connection.queuedBytes = max(0, connection.queuedBytes - bytes)
+    }
+
+    /// The peer closed (or the socket failed). The session leaves presence silently (§5.3: nothing recorded).
+    public func connectionClosed(_ id: ConnectionID) -> [ServerAction] {
+        guard let connection = connections[id] else { return [] }
+        log(.connectionClosed(id, path: connection.path))
+        forget(connection)
+        return takeActions()
+    }
+
+    /// Runs whatever is due: handshake deadlines, the idle reaper (§6.9), the retention sweep (§6.11).
+    public func tick() -> [ServerAction] {
+        let now = clock.monotonicMs()
+        for connection in pendingHandshakes.values {
+            if now - connection.openedAtMs >= limits.handshakeTimeoutMs {
+                refuseHandshake(connection, .unauthorized("handshake timed out"))
+            }
+        }
+        if let due = nextReapMs, now >= due {
+            reapIdleSessions(now: now)
+            nextReapMs = now + limits.reaperIntervalMs
+        }
+        if let due = nextRetentionSweepMs, now >= due {
+            sweepRetention()
+            nextRetentionSweepMs = now + limits.retentionSweepIntervalMs
+        }
+        return takeActions()
+    }
+
+    /// The monotonic time at which ``tick()`` next has work, so the I/O layer can sleep until then.
+    public var nextDeadlineMs: Int64? {
+        let handshakeDeadlines = pendingHandshakes.values.lazy.map { $0.openedAtMs + self.limits.handshakeTimeoutMs }
+        return ([nextReapMs, nextRetentionSweepMs].compactMap { $0 } + handshakeDeadlines).min()
+    }
+
+    /// Graceful shutdown: every session is dropped with "session terminated" and every handshake closed.
+    public func shutdown() -> [ServerAction] {
+        for connection in connections.values {
+            if connection.path != nil { drop(connection, .terminated) } else { close(connection) }
+        }
+        return takeActions()
+    }
+
+    // MARK: Outbound queue
+
+    /// Encodes `message` once (bincode, §3), for one recipient or many.
+    func outbound(_ message: ProtocolMessage) -> OutboundFrame {
+        OutboundFrame(message: message, bytes: message.encoded())
+    }
+
+    /// Queues a frame within the bound. A frame that does not fit drops the session as a slow consumer
+    /// (§6.10; TOOLS.md: replies too, so no reply is ever lost silently). Returns whether it was queued.
+    @discardableResult
+    func send(_ frame: OutboundFrame, to connection: Connection) -> Bool {
+        guard connections[connection.id] === connection else { return false }
+        guard connection.queuedFrames < limits.queueFrameLimit,
+              frame.bytes.count <= limits.queueByteLimit - connection.queuedBytes
+        else {
+            if connection.path != nil { drop(connection, .slowConsumer) } else { close(connection) }
+            return false
+        }
+        enqueue(frame, to: connection)
+        return true
+    }
+
+    @discardableResult
+    func send(_ message: ProtocolMessage, to connection: Connection) -> Bool {
+        send(outbound(message), to: connection)
+    }
+
+    /// Queues without the bound check: only for the one last `error` before a close, which must be able to
+    /// explain a slow-consumer drop on a full queue.
+    private func enqueue(_ frame: OutboundFrame, to connection: Connection) {
+        connection.queuedFrames += 1
+        connection.queuedBytes += frame.bytes.count
+        metrics.framesOut[frame.message.typeName, default: 0] += 1
+        actions.append(.send(connection.id, frame))
+    }
+
+    // MARK: Ending connections
+
+    /// Forced drop (§6.8): out of presence and subscriptions, then `error: unauthorized` with the reason,
+    /// then close.
+    func drop(_ connection: Connection, _ reason: DropReason) {
+        guard connections[connection.id] === connection, let path = connection.path else { return }
+        log(.dropped(connection.id, path: path, reason: reason))
+        metrics.drops[reason, default: 0] += 1
+        enqueue(outbound(.error(.unauthorized(reason.text))), to: connection)
+        close(connection)
+    }
+
+    /// Ends a handshake with its one `error` frame, then closes (§5.3).
+    func refuseHandshake(_ connection: Connection, _ error: ProtocolError) {
+        guard connections[connection.id] === connection else { return }
+        log(.handshakeRefused(connection.id, kind: error.kindName, reason: Self.reason(of: error)))
+        metrics.handshakeFailures += 1
+        enqueue(outbound(.error(error)), to: connection)
+        close(connection)
+    }
+
+    /// Forgets the connection and tells the I/O layer to flush and close it.
+    func close(_ connection: Connection) {
+        guard connections[connection.id] === connection else { return }
+        forget(connection)
+        actions.append(.close(connection.id))
+    }
+
+    private func forget(_ connection: Connection) {
+        connections[connection.id] = nil
+        if connection.path != nil {
+            sessions.detach(connection)
+            metrics.liveSessions -= 1
+        } else {
+            pendingHandshakes[connection.id] = nil
+            metrics.handshakesInProgress -= 1
+        }
+    }
+
+    // MARK: Timers
+
+    private func reapIdleSessions(now: Int64) {
+        for connection in connections.values where connection.path != nil {
+            if now - connection.lastSeenMs >= limits.idleTimeoutMs { drop(connection, .idleTimeout) }
+        }
+    }
+
+    private func sweepRetention() {
+        do {
+            let deleted = try store.purgeMessages(olderThan: clock.wallMs() - limits.retentionMs)
+            log(.retentionSwept(deletedRows: deleted))
+        } catch {
+            log(.storeFailure(context: "retention sweep", message: error.message))
+        }
+    }
+
+    // MARK: Helpers
+
+    static func reason(of error: ProtocolError) -> String {
+        switch error {
+        case let .versionMismatch(ours, theirs): "ours=\(ours), theirs=\(theirs)"
+        case let .malformedFrame(text), let .unauthorized(text), let .notFound(text), let .internal(text): text
+        }
+    }
+
+    private func takeActions() -> [ServerAction] {
+        let taken = actions
+        actions = []
+        return taken
+    }
+}

@@ -1,0 +1,58 @@
+internal import CSodium
+internal import Glibc
+
+/// The server's two clocks, injected so that tests can move time by hand.
+public struct ServerClock {
+    /// Unix epoch milliseconds: message timestamps, `added_at`, invite expiry, retention.
+    public var wallMs: () -> Int64
+    /// Milliseconds from an arbitrary origin that never jumps: handshake deadlines, idle reaping, sweeps.
+    public var monotonicMs: () -> Int64
+
+    public init(wallMs: @escaping () -> Int64, monotonicMs: @escaping () -> Int64) {
+        self.wallMs = wallMs
+        self.monotonicMs = monotonicMs
+    }
+
+    /// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
+    public static var system: ServerClock {
+        ServerClock(wallMs: { milliseconds(of: CLOCK_REALTIME) }, monotonicMs: { milliseconds(of: CLOCK_MONOTONIC) })
+    }
+
+    private static func milliseconds(of clock: clockid_t) -> Int64 {
+        var now = timespec()
+        clock_gettime(clock, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// Where nonces and invite tokens come from: `count` bytes of randomness.
+public typealias ServerRandomSource = (_ count: Int) -> [UInt8]
+
+/// libsodium's `randombytes_buf`, the default ``ServerRandomSource``.
+public func secureRandomBytes(_ count: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    bytes.withUnsafeMutableBytes { buffer in
+        if let base = buffer.baseAddress { randombytes_buf(base, buffer.count) }
+    }
+    return bytes
+}
+
+/// The operator's server-admin allowlist (PROTOCOL.md §6.2, §6.12): usernames, some pinned to a key.
+public struct AdminAllowlist: Hashable, Sendable {
+    private var pins: [String: String] = [:]
+    private var names: Set<String> = []
+
+    public init() {}
+
+    /// Adds `username`; `pinnedKey` (b64u of the raw 32-byte key) restricts who may register the name.
+    public mutating func add(_ username: String, pinnedKey: String? = nil) {
+        names.insert(username)
+        pins[username] = pinnedKey
+    }
+
+    /// Admin status is by username only (§6.2).
+    public func contains(_ username: String) -> Bool { names.contains(username) }
+
+    /// The key a pinned admin name must be registered with, or `nil` when the name is unpinned or absent.
+    public func pinnedKey(for username: String) -> String? { pins[username] }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Common
+import Glibc
+
+/// The command line of `conclave-serve`; the checking is `ServeConfiguration`, the work is `ServeRunner`.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conclave-serve",
+        abstract: "Run a conclave server: WebSocket on HTTP/1.1, SQLite store.",
+        discussion: """
+            Listens on 127.0.0.1:4390 unless told otherwise and keeps its state in $XDG_DATA_HOME/conclave \
+            (else ~/.local/share/conclave). GET /health answers "ok"; GET /metrics gives Prometheus text. \
+            SIGINT or SIGTERM close every session and exit 0. Environment: CONCLAVE_BIND, CONCLAVE_DATA_DIR, \
+            CONCLAVE_ADMINS (comma-separated USER[=PUBKEY]); flags win.
+
+            Examples:
+              conclave-serve --ephemeral
+                  A throwaway server on 127.0.0.1:4390.
+              conclave-serve --bind 0.0.0.0:4390 --data-dir /var/lib/conclave --admin alice
+                  A shared server; alice is a server admin.
+              conclave-serve --ephemeral --bind 127.0.0.1:0
+                  Any free port; the "listening on" line on stderr names it.
+            """,
+        version: "0.1.0 (protocol 1)")
+
+    @Option(help: ArgumentHelp("Address to listen on (example: --bind 0.0.0.0:4390).", valueName: "addr"))
+    var bind: String?
+
+    @Option(help: ArgumentHelp("Keep state in DIR (example: --data-dir /var/lib/conclave).", valueName: "dir"))
+    var dataDir: String?
+
+    @Flag(help: "Keep state in memory only; a new server id at every start (example: --ephemeral).")
+    var ephemeral = false
+
+    @Option(help: ArgumentHelp(
+        "Server admin, optionally pinned to a base64url public key; repeatable (example: --admin alice).",
+        valueName: "user[=pubkey]"))
+    var admin: [String] = []
+
+    @Option(help: ArgumentHelp("PEM certificate chain; serve wss:// (example: --tls-cert cert.pem).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key for --tls-cert (example: --tls-key key.pem).", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("Seconds from TCP accept to established; default 10 (example: --handshake-timeout 2).",
+                               valueName: "secs"))
+    var handshakeTimeout: String?
+
+    @Option(help: ArgumentHelp("Seconds without a frame before a session is dropped; default 60 "
+                               + "(example: --idle-timeout 1.5).", valueName: "secs"))
+    var idleTimeout: String?
+
+    @Option(help: ArgumentHelp("Seconds between idle sweeps; default 15 (example: --reap-interval 0.5).",
+                               valueName: "secs"))
+    var reapInterval: String?
+
+    @Option(help: ArgumentHelp("Seconds of history kept; default 604800 (example: --retention 3600).",
+                               valueName: "secs"))
+    var retention: String?
+
+    @Option(help: ArgumentHelp("Seconds between history purges; default 3600 (example: --retention-sweep-interval 60).",
+                               valueName: "secs"))
+    var retentionSweepInterval: String?
+
+    @Option(help: ArgumentHelp("Frames queued per session before it is dropped; default 1024 "
+                               + "(example: --max-queue-frames 64).", valueName: "n"))
+    var maxQueueFrames: String?
+
+    @Option(help: ArgumentHelp("Bytes queued per session before it is dropped, K/M/G suffixes; default 64M "
+                               + "(example: --max-queue-bytes 1M).", valueName: "n"))
+    var maxQueueBytes: String?
+
+    @Flag(name: [.short, .long], help: "Log only fatal errors (example: -q).")
+    var quiet = false
+
+    @Flag(name: [.short, .long], help: "Also log every request and plain HTTP request (example: -v).")
+    var verbose = false
+
+    var arguments: ServeArguments {
+        var arguments = ServeArguments()
+        arguments.bind = bind
+        arguments.dataDirectory = dataDir
+        arguments.ephemeral = ephemeral
+        arguments.admins = admin
+        arguments.tlsCertificate = tlsCert
+        arguments.tlsKey = tlsKey
+        arguments.handshakeTimeout = handshakeTimeout
+        arguments.idleTimeout = idleTimeout
+        arguments.reapInterval = reapInterval
+        arguments.retention = retention
+        arguments.retentionSweepInterval = retentionSweepInterval
+        arguments.maxQueueFrames = maxQueueFrames
+        arguments.maxQueueBytes = maxQueueBytes
+        arguments.quiet = quiet
+        arguments.verbose = verbose
+        return arguments
+    }
+}
+
+/// The variables resolution reads, and nothing else.
+func environment() -> [String: String] {
+    var values: [String: String] = [:]
+    for name in ["CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "XDG_DATA_HOME", "HOME"] {
+        if let value = getenv(name) { values[name] = String(cString: value) }
+    }
+    return values
+}
+
+/// One line on stderr, then exit.
+func fail(_ message: String, _ status: ExitStatus) -> Never {
+    ServeLog(verbosity: .normal).fatal(message)
+    exit(status.rawValue)
+}
+
+signal(SIGPIPE, SIG_IGN)
+let command: ServeCommand
+do {
+    command = try ServeCommand.parse()
+} catch {
+    // --help and --version are clean exits; any other parse error is one line and status 64.
+    if ServeCommand.exitCode(for: error) == .success { ServeCommand.exit(withError: error) }
+    fail("\(ServeCommand.message(for: error)) (see --help)", .usage)
+}
+let configuration: ServeConfiguration
+do {
+    configuration = try ServeConfiguration(arguments: command.arguments, environment: environment())
+} catch {
+    fail("\(error.message) (see --help)", .usage)
+}
+let log = ServeLog(verbosity: configuration.verbosity)
+do {
+    try ServeRunner(configuration: configuration, log: log).run()
+} catch {
+    fail(error.message, error.exitStatus)
+}
