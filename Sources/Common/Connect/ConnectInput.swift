@@ -28,7 +28,7 @@ public struct ConnectInputError: ToolError, Hashable, Sendable {
     }
 
     public var exitStatus: ExitStatus { .dataError }
-    public var description: String { "input line \(line): \(message)" }
+    public var description: String { "line \(line): \(message)" }
 }
 
 /// Parsing of input lines. Pure: the link's own path (to fill an omitted `from`) is given by the caller.

@@ -281,15 +281,22 @@ public final class ConnectSession: EventLoopHandler {
     private func linkEnded(_ end: LinkEnd) {
         if end.code != .shutdown {
             diagnostics.report(end.message)
-            exitStatus = end.exitStatus
+            finish(end.exitStatus)
             return
         }
         switch stop {
-        case .fatal(let status)?: exitStatus = status
-        case .outputClosed?: exitStatus = .success
-        case .signal? where unansweredAtShutdown > 0: exitStatus = .linkLost
-        default: exitStatus = sawRefusal ? .refused : sawBadInput ? .dataError : .success
+        case .fatal(let status)?: finish(status)
+        case .outputClosed?: finish(.success)
+        case .signal? where unansweredAtShutdown > 0: finish(.linkLost)
+        default: finish(sawRefusal ? .refused : sawBadInput ? .dataError : .success)
         }
+    }
+
+    /// Ends `run` with `status`. The event may have come from an action run at the start of a loop turn, which
+    /// would then wait for I/O with no timeout; an empty action makes that wait return at once.
+    private func finish(_ status: ExitStatus) {
+        exitStatus = status
+        loop.runSoon {}
     }
 
     // MARK: Ending
