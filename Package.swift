@@ -36,6 +36,8 @@ let package = Package(
             name: "conclave-connect",
             dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The frame-level client `make demo` drives (test support, not shipped).
+        .executableTarget(name: "serve-demo-client", dependencies: ["Common", "CSodium"]),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
         .executableTarget(name: "autobahn-echo-client", dependencies: ["Common"]),
         .executableTarget(name: "autobahn-echo-server", dependencies: ["Common"]),

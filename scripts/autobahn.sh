@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Autobahn|Testsuite gate for the WebSocket layer on the conclave transport: the fuzzingserver
-# against autobahn-echo-client and the fuzzingclient against autobahn-echo-server. Reports go to
-# .build-autobahn/reports/{client,server}/ (index.json per side). Exits non-zero on any FAILED case or
-# a testee crash. Everything runs on loopback; every background process is killed on exit.
+# against autobahn-echo-client and the fuzzingclient against autobahn-echo-server, over ws:// and then
+# over wss:// (a smaller set). Reports go to .build-autobahn/reports/{client,server,client-tls,server-tls}/
+# (index.json per side). Exits non-zero on any FAILED case or a testee crash. Everything runs on
+# loopback; every background process is killed on exit.
 #
 # Cases: 1-7, 9 (its smaller cases plus the 16 MiB ones, the message cap; wstest's pure-Python UTF-8
 # check makes the rest slow) and 10. AUTOBAHN_CASES='["1.*"]' narrows it.
@@ -16,6 +17,10 @@ default_cases='["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*",
   "9.3.1", "9.3.2", "9.3.3", "9.4.1", "9.4.2", "9.4.3", "9.5.1", "9.5.2", "9.5.3",
   "9.6.1", "9.6.2", "9.6.3", "9.7.1", "9.7.2", "9.7.3", "9.8.1", "9.8.2", "9.8.3", "10.*"]'
 cases=${AUTOBAHN_CASES:-$default_cases}
+# The same over TLS (wss://, our OpenSSL code on both sides), on a smaller set.
+default_tls_cases='["1.*", "2.*", "5.*", "6.1.*", "7.1.*", "9.1.1", "9.1.2", "9.2.1", "9.2.2", "9.2.3", "9.2.4",
+  "9.4.1", "9.5.1"]'
+tls_cases=${AUTOBAHN_TLS_CASES:-$default_tls_cases}
 
 pids=()
 cleanup() {
@@ -38,7 +43,7 @@ swift build -c release --product autobahn-echo-server >/dev/null
 bin=$(swift build -c release --show-bin-path)
 
 rm -rf "$reports"
-mkdir -p "$reports/client" "$reports/server"
+mkdir -p "$reports"
 
 # A free loopback port: 9001 unless taken (the fuzzingserver binds 0.0.0.0, so check all addresses).
 free_port() {
@@ -72,46 +77,71 @@ wait_for_port() {
 
 crashes=()
 
-# --- client side: fuzzingserver ↔ autobahn-echo-client -------------------------------------------
-port=$(free_port "${AUTOBAHN_PORT:-9001}")
-cat >"$work/fuzzingserver.json" <<JSON
-{"url": "ws://127.0.0.1:$port", "outdir": "$reports/client", "cases": $cases,
+# The fuzzingserver (wstest) against autobahn-echo-client. $1: report name; $2: ws or wss; $3: cases.
+run_client_side() {
+    local name=$1 scheme=$2 side_cases=$3 port status=0 tls_spec=""
+    port=$(free_port "${AUTOBAHN_PORT:-9001}")
+    if [ "$scheme" = wss ]; then tls_spec="\"key\": \"$work/key.pem\", \"cert\": \"$work/cert.pem\","; fi
+    mkdir -p "$reports/$name"
+    cat >"$work/fuzzingserver-$name.json" <<JSON
+{"url": "$scheme://127.0.0.1:$port", $tls_spec "outdir": "$reports/$name", "cases": $side_cases,
  "exclude-cases": [], "exclude-agent-cases": {}}
 JSON
-echo "autobahn: client side (fuzzingserver on port $port)"
-(cd "$work" && exec "$wstest" -m fuzzingserver -u 0 -s "$work/fuzzingserver.json" >"$work/fuzzingserver.log" 2>&1) &
-pids+=($!)
-wait_for_port "$port" "${pids[-1]}"
-status=0
-timeout 240 "$bin/autobahn-echo-client" --url "ws://127.0.0.1:$port" --agent conclave \
-    >"$work/client.log" 2>&1 || status=$?
-if [ "$status" -ne 0 ]; then
-    crashes+=("autobahn-echo-client exited with status $status (see $work/client.log)")
-fi
-kill "${pids[-1]}" 2>/dev/null || true
+    echo "autobahn: $name (fuzzingserver on $scheme://127.0.0.1:$port)"
+    (cd "$work" && exec "$wstest" -m fuzzingserver -u 0 -s "$work/fuzzingserver-$name.json" \
+        >"$work/fuzzingserver-$name.log" 2>&1) &
+    local wstest_pid=$!
+    pids+=("$wstest_pid")
+    wait_for_port "$port" "$wstest_pid"
+    CONCLAVE_CA_FILE=$work/cert.pem timeout 240 "$bin/autobahn-echo-client" --url "$scheme://127.0.0.1:$port" \
+        --agent conclave >"$work/client-$name.log" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        crashes+=("autobahn-echo-client ($name) exited with status $status (see $work/client-$name.log)")
+    fi
+    kill "$wstest_pid" 2>/dev/null || true
+    wait "$wstest_pid" 2>/dev/null || true
+}
 
-# --- server side: fuzzingclient ↔ autobahn-echo-server --------------------------------------------
-"$bin/autobahn-echo-server" --bind 127.0.0.1:0 >"$work/server.out" 2>"$work/server.log" &
-server_pid=$!
-pids+=("$server_pid")
-for _ in $(seq 100); do
-    grep -q '^listening on ' "$work/server.out" 2>/dev/null && break
-    sleep 0.1
-done
-server_address=$(sed -n 's/^listening on //p' "$work/server.out")
-[ -n "$server_address" ] || { echo "autobahn: autobahn-echo-server did not start" >&2; exit 1; }
-cat >"$work/fuzzingclient.json" <<JSON
-{"outdir": "$reports/server", "servers": [{"agent": "conclave", "url": "ws://$server_address"}],
- "cases": $cases, "exclude-cases": [], "exclude-agent-cases": {}}
+# The fuzzingclient (wstest) against autobahn-echo-server. $1: report name; $2: ws or wss; $3: cases.
+run_server_side() {
+    local name=$1 scheme=$2 side_cases=$3 status=0 server_pid address tls_flags=()
+    if [ "$scheme" = wss ]; then tls_flags=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem"); fi
+    mkdir -p "$reports/$name"
+    "$bin/autobahn-echo-server" --bind 127.0.0.1:0 "${tls_flags[@]}" \
+        >"$work/server-$name.out" 2>"$work/server-$name.log" &
+    server_pid=$!
+    pids+=("$server_pid")
+    for _ in $(seq 100); do
+        grep -q '^listening on ' "$work/server-$name.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    address=$(sed -n 's/^listening on //p' "$work/server-$name.out")
+    [ -n "$address" ] || { echo "autobahn: autobahn-echo-server ($name) did not start" >&2; exit 1; }
+    cat >"$work/fuzzingclient-$name.json" <<JSON
+{"outdir": "$reports/$name", "servers": [{"agent": "conclave", "url": "$scheme://$address"}],
+ "cases": $side_cases, "exclude-cases": [], "exclude-agent-cases": {}}
 JSON
-echo "autobahn: server side (autobahn-echo-server on $server_address)"
-status=0
-(cd "$work" && timeout 240 "$wstest" -m fuzzingclient -s "$work/fuzzingclient.json" \
-    >"$work/fuzzingclient.log" 2>&1) || status=$?
-[ "$status" -eq 0 ] || crashes+=("wstest fuzzingclient exited with status $status (see $work/fuzzingclient.log)")
-if ! kill -0 "$server_pid" 2>/dev/null; then
-    crashes+=("autobahn-echo-server died during the run (see $work/server.log)")
-fi
+    echo "autobahn: $name (autobahn-echo-server on $scheme://$address)"
+    (cd "$work" && timeout 240 "$wstest" -m fuzzingclient -s "$work/fuzzingclient-$name.json" \
+        >"$work/fuzzingclient-$name.log" 2>&1) || status=$?
+    if [ "$status" -ne 0 ]; then
+        crashes+=("wstest fuzzingclient ($name) exited with status $status (see $work/fuzzingclient-$name.log)")
+    fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        crashes+=("autobahn-echo-server ($name) died during the run (see $work/server-$name.log)")
+    fi
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+}
+
+# A throwaway self-signed certificate for the TLS passes; the client trusts it through CONCLAVE_CA_FILE.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj '/CN=conclave autobahn' \
+    -addext 'subjectAltName=IP:127.0.0.1' -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
+
+run_client_side client ws "$cases"
+run_server_side server ws "$cases"
+run_client_side client-tls wss "$tls_cases"
+run_server_side server-tls wss "$tls_cases"
 
 # --- summary ---------------------------------------------------------------------------------------
 summary_status=0
@@ -120,11 +150,11 @@ import json, os, sys
 reports = sys.argv[1]
 kinds = ["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"]
 failed = False
-print("%-8s %5s %6s %11s %14s %14s %7s" % ("side", "cases", "OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"))
-for side in ("client", "server"):
+print("%-10s %5s %6s %11s %14s %14s %7s" % ("side", "cases", "OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"))
+for side in ("client", "server", "client-tls", "server-tls"):
     path = os.path.join(reports, side, "index.json")
     if not os.path.exists(path):
-        print("%-8s no report (%s missing)" % (side, path))
+        print("%-10s no report (%s missing)" % (side, path))
         failed = True
         continue
     with open(path) as f:
@@ -137,13 +167,13 @@ for side in ("client", "server"):
         counts[behavior] = counts.get(behavior, 0) + 1
         if behavior == "FAILED":
             bad.append(case)
-    print("%-8s %5d %6d %11d %14d %14d %7d" % (side, len(results), counts["OK"], counts["NON-STRICT"],
+    print("%-10s %5d %6d %11d %14d %14d %7d" % (side, len(results), counts["OK"], counts["NON-STRICT"],
           counts["INFORMATIONAL"], counts["UNIMPLEMENTED"], counts["FAILED"]))
     if not results:
         failed = True
     if bad:
         failed = True
-        print("         FAILED: " + " ".join(bad))
+        print("           FAILED: " + " ".join(bad))
 sys.exit(1 if failed else 0)
 PY
 for crash in "${crashes[@]}"; do

@@ -39,11 +39,10 @@ const int CSHIM_EPOLL_CTL_ADD = EPOLL_CTL_ADD, CSHIM_EPOLL_CTL_MOD = EPOLL_CTL_M
 const uint32_t CSHIM_EPOLLIN = EPOLLIN, CSHIM_EPOLLOUT = EPOLLOUT, CSHIM_EPOLLRDHUP = EPOLLRDHUP;
 const uint32_t CSHIM_EPOLLHUP = EPOLLHUP, CSHIM_EPOLLERR = EPOLLERR;
 
-int cshim_termination_signalfd(void) {
+int cshim_signalfd_open(const int *signals, int count) {
     sigset_t mask;
     sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
+    for (int i = 0; i < count; i++) sigaddset(&mask, signals[i]);
     if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
     return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -54,8 +53,8 @@ int cshim_signalfd_read(int fd) {
     do {
         count = read(fd, &info, sizeof info);
     } while (count < 0 && errno == EINTR);
-    if (count < 0) return errno == EAGAIN ? 0 : -1;
-    return count == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
+    if (count == (ssize_t)sizeof info) return (int)info.ssi_signo;
+    return count < 0 && errno == EAGAIN ? 0 : -1;
 }
 
 json_t *cshim_json_boolean(int value) { return json_boolean(value); }

@@ -37,7 +37,8 @@ struct ServeCommand: ParsableCommand {
         valueName: "user[=pubkey]"))
     var admin: [String] = []
 
-    @Option(help: ArgumentHelp("PEM certificate chain; serve wss:// (example: --tls-cert cert.pem).", valueName: "file"))
+    @Option(help: ArgumentHelp(
+        "PEM certificate chain; serve wss:// (example: --tls-cert cert.pem).", valueName: "file"))
     var tlsCert: String?
 
     @Option(help: ArgumentHelp("PEM private key for --tls-cert (example: --tls-key key.pem).", valueName: "file"))
@@ -71,7 +72,7 @@ struct ServeCommand: ParsableCommand {
                                + "(example: --max-queue-bytes 1M).", valueName: "n"))
     var maxQueueBytes: String?
 
-    @Flag(name: [.short, .long], help: "Log only fatal errors (example: -q).")
+    @Flag(name: [.short, .long], help: "Log only the listening line and fatal errors (example: -q).")
     var quiet = false
 
     @Flag(name: [.short, .long], help: "Also log every request and plain HTTP request (example: -v).")
@@ -109,7 +110,7 @@ func environment() -> [String: String] {
 
 /// One line on stderr, then exit.
 func fail(_ message: String, _ status: ExitStatus) -> Never {
-    ServeLog(verbosity: .normal).fatal(message)
+    ServeLog(verbosity: .normal).essential(message)
     exit(status.rawValue)
 }
 

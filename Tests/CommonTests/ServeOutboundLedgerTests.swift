@@ -3,18 +3,10 @@ import Testing
 
 @Suite("conclave-serve write accounting")
 struct ServeOutboundLedgerTests {
-    @Test func wireSizeAddsTheUnmaskedHeader() {
-        #expect(ServeOutboundLedger.wireSize(ofMessage: 0) == 2)
-        #expect(ServeOutboundLedger.wireSize(ofMessage: 125) == 127)
-        #expect(ServeOutboundLedger.wireSize(ofMessage: 126) == 130)
-        #expect(ServeOutboundLedger.wireSize(ofMessage: 65_535) == 65_539)
-        #expect(ServeOutboundLedger.wireSize(ofMessage: 65_536) == 65_546)
-    }
-
     @Test func framesAreReportedOnlyOnceSurelyWritten() {
         var ledger = ServeOutboundLedger()
-        ledger.append(messageBytes: 10)   // 12 on the wire
-        ledger.append(messageBytes: 200)  // 204 on the wire
+        ledger.append(wireBytes: 12, countedBytes: 10)
+        ledger.append(wireBytes: 204, countedBytes: 200)
         #expect(ledger.settle(pendingBytes: 216) == (0, 0))
         #expect(ledger.settle(pendingBytes: 205) == (0, 0))
         #expect(ledger.settle(pendingBytes: 204) == (1, 10))
@@ -26,7 +18,7 @@ struct ServeOutboundLedgerTests {
 
     @Test func foreignBytesInTheQueueOnlyDelayTheReport() {
         var ledger = ServeOutboundLedger()
-        ledger.append(messageBytes: 1)
+        ledger.append(wireBytes: 3, countedBytes: 1)
         // A pong of 2 bytes queued after our frame: 2 bytes pending means our 3 may not be out yet.
         #expect(ledger.settle(pendingBytes: 2) == (0, 0))
         #expect(ledger.settle(pendingBytes: 0) == (1, 1))
@@ -35,9 +27,9 @@ struct ServeOutboundLedgerTests {
 
     @Test func manyFramesSettleInOrder() {
         var ledger = ServeOutboundLedger()
-        for _ in 0..<1000 { ledger.append(messageBytes: 3) }
+        for _ in 0..<1000 { ledger.append(wireBytes: 5, countedBytes: 3) }
         #expect(ledger.settle(pendingBytes: 500 * 5) == (500, 1500))
-        ledger.append(messageBytes: 3)
+        ledger.append(wireBytes: 5, countedBytes: 3)
         #expect(ledger.settle(pendingBytes: 5) == (500, 1500))
         #expect(ledger.settle(pendingBytes: 0) == (1, 3))
         #expect(ledger.isEmpty)

@@ -154,7 +154,7 @@ final class ServerHarness {
 
     private var identityNumber: UInt8 = 0
     private func nextIdentityNumber() -> UInt8 {
-        identityNumber += 1
+        identityNumber &+= 1
         return identityNumber
     }
 }

@@ -246,3 +246,15 @@ private final class EchoClient: EventLoopHandler {
         #expect(error?.message.hasPrefix("TLS: cannot load CA file /nonexistent/ca.pem (CONCLAVE_CA_FILE):") == true)
     }
 }
+
+@Suite struct SignalSourceTests {
+    @Test func reportsARaisedSignalOnItsDescriptor() throws {
+        let source = try SignalSource([SIGUSR2])
+        #expect(source.next() == nil)
+        raise(SIGUSR2)
+        var entries = [Poller.Entry(fileDescriptor: source.fileDescriptor, interest: .readable)]
+        #expect(try Poller.wait(&entries, timeoutMilliseconds: 2_000) == 1)
+        #expect(source.next() == SIGUSR2)
+        #expect(source.next() == nil)
+    }
+}

@@ -4,7 +4,8 @@ import Testing
 
 /// A `WebSocketServer` running its own event loop on a background thread, for tests whose client blocks.
 /// Its handler echoes messages, and obeys a few text commands:
-/// `close` → the server closes; `big N` → it tries to send N bytes and answers with the outcome.
+/// `close` → the server closes; `big N` → it tries to send N bytes and answers with the outcome;
+/// `frame` → it sends a pre-encoded binary frame [1, 2].
 final class BackgroundWebSocketServer: @unchecked Sendable {
     let address: HostAndPort
     private var thread = pthread_t()
@@ -72,6 +73,8 @@ private final class CommandEchoHandler: WebSocketServerConnectionHandler {
     func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {
         if message == "close" {
             connection.close()
+        } else if message == "frame" {
+            connection.send(encodedFrame: WebSocketFrame(opcode: .binary, payload: [1, 2]).encoded())
         } else if message.hasPrefix("big "), let size = Int(message.dropFirst(4)) {
             let outcome = connection.send(binary: [UInt8](repeating: 7, count: size))
             connection.send(text: "\(outcome) \(connection.outboundByteCount > 0 || outcome != .queued)")

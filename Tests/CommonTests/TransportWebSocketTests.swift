@@ -82,6 +82,20 @@ import Testing
         #expect(try client.nextEvent(deadline: deadline) == .text("queued true"))
     }
 
+    @Test func oversizedAndPreEncodedSends() throws {
+        var configuration = WebSocketServer.Configuration()
+        configuration.maximumMessageSize = 1_000
+        let server = try BackgroundWebSocketServer(configuration: configuration)
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        try client.send(text: "big 2000")
+        #expect(try client.nextEvent(deadline: deadline) == .text("tooLarge true"))
+        try client.send(text: "frame")
+        #expect(try client.nextEvent(deadline: deadline) == .binary([1, 2]))
+    }
+
     @Test func refusedUpgradeShowsStatusAndReason() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }

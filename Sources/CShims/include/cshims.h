@@ -27,10 +27,10 @@ int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int max_events, int ti
 extern const int CSHIM_EPOLL_CTL_ADD, CSHIM_EPOLL_CTL_MOD, CSHIM_EPOLL_CTL_DEL;
 extern const uint32_t CSHIM_EPOLLIN, CSHIM_EPOLLOUT, CSHIM_EPOLLRDHUP, CSHIM_EPOLLHUP, CSHIM_EPOLLERR;
 
-// signalfd: Glibc's Swift module does not include <sys/signalfd.h>. Blocks SIGINT and SIGTERM in the calling
-// thread (and the threads it starts later) and returns a non-blocking descriptor that reports them; -1 on error.
-int cshim_termination_signalfd(void);
-// Reads one pending signal from such a descriptor: its number, 0 when none is pending, -1 on error.
+// signalfd: not in Glibc's Swift module; signal sets are macros-and-struct territory. Blocks `signals` for the
+// calling thread (and threads it starts later) and returns a non-blocking signalfd reporting them, or -1.
+int cshim_signalfd_open(const int *signals, int count);
+// The number of one pending signal read from `fd`, 0 when none is pending, -1 on error.
 int cshim_signalfd_read(int fd);
 
 // json_boolean is a function-like macro.

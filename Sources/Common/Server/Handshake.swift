@@ -24,7 +24,7 @@ extension ServerCore {
             }
             register(registration, pubkey: pubkey, signature: signature, nonce: nonce, handle: handle, on: connection)
         case .established:
-            break
+            break  // `received` sends established sessions to dispatch.
         }
     }
 

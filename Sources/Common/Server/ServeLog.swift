@@ -20,8 +20,9 @@ public struct ServeLog: Sendable {
         if verbosity == .verbose { emit(message) }
     }
 
-    /// A line shown whatever the verbosity: the reason the server could not start or had to stop.
-    public func fatal(_ message: String) {
+    /// A line shown whatever the verbosity: the address listened on (scripts read the port from it) and the
+    /// reason the server could not start or had to stop.
+    public func essential(_ message: String) {
         emit(message)
     }
 

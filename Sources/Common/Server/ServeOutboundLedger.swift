@@ -20,11 +20,11 @@ struct ServeOutboundLedger {
     /// Whether every frame recorded has been reported.
     var isEmpty: Bool { head == entries.count }
 
-    /// Records one binary message of `messageBytes` queued on the transport.
-    mutating func append(messageBytes: Int) {
-        let entry = Entry(wireBytes: Self.wireSize(ofMessage: messageBytes), countedBytes: messageBytes)
-        entries.append(entry)
-        unsettledWireBytes += entry.wireBytes
+    /// Records one frame queued on the transport: `wireBytes` with its WebSocket header, `countedBytes` as the
+    /// core counted it.
+    mutating func append(wireBytes: Int, countedBytes: Int) {
+        entries.append(Entry(wireBytes: wireBytes, countedBytes: countedBytes))
+        unsettledWireBytes += wireBytes
     }
 
     /// The frames (and the bytes the core counted for them) now certainly written, given that the transport
@@ -49,10 +49,5 @@ struct ServeOutboundLedger {
             head = 0
         }
         return (frames, bytes)
-    }
-
-    /// An unmasked server frame (RFC 6455 §5.2): two header bytes, plus 2 or 8 for the longer length forms.
-    static func wireSize(ofMessage count: Int) -> Int {
-        count + (count < 126 ? 2 : count <= 0xFFFF ? 4 : 10)
     }
 }

@@ -68,8 +68,8 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
             throw ServeError(error.code == .listen ? .listen : .eventLoop, error.message)
         }
         var endpoint = WebSocketServer.Configuration(serverID: instanceID, tls: tls)
-        // The transport drops a connection still in the HTTP upgrade when the handshake deadline passes; the
-        // core then times out the rest of the handshake (PROTOCOL.md §5.3).
+        // The handshake deadline runs from accept: the transport drops a connection still in the HTTP upgrade
+        // when it passes, and the core, told the accept time, times out the rest (PROTOCOL.md §5.3).
         endpoint.upgradeTimeoutMilliseconds = Int(clamping: configuration.limits.handshakeTimeoutMs)
         // The core enforces the byte bound on messages; the transport's own bound is only a backstop, with room
         // for each frame's header and the last `error` frame that the core queues past the bound.
@@ -103,7 +103,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
             throw ServeError(.listen, error.message)
         }
         let data = configuration.storage == .ephemeral ? "in memory, ephemeral" : store.path
-        log.event("listening on \(url) (data: \(data))")
+        log.essential("listening on \(url) (data: \(data))")
 
         do {
             while stopSignal == nil {
@@ -134,8 +134,10 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         connection.handler = self
         links[id] = Link(connection: connection)
         log.detail("connection \(id) from \(connection.peer)")
-        perform(core.connectionOpened(id))
-        let deadline = ServerClock.system.monotonicMs() + configuration.limits.handshakeTimeoutMs
+        // Both clocks are CLOCK_MONOTONIC, so the accept time carries over as is.
+        let acceptedAtMs = Int64(clamping: connection.acceptedAt.nanoseconds / 1_000_000)
+        perform(core.connectionOpened(id, acceptedAtMs: acceptedAtMs))
+        let deadline = acceptedAtMs + configuration.limits.handshakeTimeoutMs
         if tickDueMs.map({ deadline < $0 }) ?? true { scheduleTick() }
     }
 
@@ -162,22 +164,30 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         perform(core.connectionClosed(id))
     }
 
-    /// Carries out the core's actions in order.
+    /// Carries out the core's actions in order. A fan-out is one frame value queued to many connections: it is
+    /// framed for WebSocket once, and the queues share that storage.
     private func perform(_ actions: [ServerAction]) {
+        var framed: (message: [UInt8], wire: [UInt8])?
         for action in actions {
             switch action {
             case let .send(id, frame):
                 guard let link = links[id] else { continue }
-                switch link.connection.send(binary: frame.bytes) {
+                // Array equality is O(1) when both share storage, as a fan-out's copies do.
+                if framed?.message != frame.bytes {
+                    framed = (frame.bytes, WebSocketFrame(opcode: .binary, payload: frame.bytes).encoded())
+                }
+                guard let wire = framed?.wire else { continue }
+                let outcome = frame.bytes.count > ProtocolMessage.maximumEncodedSize
+                    ? .tooLarge : link.connection.send(encodedFrame: wire)
+                switch outcome {
                 case .queued:
-                    links[id]?.ledger.append(messageBytes: frame.bytes.count)
+                    links[id]?.ledger.append(wireBytes: wire.count, countedBytes: frame.bytes.count)
                     unsettled.insert(id)
                 case .queueFull:
                     // Only when the peer holds far more than the core's bound allows: drop it at once.
                     link.connection.abort("outbound queue over \(server.configuration.maximumOutboundBytes) bytes")
-                case .closed where link.connection.isOpen:
-                    // Open, yet refused: the message is over the 16 MiB limit. Better no connection than a
-                    // request without its reply.
+                case .tooLarge:
+                    // Better no connection than a request without its reply.
                     log.event("connection \(id): \(frame.message.typeName) of \(frame.bytes.count) bytes is over "
                         + "the message size limit; closing")
                     link.connection.close()

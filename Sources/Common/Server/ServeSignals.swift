@@ -1,44 +1,35 @@
-internal import CShims
 internal import Glibc
 
-/// SIGINT and SIGTERM as readiness on the event loop (signalfd), so that shutdown runs on the loop's thread
-/// like every other event. Creating it blocks both signals for the process's normal delivery.
+/// SIGINT and SIGTERM as readiness on the event loop, so that shutdown runs on the loop's thread like every
+/// other event. Creating it stops both signals from acting by default.
 final class ServeSignals: EventLoopHandler {
-    private let fileDescriptor: Int32
+    private let source: SignalSource
     private let onSignal: (Int32) -> Void
 
     /// Call before any thread is started, so that every thread inherits the blocked mask.
     init(onSignal: @escaping (Int32) -> Void) throws(ServeError) {
-        let descriptor = cshim_termination_signalfd()
-        guard descriptor >= 0 else {
-            throw ServeError(.eventLoop, "cannot watch SIGINT and SIGTERM: \(String(cString: strerror(errno)))")
+        do {
+            source = try SignalSource([SIGINT, SIGTERM])
+        } catch {
+            throw ServeError(.eventLoop, "cannot watch SIGINT and SIGTERM: \(error.message)")
         }
-        fileDescriptor = descriptor
         self.onSignal = onSignal
-    }
-
-    deinit {
-        close(fileDescriptor)
     }
 
     func register(on loop: EventLoop) throws(ServeError) {
         do {
-            try loop.register(fileDescriptor, interest: .readable, handler: self)
+            try loop.register(source.fileDescriptor, interest: .readable, handler: self)
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
     }
 
     func unregister(from loop: EventLoop) {
-        loop.unregister(fileDescriptor)
+        loop.unregister(source.fileDescriptor)
     }
 
     func handle(_ events: IOEvents, on loop: EventLoop) {
-        while true {
-            let signal = cshim_signalfd_read(fileDescriptor)
-            guard signal > 0 else { return }
-            onSignal(signal)
-        }
+        while let signal = source.next() { onSignal(signal) }
     }
 
     /// `SIGTERM`, `SIGINT`, for logs.

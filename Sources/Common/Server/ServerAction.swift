@@ -1,4 +1,5 @@
-/// One connection as the I/O layer numbers it, from TCP accept to close.
+/// One connection as the I/O layer numbers it, from TCP accept to close. Never reuse a number while the
+/// core runs: events for a closed connection are ignored by number.
 public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     public var rawValue: UInt64
 

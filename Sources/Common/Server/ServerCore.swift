@@ -4,9 +4,27 @@ internal import CSodium
 ///
 /// The I/O layer owns sockets and WebSocket framing. It feeds the core events (a connection accepted, a
 /// decoded frame, bytes written, a peer gone, a timer tick) and carries out the returned actions in order.
-/// The core is single-threaded: call it from one thread only. Every frame it queues goes through
-/// ``ServerAction/send(_:_:)`` and is counted against the connection's bound (frames and bytes) until the
-/// I/O layer reports it written, so the slow-consumer rule is exact.
+/// The core is single-threaded: call it from one thread only. Call ``start()`` once before anything else.
+///
+/// Every frame the core queues goes through ``ServerAction/send(_:_:)`` and is counted against the
+/// connection's bound (``ServerLimits/queueFrameLimit`` frames and ``ServerLimits/queueByteLimit`` bytes)
+/// until the I/O layer reports it written with ``wrote(frames:bytes:on:)``, so the slow-consumer rule is
+/// exact. A frame that would pass the bound is not queued: the session is dropped instead (§6.10, TOOLS.md).
+/// The one `error` frame that explains a forced drop may exceed the bound by that single frame.
+///
+/// An event loop drives it like this (`perform` carries out the actions in order):
+///
+/// ```swift
+/// perform(core.start())
+/// // TCP accept:               perform(core.connectionOpened(id))
+/// // binary message decoded:   perform(core.received(frame, on: id))
+/// // undecodable or > 16 MiB:  perform(core.receivedUndecodable(on: id))
+/// // text message, WS ping:    nothing (they are not liveness, §2.2)
+/// // frames written:           core.wrote(frames: n, bytes: b, on: id)
+/// // peer gone, socket error:  perform(core.connectionClosed(id))
+/// // at core.nextDeadlineMs:   perform(core.tick())
+/// // SIGTERM:                  perform(core.shutdown())
+/// ```
 public final class ServerCore {
     let store: any ServerStore
     let admins: AdminAllowlist
@@ -62,10 +80,11 @@ public final class ServerCore {
         return takeActions()
     }
 
-    /// A TCP connection was accepted; its handshake deadline starts now (TOOLS.md).
-    public func connectionOpened(_ id: ConnectionID) -> [ServerAction] {
+    /// A TCP connection was accepted; its handshake deadline starts now, or at `acceptedAtMs` (monotonic) when
+    /// the I/O layer hears of it later, after the HTTP upgrade (TOOLS.md).
+    public func connectionOpened(_ id: ConnectionID, acceptedAtMs: Int64? = nil) -> [ServerAction] {
         guard connections[id] == nil else { return [] }
-        let connection = Connection(id: id, openedAtMs: clock.monotonicMs())
+        let connection = Connection(id: id, openedAtMs: acceptedAtMs ?? clock.monotonicMs())
         connections[id] = connection
         pendingHandshakes[id] = connection
         metrics.handshakesInProgress += 1

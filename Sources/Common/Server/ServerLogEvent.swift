@@ -23,10 +23,14 @@ public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// The event as one log line. Names come from clients, so control characters are escaped (`\x0a`):
+    /// a handle with a newline cannot forge a second line.
+    public var description: String { Self.escapingControlCharacters(text) }
+
+    private var text: String {
         switch self {
         case let .connectionOpened(id): "connection \(id) opened"
-        case let .connectionClosed(id, path): "connection \(id)\(Self.label(path)) closed by peer"
+        case let .connectionClosed(id, path): "connection \(id)\(Self.label(path)) closed"
         case let .undecodableFrame(id, path): "connection \(id)\(Self.label(path)) sent an undecodable frame; closing"
         case let .handshakeRefused(id, kind, reason): "connection \(id) handshake refused: \(kind): \(reason)"
         case let .registered(id, user, machine): "connection \(id) registered user \(user) with machine \(machine)"
@@ -40,4 +44,22 @@ public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func label(_ path: SessionPath?) -> String { path.map { " \($0)" } ?? "" }
+
+    private static func escapingControlCharacters(_ line: String) -> String {
+        guard line.unicodeScalars.contains(where: isControl) else { return line }
+        var escaped = ""
+        for scalar in line.unicodeScalars {
+            if isControl(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                escaped += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
+    }
 }

@@ -83,8 +83,7 @@ struct SessionRegistry {
 
     /// Removes the session from presence and from every channel it was subscribed to.
     mutating func detach(_ connection: Connection) {
-        guard let path = connection.path, byPath[path] === connection else { return }
-        byPath[path] = nil
+        if let path = connection.path, byPath[path] === connection { byPath[path] = nil }
         for channel in connection.subscriptions { unsubscribe(connection, from: channel) }
     }
 

@@ -3,7 +3,8 @@
 public final class TransportStream {
     public let socket: Socket
     private let tls: TLSSession?
-    private var scratch = [UInt8](repeating: 0, count: 16_384)
+    /// Made on the first `read(appendingTo:)`; servers read into a shared buffer instead.
+    private var scratch: [UInt8] = []
 
     /// The descriptor to poll. Before polling for input, check `hasBufferedInput`.
     public var fileDescriptor: Int32 { socket.fileDescriptor }
@@ -67,6 +68,7 @@ public final class TransportStream {
 
     /// Reads what is available (at most 16 KiB, one TLS record) and appends it to `buffer`.
     public func read(appendingTo buffer: inout [UInt8]) throws(TransportError) -> IOOutcome {
+        if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: 16_384) }
         // withUnsafeMutableBytes rethrows untyped errors; Result carries the typed one out.
         let outcome = try scratch.withUnsafeMutableBytes { raw in
             Result { () throws(TransportError) in try read(into: raw) }

@@ -36,9 +36,14 @@ public final class WebSocketServer: EventLoopHandler {
     public var log: (String) -> Void = { _ in }
 
     private let loop: EventLoop
+    /// One read buffer for every connection: they take turns on one thread, and an idle connection then
+    /// holds no read buffer of its own.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var connections: [Int32: WebSocketServerConnection] = [:]
     private var nextConnectionID: UInt64 = 1
     private var isAccepting = false
+    /// Accepting is suspended for a moment after an accept error.
+    private var isPaused = false
 
     /// Listens on `listener` through `loop`; nothing is accepted before `start()`.
     public init(listener: ListeningSocket, loop: EventLoop, configuration: Configuration) {
@@ -46,6 +51,8 @@ public final class WebSocketServer: EventLoopHandler {
         self.loop = loop
         self.configuration = configuration
     }
+
+    deinit { readBuffer.deallocate() }
 
     /// The address actually bound.
     public var address: HostAndPort { listener.address }
@@ -56,6 +63,7 @@ public final class WebSocketServer: EventLoopHandler {
     /// Starts accepting.
     public func start() throws(TransportError) {
         guard !isAccepting else { return }
+        isPaused = false
         try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
         isAccepting = true
     }
@@ -63,8 +71,9 @@ public final class WebSocketServer: EventLoopHandler {
     /// Stops accepting; open connections carry on.
     public func stopAccepting() {
         guard isAccepting else { return }
-        loop.unregister(listener.fileDescriptor)
+        if !isPaused { loop.unregister(listener.fileDescriptor) }
         isAccepting = false
+        isPaused = false
     }
 
     /// Sends a Close to every upgraded connection and drops the others.
@@ -79,11 +88,29 @@ public final class WebSocketServer: EventLoopHandler {
             do {
                 accepted = try listener.accept()
             } catch {
-                log(error.message)
+                // Typically out of descriptors (EMFILE): the listener stays readable, so pause rather than spin.
+                log("\(error.message); pausing accepts for 100 ms")
+                pauseAccepting(milliseconds: 100)
                 return
             }
             guard let socket = accepted else { return }
             open(socket)
+        }
+    }
+
+    private func pauseAccepting(milliseconds: Int) {
+        guard isAccepting else { return }
+        loop.unregister(listener.fileDescriptor)
+        isPaused = true
+        loop.schedule(afterMilliseconds: milliseconds) { [weak self] in
+            guard let self, isPaused else { return }
+            isPaused = false
+            do throws(TransportError) {
+                try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
+            } catch {
+                log(error.message)
+                isAccepting = false
+            }
         }
     }
 

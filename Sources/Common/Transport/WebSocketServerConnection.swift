@@ -24,6 +24,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
         case queueFull
         /// The connection is closing or closed.
         case closed
+        /// The message exceeds `maximumMessageSize`; nothing was queued.
+        case tooLarge
     }
 
     /// Why a connection ended.
@@ -71,6 +73,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     /// A number unique within the server, for logs.
     public let id: UInt64
+    /// When the TCP connection was accepted: the handshake deadline runs from here (TOOLS.md `conclave-serve`).
+    public let acceptedAt = MonotonicInstant.now()
     /// The peer's address, `127.0.0.1:53211`.
     public var peer: String { label }
     /// Receives messages and the end; set it in `onUpgrade`.
@@ -84,7 +88,6 @@ public final class WebSocketServerConnection: EventLoopHandler {
     private var requestParser = HTTPRequestParser()
     private var connection: WebSocketConnection
     private var outbound = OutboundQueue()
-    private var input: [UInt8] = []
     private var endReason: EndReason?
     private var upgradeTimer: EventLoop.TimerID?
     private var closeTimer: EventLoop.TimerID?
@@ -119,7 +122,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(binary message: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.count + 14) else { return .queueFull }
-        do { try connection.sendBinary(message) } catch { return .closed }
+        do { try connection.sendBinary(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
         queueConnectionOutput()
         return .queued
     }
@@ -129,19 +132,20 @@ public final class WebSocketServerConnection: EventLoopHandler {
     public func send(text message: String) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.utf8.count + 14) else { return .queueFull }
-        do { try connection.sendText(message) } catch { return .closed }
+        do { try connection.sendText(message) } catch { return error.code == .messageTooLarge ? .tooLarge : .closed }
         queueConnectionOutput()
         return .queued
     }
 
-    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked), so a message fanned out to
-    /// many connections is encoded once.
+    /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked, at most `maximumMessageSize` of
+    /// payload), so a message fanned out to many connections is encoded once; the queues share its storage.
     @discardableResult
     public func send(encodedFrame frame: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(frame.count) else { return .queueFull }
-        do { try connection.sendEncodedFrame(frame) } catch { return .closed }
-        queueConnectionOutput()
+        if connection.hasPendingOutput { outbound.append(connection.takeOutput()) }
+        outbound.append(frame)
+        scheduleFlush()
         return .queued
     }
 
@@ -207,7 +211,8 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     public func handle(_ events: IOEvents, on loop: EventLoop) {
         if events.isWritable { flush() }
-        if events.isReadable { readSome() }
+        // The TLS handshake may wait for writability; readSome advances it either way.
+        if events.isReadable || phase == .tlsHandshake { readSome() }
     }
 
     private func readSome() {
@@ -220,20 +225,20 @@ public final class WebSocketServerConnection: EventLoopHandler {
                 phase = .readingRequest
                 loop.setInterest(.readable, for: stream.fileDescriptor)
             }
-            // A bounded amount per turn (4 TLS records) so that one busy peer cannot starve the others.
+            // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
-                input.removeAll(keepingCapacity: true)
                 readWantsWrite = false
-                switch try stream.read(appendingTo: &input) {
-                case .transferred:
-                    process(input)
+                let buffer = server.readBuffer
+                switch try stream.read(into: buffer) {
+                case .transferred(let count):
+                    process(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 case .wouldBlock(let interest):
                     readWantsWrite = interest == .writable
                     flush()
                     return
                 case .endOfStream:
-                    end(phase == .draining || phase == .responding ? (endReason ?? .peerVanished) : .peerVanished)
+                    end(phase == .open || phase == .readingRequest ? .peerVanished : (endReason ?? .peerVanished))
                     return
                 }
             }
@@ -247,7 +252,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func process(_ bytes: [UInt8]) {
+    private func process(_ bytes: UnsafeRawBufferPointer) {
         switch phase {
         case .readingRequest:
             readRequest(bytes)
@@ -259,7 +264,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func readRequest(_ bytes: [UInt8]) {
+    private func readRequest(_ bytes: UnsafeRawBufferPointer) {
         let request: HTTPRequest
         do {
             guard let complete = try requestParser.receive(bytes) else { return }
