@@ -250,6 +250,35 @@ import Testing
         #expect(log.map { $0["type"] } == ["link_up", "channel_list", "channel_list"])
     }
 
+    @Test func aSignalWithARequestUnansweredWaitsThenExits75() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        let link = try world.start("alice", [])
+        #expect(link.readRecord(deadline: .after(seconds: 10)) { $0["type"] == "link_up" } != nil)
+        world.server.signal(SIGSTOP)
+        defer { world.server.signal(SIGCONT) }
+        try link.write(#"{"type":"list_channels","_id":"late"}"# + "\n")
+        usleep(200_000)
+        link.send(SIGTERM)
+        let ended = link.finish(deadline: .after(seconds: 10))
+        #expect(ended.status == 75, "\(ended.stderrText)")
+        let failed = records(ended.stdoutLines).first { $0["_id"] == "late" }
+        #expect(failed?["type"] == "error")
+        #expect(failed?["_local"] == true)
+    }
+
+    @Test func aClosedStdoutEndsQuietlyWithStatus0() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        let command = "\"$0\" --config-dir \"$1\" -u \"$2\" -j nowhere | head -1 >/dev/null; exit ${PIPESTATUS[0]}"
+        let outcome = try ToolProcess.run(
+            "/bin/bash", arguments: ["-c", command, ToolProcess.binary("conclave-connect"), world.directory("alice"),
+                                     world.url],
+            environment: world.environment(), timeout: 15)
+        #expect(outcome.status == 0, "\(outcome.stderrText)")
+        #expect(!outcome.timedOut)
+    }
+
     @Test func endOfStdinAloneDoesNotStopTheLink() throws {
         let world = try ConnectWorld()
         try world.register("alice")

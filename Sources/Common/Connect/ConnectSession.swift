@@ -39,6 +39,7 @@ public final class ConnectSession: EventLoopHandler {
     private var inputs: [InputReader] = []
     private var recordLog: RecordLog?
     private var signals: ConnectSignals?
+    private var outputWatcher: OutputWatcher?
 
     private var hasBeenUp = false
     private var hasRecordedRegistration = false
@@ -136,6 +137,9 @@ public final class ConnectSession: EventLoopHandler {
             })
         try standardInput.start()
         inputs.append(standardInput)
+        let watcher = OutputWatcher { [unowned self] in self.beginStop(.outputClosed) }
+        watcher.start(on: loop)
+        outputWatcher = watcher
     }
 
     // MARK: Input
