@@ -143,6 +143,17 @@ import Testing
         #expect(records(outcome.stdoutLines).contains { $0["type"] == "link_retry" && $0["attempt"] == 1 })
     }
 
+    @Test func noReconnectEndsWith75WhenAnUpLinkDrops() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        let link = try world.start("alice", ["--no-reconnect"])
+        #expect(link.readRecord(deadline: .after(seconds: 10)) { $0["type"] == "link_up" } != nil)
+        world.server.kill()
+        let ended = link.finish(deadline: .after(seconds: 10))
+        #expect(ended.status == 75, "\(ended.stderrText)")
+        #expect(records(ended.stdoutLines).contains { $0["type"] == "link_down" })
+    }
+
     @Test func agentRefusesPostsBelowConverse() throws {
         let world = try ConnectWorld()
         try world.register("alice")

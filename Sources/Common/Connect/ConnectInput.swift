@@ -88,7 +88,9 @@ public enum ConnectInput {
     }
 
     /// The frame an input object asks for, after the checks that make it fit to send.
-    private static func request(in object: JSONObject, defaultFrom: SessionPath) throws(InputProblem) -> ProtocolMessage {
+    private static func request(
+        in object: JSONObject, defaultFrom: SessionPath
+    ) throws(InputProblem) -> ProtocolMessage {
         let frame: ProtocolMessage
         if object["type"] == nil && object["body"] != nil {
             frame = try shorthand(object, from: defaultFrom)
@@ -120,7 +122,8 @@ public enum ConnectInput {
             throw InputProblem("unknown member \"\(name)\" in a shorthand ({\"channel\" or \"to\", \"body\"})")
         }
         guard case let .string(body)? = object["body"] else {
-            throw InputProblem("member \"body\": expected a string, found \(object["body"]?.kindDescription ?? "nothing")")
+            let found = object["body"]?.kindDescription ?? "nothing"
+            throw InputProblem("member \"body\": expected a string, found \(found)")
         }
         switch (object["channel"], object["to"]) {
         case let (channel?, nil):

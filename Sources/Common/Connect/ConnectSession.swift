@@ -237,7 +237,8 @@ public final class ConnectSession: EventLoopHandler {
             hasBeenUp = true
             diagnostics.detail("link up as \(path) on \(settings.urlText)")
             recordRegistration()
-            emit(formatter.event(.linkUp(path: path, serverID: serverID, admin: admin), receivedAtMs: now), to: .everyone)
+            let up = ConnectLocalEvent.linkUp(path: path, serverID: serverID, admin: admin)
+            emit(formatter.event(up, receivedAtMs: now), to: .everyone)
         case let .down(reason):
             if stop == nil { diagnostics.report("link down: \(reason)") }
             emit(formatter.event(.linkDown(reason: reason), receivedAtMs: now), to: .everyone)
