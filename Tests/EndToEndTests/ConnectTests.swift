@@ -213,6 +213,43 @@ import Testing
         #expect(access(path, F_OK) != 0, "the socket file is removed at exit")
     }
 
+    @Test func theLastSocketClientHoldingAChannelLeavesItOnTheServerWhenItGoes() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.createChannel("ops")
+        let path = world.sandbox.path("l.sock")
+        let link = try world.start("alice", ["--socket", path, "--as", "shared"])
+        var first: SocketLineClient? = try SocketLineClient(path: path, deadline: .after(seconds: 10))
+        let second = try SocketLineClient(path: path, deadline: .after(seconds: 10))
+        for client in [first, second].compactMap({ $0 }) {
+            try client.send(#"{"type":"join","channel":"ops"}"#)
+            #expect(client.readRecord(deadline: .after(seconds: 10)) { $0["type"] == "joined" } != nil)
+        }
+        let presence = { (id: String) throws -> [JSONValue]? in
+            try link.write(#"{"type":"who","channel":"ops","_id":"\#(id)"}"# + "\n")
+            return link.readRecord(deadline: .after(seconds: 10)) { $0["_id"] == .string(id) }?["sessions"]?
+                .arrayValue
+        }
+        try second.send(#"{"type":"leave","channel":"ops","_id":"bye"}"#)
+        let left = second.readRecord(deadline: .after(seconds: 10)) { $0["_id"] == "bye" }
+        #expect(left?["type"] == "ack")
+        #expect(left?["_local"] == true, "the first client still holds ops")
+        #expect(try presence("one-left") == ["alice/laptop/shared"])
+        first = nil
+        // The disconnect reaches the tool in its own time: ask until the server-side leave has happened.
+        let deadline = Deadline.after(seconds: 10)
+        var sessions = try presence("gone-0")
+        var attempt = 0
+        while sessions != [] && !deadline.hasPassed {
+            attempt += 1
+            usleep(50_000)
+            sessions = try presence("gone-\(attempt)")
+        }
+        #expect(sessions == [])
+        link.send(SIGTERM)
+        #expect(link.finish(deadline: .after(seconds: 10)).status == 0)
+    }
+
     @Test func aHalfClosedSocketClientStillGetsItsReplies() throws {
         let world = try ConnectWorld()
         try world.register("alice")

@@ -5,8 +5,8 @@ internal import Glibc
 /// Reads input lines from standard input or from the `--fifo` FIFO, on the event loop.
 ///
 /// Standard input is read as it is (its flags are shared with other processes, so they are not changed): one
-/// `read` per readiness never blocks. A regular file or `/dev/null` cannot be watched by epoll; it is read in
-/// chunks on later turns instead, which never blocks either. The FIFO is opened non-blocking and re-opened at
+/// `read` per readiness never blocks. What epoll cannot watch (a regular file, `/dev/null`) never blocks a read
+/// either; it is read in chunks on later turns instead. The FIFO is opened non-blocking and re-opened at
 /// each end of file, so writer after writer can send lines (`echo … > DIR/in`).
 final class InputReader: EventLoopHandler {
     enum Source: Hashable {
@@ -46,13 +46,7 @@ final class InputReader: EventLoopHandler {
         switch source {
         case .standardInput:
             fileDescriptor = 0
-            guard fcntl(0, F_GETFD) >= 0 else {
-                // stdin is closed (`<&-`): as good as empty.
-                isStopped = true
-                loop.runSoon { [onEnd] in onEnd() }
-                return
-            }
-            try watchOrPoll()
+            watchOrPoll()
         case let .fifo(path):
             try Self.makeFIFO(path)
             try openFIFO(path)
@@ -74,12 +68,12 @@ final class InputReader: EventLoopHandler {
         readOnce()
     }
 
-    private func watchOrPoll() throws(ConnectError) {
+    /// Watches the descriptor; one epoll cannot watch (a regular file, `/dev/null`) is read on later turns.
+    private func watchOrPoll() {
         do {
             try loop.register(fileDescriptor, interest: .readable, handler: self)
             isWatched = true
         } catch {
-            guard errno == EPERM else { throw ConnectError(.system, error.message) }
             loop.runSoon { [weak self] in self?.readFileChunk() }
         }
     }
