@@ -1,6 +1,7 @@
 /// Reads a channel's history in pages (PROTOCOL.md §6.5): a full page is followed by a request from its last
 /// `ts_ms − 1`, since the watermark is exclusive and rows sharing the last timestamp could be skipped;
-/// the overlap is dropped as duplicates on (from, ts_ms, payload).
+/// the overlap is dropped as duplicates on (from, ts_ms, payload). Only the overlap: two rows alike in all
+/// three within one page are two messages (the same text posted twice in one millisecond).
 struct HistoryPager: Sendable {
     /// The server's page cap.
     static let pageCapacity = 500
@@ -16,7 +17,8 @@ struct HistoryPager: Sendable {
     private(set) var sinceMs: Int64
     /// Every row read so far, oldest first, without duplicates.
     private(set) var rows: [HistoryMessage] = []
-    private var seen: Set<RowKey> = []
+    /// The rows already read that the next page repeats (those after its watermark), as a multiset.
+    private var overlap: [RowKey: Int] = [:]
 
     init(channel: String, sinceMs: Int64) {
         self.channel = channel
@@ -28,8 +30,13 @@ struct HistoryPager: Sendable {
 
     /// Takes one page; returns true when another page must be read (then send `request` again).
     mutating func receive(_ page: [HistoryMessage]) -> Bool {
-        for row in page where seen.insert(RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload)).inserted {
-            rows.append(row)
+        for row in page {
+            let key = RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload)
+            if let count = overlap[key], count > 0 {
+                overlap[key] = count - 1
+            } else {
+                rows.append(row)
+            }
         }
         guard page.count >= Self.pageCapacity, let last = page.last else { return false }
         let (previous, underflow) = last.tsMs.subtractingReportingOverflow(1)
@@ -37,6 +44,11 @@ struct HistoryPager: Sendable {
         let next = !underflow && previous > sinceMs ? previous : last.tsMs
         guard next > sinceMs else { return false }
         sinceMs = next
+        overlap = [:]
+        for row in rows.reversed() {
+            guard row.tsMs > next else { break }
+            overlap[RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload), default: 0] += 1
+        }
         return true
     }
 }

@@ -113,6 +113,8 @@ public final class Link {
     var earlyDeliveries: [ProtocolMessage] = []
     /// The handle generation of the last dial (defaulted handles, §7.6).
     var dialedGeneration = 1
+    /// For each ping in flight, oldest first: how many requests had been written before it (`RequestFIFO`).
+    var pingMarks: [Int] = []
     /// The text of the last `error` frame if no other frame followed it: the reason for a drop right after it.
     var lastErrorText: String?
 
@@ -132,9 +134,18 @@ public final class Link {
         return count
     }
 
-    public init(configuration: LinkConfiguration, loop: EventLoop, onEvent: @escaping (LinkEvent) -> Void) {
+    /// - Parameters:
+    ///   - loop: the tool's loop; it must outlive the link.
+    ///   - tls: the client TLS settings for a `wss://` URL; made at the first dial when nil (system CAs and
+    ///     `CONCLAVE_CA_FILE`).
+    ///   - onEvent: called on the loop's thread with everything the link reports.
+    public init(
+        configuration: LinkConfiguration, loop: EventLoop, tls: TLSClientContext? = nil,
+        onEvent: @escaping (LinkEvent) -> Void
+    ) {
         self.configuration = configuration
         self.loop = loop
+        tlsContext = tls
         self.onEvent = onEvent
         backoff = Backoff(timing: configuration.timing)
         breaker = FlapBreaker(timing: configuration.timing)
@@ -143,6 +154,8 @@ public final class Link {
     /// Starts dialling (on the next turn of the loop); events follow on the loop.
     public func start() {
         guard phase == .idle else { return }
+        // OpenSSL writes with write(2): a peer gone mid-write must be an error, not a fatal SIGPIPE.
+        Socket.ignoreBrokenPipeSignal()
         loop.runSoon { [weak self] in self?.dial() }
     }
 

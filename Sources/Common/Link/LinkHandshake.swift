@@ -66,6 +66,7 @@ extension Link {
         lastAttemptFailure = nil
         lastErrorText = nil
         awaitingUpReport = true
+        pingMarks = []
         pruneClaims()
         // Its pong comes after `server_info` (§5.5), so it also bounds the wait for the `.up` report.
         sendPing()

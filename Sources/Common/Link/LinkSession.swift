@@ -15,22 +15,29 @@ extension Link {
         } else {
             lastErrorText = nil
         }
-        let outcome = fifo.receive(frame)
         if awaitingUpReport {
-            switch outcome {
-            case .serverInfo:
-                if case .serverInfo(let admin) = frame { reportUp(admin: admin) }
+            switch frame {
+            case .serverInfo(let admin):
+                reportUp(admin: admin)
                 return
-            case .delivery:
+            case .channelMsg, .whisper:
                 earlyDeliveries.append(frame)
                 return
             default:
+                // A server without `server_info`: this is the first reply (at the latest the first pong).
                 reportUp(admin: nil)
                 guard phase == .connected else { return }
             }
         }
-        switch outcome {
-        case .pong, .serverInfo, .unsolicitedError:
+        switch fifo.receive(frame) {
+        case .pong:
+            guard !pingMarks.isEmpty else { return }
+            guard fifo.hasCompleted(upTo: pingMarks.removeFirst()) else {
+                linkDropped("\(configuration.urlText) answered a ping before an earlier request: a reply was lost, so "
+                    + "the replies can no longer be matched", politely: true)
+                return
+            }
+        case .serverInfo, .unsolicitedError:
             // An unsolicited error is a forced drop's reason: the close follows and reports it.
             break
         case .delivery:
@@ -131,6 +138,7 @@ extension Link {
 
     func sendPing() {
         write(.ping)
+        pingMarks.append(fifo.appendedCount)
         guard pongDeadline == nil else { return }
         let timeout = configuration.timing.pongTimeoutMs
         pongDeadline = loop.schedule(afterMilliseconds: timeout) { [weak self] in

@@ -67,7 +67,8 @@ public struct LinkTimingError: ToolError, Hashable {
         case .capBelowBase:
             "invalid \(variable)=\(value): below the backoff base of \(minimum) ms"
         default:
-            "invalid \(variable)=\"\(value)\": expected a whole number from \(minimum) to \(LinkTiming.largestHookValue)"
+            "invalid \(variable)=\"\(value)\": expected a whole number from \(minimum) to "
+                + "\(LinkTiming.largestHookValue)"
         }
     }
 

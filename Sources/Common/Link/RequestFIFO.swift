@@ -14,6 +14,9 @@ struct RequestFIFO<Entry> {
 
     private var entries: [Entry] = []
     private var head = 0
+    /// Entries appended and completed since the FIFO was last emptied by `removeAll` (one connection).
+    private(set) var appendedCount = 0
+    private(set) var completedCount = 0
 
     var count: Int { entries.count - head }
     var isEmpty: Bool { count == 0 }
@@ -24,6 +27,14 @@ struct RequestFIFO<Entry> {
     /// A request was written; its reply is the next frame that is a reply after those of earlier entries.
     mutating func append(_ entry: Entry) {
         entries.append(entry)
+        appendedCount += 1
+    }
+
+    /// Whether the first `mark` entries ever appended (an earlier `appendedCount`) have all been answered.
+    /// The server answers every frame in order (§6.3), so a `pong` for a ping written at `mark` proves those
+    /// replies were sent; if they were not all seen, the server skipped one and the FIFO is out of step.
+    func hasCompleted(upTo mark: Int) -> Bool {
+        completedCount >= mark
     }
 
     /// Classifies `frame` and, when it is a reply, removes and returns the entry it answers.
@@ -37,6 +48,7 @@ struct RequestFIFO<Entry> {
         case .reply:
             let entry = entries[head]
             head += 1
+            completedCount += 1
             if head == entries.count {
                 entries.removeAll(keepingCapacity: true)
                 head = 0
@@ -53,6 +65,8 @@ struct RequestFIFO<Entry> {
         let remaining = Array(entries[head...])
         entries = []
         head = 0
+        appendedCount = 0
+        completedCount = 0
         return remaining
     }
 }

@@ -1,0 +1,97 @@
+import Common
+import Glibc
+import Testing
+
+/// A real `conclave-serve` for the link's end-to-end tests: durable in a sandbox directory, on a port chosen at
+/// the first start and kept across restarts (the link redials the URL it was given).
+final class LinkServeProcess {
+    let sandbox: Sandbox
+    private(set) var process: ToolProcess
+    let port: UInt16
+
+    static var binary: String { ToolProcess.binary("conclave-serve") }
+    static var isBuilt: Bool { access(binary, X_OK) == 0 }
+
+    init() throws {
+        sandbox = try Sandbox()
+        (process, port) = try Self.start(sandbox: sandbox, port: 0)
+    }
+
+    var url: String { "ws://127.0.0.1:\(port)/" }
+
+    /// SIGKILL, then a new server on the same data directory and port.
+    func killAndRestart() throws {
+        process.send(SIGKILL)
+        _ = process.finish(deadline: .after(seconds: 5))
+        (process, _) = try Self.start(sandbox: sandbox, port: port)
+    }
+
+    func send(_ signal: Int32) { process.send(signal) }
+
+    private static func start(sandbox: Sandbox, port: UInt16) throws -> (ToolProcess, UInt16) {
+        let process = try ToolProcess(
+            binary, arguments: ["--data-dir", sandbox.path("data"), "--bind", "127.0.0.1:\(port)"],
+            environment: ToolProcess.environment(home: sandbox.home))
+        let deadline = Deadline.after(seconds: 10)
+        // The first stderr line: `conclave-serve: listening on ws://127.0.0.1:PORT …`.
+        while let line = process.readLine(from: .stderr, deadline: deadline) {
+            guard let range = line.firstRange(of: "listening on ws://127.0.0.1:") else { continue }
+            let digits = line[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+            if let bound = UInt16(digits) { return (process, bound) }
+        }
+        process.send(SIGKILL)
+        throw ToolProcessError(description: "conclave-serve did not report its port")
+    }
+}
+
+/// A link driven in-process on its own loop, recording its events.
+final class LinkDriver {
+    let loop: EventLoop
+    private(set) var events: [LinkEvent] = []
+    private(set) var link: Link!
+
+    init(loop: EventLoop, url: String, handle: String, registration: LinkRegistration?,
+         adjust: (inout LinkTiming) -> Void = { _ in }) throws {
+        self.loop = loop
+        var timing = LinkTiming()
+        timing.backoffBaseMs = 50
+        timing.backoffCapMs = 200
+        timing.dialTimeoutMs = 1_000
+        adjust(&timing)
+        let configuration = LinkConfiguration(
+            url: try WebSocketURL(parsing: url), urlText: url, handle: .explicit(handle),
+            signingKey: SecretSeed.generate().signingKey(), registration: registration, timing: timing)
+        link = Link(configuration: configuration, loop: loop) { [unowned self] event in self.events.append(event) }
+        link.start()
+    }
+
+    /// Turns the loop until `condition` holds; false if `milliseconds` passed first.
+    @discardableResult
+    func run(for milliseconds: Int = 10_000, until condition: () -> Bool) throws -> Bool {
+        let deadline = MonotonicInstant.after(milliseconds: milliseconds)
+        while !condition() {
+            if deadline.hasPassed { return false }
+            try loop.runOnce(timeoutMilliseconds: 20)
+        }
+        return true
+    }
+
+    var upCount: Int { events.count { if case .up = $0 { true } else { false } } }
+    var downCount: Int { events.count { if case .down = $0 { true } else { false } } }
+
+    func reply(to tag: RequestTag) -> LinkReply? {
+        for event in events { if case .reply(tag, let reply) = event { return reply } }
+        return nil
+    }
+
+    /// Submits `frame` and waits for its reply.
+    func request(_ frame: ProtocolMessage, within milliseconds: Int = 5_000) throws -> LinkReply? {
+        let tag = link.submit(frame)
+        try run(for: milliseconds) { reply(to: tag) != nil }
+        return reply(to: tag)
+    }
+
+    var deliveries: [ProtocolMessage] {
+        events.compactMap { if case .delivery(let frame) = $0 { frame } else { nil } }
+    }
+}

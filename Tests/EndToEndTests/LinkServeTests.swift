@@ -1,0 +1,84 @@
+import Common
+import Glibc
+import Testing
+
+/// The link engine against the real `conclave-serve` (skipped when it is not built): every wait is bounded.
+@Suite(.enabled(if: LinkServeProcess.isBuilt, "conclave-serve is not built"), .serialized)
+struct LinkServeTests {
+    private func registeredPair(
+        _ server: LinkServeProcess, loop: EventLoop, adjust: (inout LinkTiming) -> Void = { _ in }
+    ) throws -> (LinkDriver, LinkDriver) {
+        let alice = try LinkDriver(
+            loop: loop, url: server.url, handle: "a", registration: LinkRegistration(username: "alice", machine: "m"),
+            adjust: adjust)
+        let bob = try LinkDriver(
+            loop: loop, url: server.url, handle: "b", registration: LinkRegistration(username: "bob", machine: "m"),
+            adjust: adjust)
+        try #require(try alice.run { alice.upCount == 1 && bob.upCount == 1 })
+        let created = try alice.request(.admin(.createChannel(name: "ops", visibility: .public)))
+        #expect(created == .frame(.ack(detail: "ops")))
+        #expect(try alice.request(.join(channel: "ops", token: nil)) == .frame(.joined(channel: "ops")))
+        #expect(try bob.request(.join(channel: "ops", token: nil)) == .frame(.joined(channel: "ops")))
+        return (alice, bob)
+    }
+
+    private func plainHistory(_ driver: LinkDriver) throws -> [String] {
+        guard case .frame(.history(_, let rows)) = try driver.request(.readSince(channel: "ops", sinceMs: 0)) else {
+            return []
+        }
+        return rows.compactMap { if case .plain(let text) = $0.payload { text } else { nil } }
+    }
+
+    @Test func registersJoinsPostsAndReceives() throws {
+        let server = try LinkServeProcess()
+        let loop = try EventLoop()
+        let (alice, bob) = try registeredPair(server, loop: loop)
+        let path = try #require(alice.link.path)
+        #expect(path.text == "alice/m/a")
+        let posted = try alice.request(.channelMsg(channel: "ops", from: path, payload: .plain("hello")))
+        #expect(posted == .frame(.ack(detail: nil)))
+        try #require(try bob.run { !bob.deliveries.isEmpty })
+        #expect(bob.deliveries == [.channelMsg(channel: "ops", from: path, payload: .plain("hello"))])
+        #expect(alice.deliveries.isEmpty)
+    }
+
+    @Test func survivesAKillAndRestartWithTheInFlightPostExactlyOnce() throws {
+        let server = try LinkServeProcess()
+        let loop = try EventLoop()
+        let (alice, bob) = try registeredPair(server, loop: loop)
+        let path = try #require(alice.link.path)
+        // Written before the kill; whether the server stored it is up to the race.
+        let post = alice.link.submit(.channelMsg(channel: "ops", from: path, payload: .plain("in flight")))
+        try server.killAndRestart()
+        try #require(try alice.run { alice.reply(to: post) != nil && alice.upCount == 2 && bob.upCount == 2 })
+        #expect(alice.downCount == 1)
+        #expect(alice.events.contains { if case .retry = $0 { true } else { false } })
+        #expect(alice.reply(to: post) == .frame(.ack(detail: nil)))
+        #expect(alice.link.joinedChannels == ["ops"])
+        #expect(try plainHistory(alice).filter { $0 == "in flight" }.count == 1)
+        // The re-join was done by the link: a post goes through without a join of the caller's.
+        let after = ProtocolMessage.channelMsg(channel: "ops", from: path, payload: .plain("after"))
+        #expect(try alice.request(after) == .frame(.ack(detail: nil)))
+        try #require(try bob.run { bob.deliveries.contains(after) })
+    }
+
+    @Test func aStoppedServerIsFoundDeadAndTheLinkRecoversAfterContinue() throws {
+        let server = try LinkServeProcess()
+        defer { server.send(SIGCONT) }
+        let loop = try EventLoop()
+        let alice = try LinkDriver(
+            loop: loop, url: server.url, handle: "a", registration: LinkRegistration(username: "alice", machine: "m")
+        ) { timing in
+            timing.pingIntervalMs = 300
+            timing.pongTimeoutMs = 300
+        }
+        try #require(try alice.run { alice.upCount == 1 })
+        server.send(SIGSTOP)
+        try #require(try alice.run(for: 5_000) { alice.downCount == 1 })
+        let reason = alice.events.compactMap { if case .down(let reason) = $0 { reason } else { nil } }.first
+        #expect(reason?.contains("of a ping") == true)
+        server.send(SIGCONT)
+        try #require(try alice.run(for: 10_000) { alice.upCount == 2 })
+        #expect(try alice.request(.listChannels) != nil)
+    }
+}
