@@ -111,6 +111,19 @@ import Testing
         #expect(!strict.stdoutLines.contains { $0.hasPrefix(#"{"type":"presence""#) })
     }
 
+    @Test func aLongPipelineIsAnsweredInOrderWithoutOverrunningTheServer() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.createChannel("ops")
+        let count = 3_000
+        let input = (0..<count).map { #"{"channel":"ops","body":"m\#($0)","_id":\#($0)}"# }.joined(separator: "\n")
+        let outcome = try world.connect("alice", ["-j", "ops", "-E"], stdin: input + "\n", timeout: 60)
+        #expect(outcome.status == 0, "\(outcome.stderrText)")
+        let acks = records(outcome.stdoutLines).filter { $0["type"] == "ack" }
+        #expect(acks.map(\.["_id"]) == (0..<count).map { JSONValue.integer(Int64($0)) })
+        #expect(!outcome.stdoutText.contains("link_down"))
+    }
+
     @Test func anUnknownKeyIsRefusedAtOnce() throws {
         let world = try ConnectWorld()
         _ = try ToolProcess.run(

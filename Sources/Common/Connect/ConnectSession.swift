@@ -19,6 +19,16 @@ public final class ConnectSession: EventLoopHandler {
 
     /// How long a signal waits for outstanding replies.
     private static let signalGraceMs = 2_000
+    /// Requests without a reply above which input waits. A server drops a session whose outbound queue passes
+    /// 1024 frames (replies and deliveries share it), so a long pipeline must not run far ahead of its replies.
+    private static let maximumOutstanding = 512
+
+    /// An input line read while too many requests were outstanding, kept in order until replies catch up.
+    private struct WaitingLine {
+        var client: ConnectClientID
+        var source: String
+        var line: LineSplitter.Line
+    }
 
     private let settings: ConnectSettings
     private let permissions: ConnectPermissions
@@ -40,6 +50,9 @@ public final class ConnectSession: EventLoopHandler {
     private var recordLog: RecordLog?
     private var signals: ConnectSignals?
     private var outputWatcher: OutputWatcher?
+    private var waitingLines: [WaitingLine] = []
+    private var waitingHead = 0
+    private var isInputPaused = false
 
     private var hasBeenUp = false
     private var hasRecordedRegistration = false
@@ -150,10 +163,12 @@ public final class ConnectSession: EventLoopHandler {
             let id = ConnectClientID(rawValue: nextClientNumber)
             nextClientNumber += 1
             do {
-                clients[id] = try SocketClient(
+                let client = try SocketClient(
                     id: id, socket: socket, loop: loop,
                     onLine: { [unowned self] client, line in self.handleLine(line, from: client.id, source: "") },
                     onGone: { [unowned self] client, reason in self.clientGone(client.id, reason: reason) })
+                if isInputPaused { client.pauseReading() }
+                clients[id] = client
                 diagnostics.detail("\(id) connected")
             } catch {
                 diagnostics.report("cannot serve a socket client: \(error.message)")
@@ -163,6 +178,15 @@ public final class ConnectSession: EventLoopHandler {
 
     private func handleLine(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
         guard stop == nil else { return }
+        if waitingHead < waitingLines.count || router.outstandingCount >= Self.maximumOutstanding {
+            waitingLines.append(WaitingLine(client: client, source: source, line: line))
+            pauseInputs()
+            return
+        }
+        process(line, from: client, source: source)
+    }
+
+    private func process(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
         let parsed: Result<ConnectRequest, ConnectInputError>
         switch line {
         case let .overlong(number):
@@ -219,12 +243,43 @@ public final class ConnectSession: EventLoopHandler {
 
     private func clientGone(_ id: ConnectClientID, reason: String) {
         clients[id] = nil
+        waitingLines = waitingLines[waitingHead...].filter { $0.client != id }
+        waitingHead = 0
         diagnostics.detail("\(id) \(reason)")
         router.removeClient(id)
         guard let link else { return }
         for channel in ledger.removeClient(id) {
             let request = ConnectRequest(frame: .leave(channel: channel))
             router.record(link.submit(request.frame), PendingRequest(origin: .bookkeeping, request: request))
+        }
+    }
+
+    /// Takes up the lines that waited, as far as replies allow; once none wait and the replies have caught up
+    /// by half, reading resumes.
+    private func processWaitingLines() {
+        while waitingHead < waitingLines.count && router.outstandingCount < Self.maximumOutstanding && stop == nil {
+            let next = waitingLines[waitingHead]
+            waitingHead += 1
+            process(next.line, from: next.client, source: next.source)
+        }
+        guard waitingHead == waitingLines.count else { return }
+        waitingLines = []
+        waitingHead = 0
+        if isInputPaused && router.outstandingCount < Self.maximumOutstanding / 2 { setInputPaused(false) }
+    }
+
+    private func pauseInputs() {
+        if !isInputPaused { setInputPaused(true) }
+    }
+
+    private func setInputPaused(_ paused: Bool) {
+        isInputPaused = paused
+        diagnostics.detail(paused ? "\(router.outstandingCount) requests unanswered: input waits" : "input resumes")
+        for input in inputs {
+            if paused { input.pause() } else { input.resume() }
+        }
+        for client in clients.values {
+            if paused { client.pauseReading() } else { client.resumeReading() }
         }
     }
 
@@ -250,6 +305,7 @@ public final class ConnectSession: EventLoopHandler {
                 tag, reply: reply, ownPath: link?.path, formatter: formatter, permissions: permissions,
                 ledger: &ledger, receivedAtMs: now)
             for record in records { emit(record.object, to: record.audience) }
+            processWaitingLines()
         case let .delivery(frame):
             guard let level = permissions.level(of: frame), level != .mute else { return }
             emit(formatter.delivery(frame, permission: level, receivedAtMs: now), to: .everyone)
@@ -310,7 +366,9 @@ public final class ConnectSession: EventLoopHandler {
     private func checkProgress() {
         switch stop {
         case nil:
-            if settings.exitsAtEndOfInput && isStandardInputAtEnd && hasBeenUp && router.outstandingCount == 0 {
+            if settings.exitsAtEndOfInput && isStandardInputAtEnd && hasBeenUp && router.outstandingCount == 0
+                && waitingHead == waitingLines.count
+            {
                 beginStop(.endOfInput)
             }
         case .signal?:

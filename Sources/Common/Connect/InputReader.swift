@@ -24,6 +24,10 @@ final class InputReader: EventLoopHandler {
     private var splitter = LineSplitter()
     private var fileDescriptor: Int32 = -1
     private var isWatched = false
+    /// epoll cannot watch the descriptor: it is read on later turns instead.
+    private var readsDirectly = false
+    private var isChunkScheduled = false
+    private var isPaused = false
     private var isStopped = false
     private var buffer = [UInt8](repeating: 0, count: chunkByteCount)
 
@@ -64,6 +68,22 @@ final class InputReader: EventLoopHandler {
         }
     }
 
+    /// Stops reading until `resume` (too many requests wait for replies); lines already read are delivered.
+    func pause() {
+        isPaused = true
+        unwatch()
+    }
+
+    func resume() {
+        guard isPaused, !isStopped else { return }
+        isPaused = false
+        if readsDirectly {
+            scheduleChunk()
+        } else if fileDescriptor >= 0 {
+            watch()
+        }
+    }
+
     func handle(_ events: IOEvents, on loop: EventLoop) {
         readOnce()
     }
@@ -74,7 +94,19 @@ final class InputReader: EventLoopHandler {
             try loop.register(fileDescriptor, interest: .readable, handler: self)
             isWatched = true
         } catch {
-            loop.runSoon { [weak self] in self?.readFileChunk() }
+            readsDirectly = true
+            scheduleChunk()
+        }
+    }
+
+    /// Watches the descriptor again after a pause or a re-open, unless paused or stopped.
+    private func watch() {
+        guard !isWatched, !isPaused, !isStopped else { return }
+        do {
+            try loop.register(fileDescriptor, interest: .readable, handler: self)
+            isWatched = true
+        } catch {
+            isStopped = true
         }
     }
 
@@ -83,16 +115,21 @@ final class InputReader: EventLoopHandler {
         isWatched = false
     }
 
-    /// A plain file: read a chunk now, the next on a later turn.
-    private func readFileChunk() {
-        guard !isStopped else { return }
-        if readOnce() { loop.runSoon { [weak self] in self?.readFileChunk() } }
+    /// A plain file: one chunk per turn, so that the link and the other inputs get their turns too.
+    private func scheduleChunk() {
+        guard !isChunkScheduled else { return }
+        isChunkScheduled = true
+        loop.runSoon { [weak self] in
+            guard let self else { return }
+            isChunkScheduled = false
+            if !isStopped && !isPaused && readOnce() { scheduleChunk() }
+        }
     }
 
     /// One `read`; returns whether there may be more.
     @discardableResult
     private func readOnce() -> Bool {
-        guard !isStopped else { return false }
+        guard !isStopped, !isPaused else { return false }
         let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
         if count > 0 {
             for line in splitter.append(buffer[0..<count]) { onLine(line) }
@@ -122,6 +159,7 @@ final class InputReader: EventLoopHandler {
     private func openFIFO(_ path: String) throws(ConnectError) {
         fileDescriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fileDescriptor >= 0 else { throw .systemCall(.fifo, "cannot open \(path)") }
+        guard !isPaused else { return }
         do {
             try loop.register(fileDescriptor, interest: .readable, handler: self)
             isWatched = true

@@ -11,6 +11,8 @@ final class SocketClient: EventLoopHandler {
     private var splitter = LineSplitter()
     private var queue = OutboundQueue()
     private var isReading = true
+    /// Too many requests wait for replies: reading waits (the peer's writes then wait in the kernel).
+    private var isPaused = false
     private(set) var isClosed = false
     private let onLine: (SocketClient, LineSplitter.Line) -> Void
     private let onGone: (SocketClient, String) -> Void
@@ -48,6 +50,17 @@ final class SocketClient: EventLoopHandler {
         updateInterest(writable: !queue.isEmpty)
     }
 
+    func pauseReading() {
+        isPaused = true
+        updateInterest(writable: !queue.isEmpty)
+    }
+
+    func resumeReading() {
+        guard isPaused else { return }
+        isPaused = false
+        updateInterest(writable: !queue.isEmpty)
+    }
+
     /// Closes the connection and reports it once.
     func close(reason: String) {
         guard !isClosed else { return }
@@ -58,7 +71,7 @@ final class SocketClient: EventLoopHandler {
     }
 
     func handle(_ events: IOEvents, on loop: EventLoop) {
-        if events.isReadable && isReading { readAvailable() }
+        if events.isReadable && isReading && !isPaused { readAvailable() }
         if !isClosed && events.isWritable { flush() }
         guard !isClosed && events.isHangUp else { return }
         // The peer is gone; the lines it wrote before going are still requests, so read them to the end.
@@ -105,7 +118,7 @@ final class SocketClient: EventLoopHandler {
 
     private func updateInterest(writable: Bool) {
         guard !isClosed else { return }
-        var interest: IOInterest = isReading ? .readable : []
+        var interest: IOInterest = isReading && !isPaused ? .readable : []
         if writable { interest.insert(.writable) }
         loop.setInterest(interest, for: stream.fileDescriptor)
     }
