@@ -48,7 +48,7 @@ import Testing
             tags.append(probe.link.submit(requests[Int(random.next() % UInt64(requests.count))]))
             if round.isMultiple(of: 3) { try probe.idle(for: 2) }
         }
-        try probe.run(for: 3_000) { false }
+        try probe.run(for: 1_000) { false }
         server.chaos = nil
         try #require(try probe.run(for: 10_000) { probe.link.outstandingCount == 0 })
         probe.link.shutdown()

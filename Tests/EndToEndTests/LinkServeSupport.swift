@@ -51,6 +51,7 @@ final class LinkDriver {
     private(set) var link: Link!
 
     init(loop: EventLoop, url: String, handle: String, registration: LinkRegistration?,
+         signingKey: SigningKey = SecretSeed.generate().signingKey(),
          adjust: (inout LinkTiming) -> Void = { _ in }) throws {
         self.loop = loop
         var timing = LinkTiming()
@@ -60,7 +61,7 @@ final class LinkDriver {
         adjust(&timing)
         let configuration = LinkConfiguration(
             url: try WebSocketURL(parsing: url), urlText: url, handle: .explicit(handle),
-            signingKey: SecretSeed.generate().signingKey(), registration: registration, timing: timing)
+            signingKey: signingKey, registration: registration, timing: timing)
         link = Link(configuration: configuration, loop: loop) { [unowned self] event in self.events.append(event) }
         link.start()
     }
@@ -90,6 +91,8 @@ final class LinkDriver {
         try run(for: milliseconds) { reply(to: tag) != nil }
         return reply(to: tag)
     }
+
+    var warnings: [String] { events.compactMap { if case .warning(let text) = $0 { text } else { nil } } }
 
     var deliveries: [ProtocolMessage] {
         events.compactMap { if case .delivery(let frame) = $0 { frame } else { nil } }

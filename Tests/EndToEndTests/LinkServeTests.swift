@@ -62,6 +62,33 @@ struct LinkServeTests {
         try #require(try bob.run { bob.deliveries.contains(after) })
     }
 
+    @Test func twoLinksOnOnePathSupersedeEachOtherAndTheBreakerWarnsOnce() throws {
+        let server = try LinkServeProcess()
+        let loop = try EventLoop()
+        let key = SecretSeed.generate().signingKey()
+        let flapping: (inout LinkTiming) -> Void = { timing in
+            timing.flapThreshold = 2
+            timing.stabilityWindowMs = 60_000
+            timing.backoffBaseMs = 20
+            timing.backoffCapMs = 80
+        }
+        let first = try LinkDriver(
+            loop: loop, url: server.url, handle: "same",
+            registration: LinkRegistration(username: "alice", machine: "m"), signingKey: key, adjust: flapping)
+        try #require(try first.run { first.upCount == 1 })
+        let second = try LinkDriver(
+            loop: loop, url: server.url, handle: "same", registration: nil, signingKey: key, adjust: flapping)
+        try #require(try first.run(for: 15_000) { !first.warnings.isEmpty && !second.warnings.isEmpty })
+        let superseded = "session superseded by a newer connection for the same session path"
+        #expect(first.events.contains { if case .down(let reason) = $0 { reason.contains(superseded) } else { false } })
+        try first.run(for: 500) { false }
+        #expect(first.warnings.count == 1 && second.warnings.count == 1)
+        #expect(first.warnings.first?.contains("`same`") == true)
+        first.link.shutdown()
+        second.link.shutdown()
+        try #require(try first.run { first.events.contains { if case .ended = $0 { true } else { false } } })
+    }
+
     @Test func aStoppedServerIsFoundDeadAndTheLinkRecoversAfterContinue() throws {
         let server = try LinkServeProcess()
         defer { server.send(SIGCONT) }

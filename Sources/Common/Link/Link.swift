@@ -18,7 +18,11 @@
 ///    half-open link: it is dropped and redialled.
 /// 5. On a drop: `.down(reason)`, then the outstanding requests are sorted (TOOLS.md): idempotent ones are
 ///    re-sent after the reconnect, posts are checked against history, whispers and the rest fail. Then
-///    `.retry(attempt, delayMs)` and the backoff of §7.4.
+///    `.retry(attempt, delayMs)` and the backoff of §7.4; `attempt` numbers the waits since the link was last
+///    up (or since `start`), from 1. A failed dial is reported as a `.warning` when its reason differs from
+///    the previous one's.
+/// 6. The server answers every frame in order (§6.3): a `pong` that arrives while a request written before
+///    its ping is unanswered means a reply was lost, and the link reconnects rather than mismatch replies.
 ///
 /// Fatal, never retried: `unauthorized` or `malformed_frame` in place of the handshake (`.refused`,
 /// `.protocolError`), a `version_mismatch` or undecodable frame during the handshake (`.protocolError`),

@@ -11,12 +11,13 @@ internal import Glibc
 /// dialer.start()
 /// ```
 ///
-/// Host names are resolved with getaddrinfo before the first connect, which can block for as long as the
-/// system resolver takes; IP literals and `/etc/hosts` names resolve at once.
+/// Host names are resolved on a thread of their own (`BackgroundResolver`): getaddrinfo can block for as long
+/// as the system's resolver takes. IP literals are converted on the spot.
 public final class WebSocketDialer {
     /// Where the dial stands.
     private enum Stage {
         case idle
+        case resolving(BackgroundResolver)
         case connecting(Socket)
         case tlsHandshake(TransportStream)
         case sendingRequest(TransportStream)
@@ -64,11 +65,28 @@ public final class WebSocketDialer {
             self.finish(.failure(TransportError(.timeout, self.timeoutText)))
         }
         do {
-            addresses = try SocketAddress.resolve(url.endpoint, passive: false)
-            try connectNextAddress()
+            if SocketAddress.isIPLiteral(url.host) {
+                addresses = try SocketAddress.resolve(url.endpoint, passive: false)
+                try connectNextAddress()
+            } else {
+                stage = .resolving(try BackgroundResolver(url.endpoint, loop: loop) { [weak self] result in
+                    self?.resolved(result)
+                })
+            }
         } catch {
             // The completion must not run inside start(): the caller may still be setting up.
             loop.runSoon { [weak self] in self?.finish(.failure(error)) }
+        }
+    }
+
+    private func resolved(_ result: Result<[SocketAddress], TransportError>) {
+        guard case .resolving = stage else { return }
+        stage = .idle
+        do {
+            addresses = try result.get()
+            try connectNextAddress()
+        } catch {
+            finish(.failure(error))
         }
     }
 
@@ -81,6 +99,7 @@ public final class WebSocketDialer {
     private var timeoutText: String {
         let what: String
         switch stage {
+        case .resolving: what = "resolving \(url.host)"
         case .idle, .connecting: what = "connecting to \(url.endpoint)"
         case .tlsHandshake: what = "in the TLS handshake with \(url.endpoint)"
         case .sendingRequest, .awaitingResponse, .finished: what = "waiting for the WebSocket upgrade from \(url)"
@@ -95,11 +114,10 @@ public final class WebSocketDialer {
             let address = addresses[nextAddress]
             nextAddress += 1
             do {
-                if let socket = try Self.startConnect(to: address, endpoint: url.endpoint) {
-                    stage = .connecting(socket)
-                    try watch(socket.fileDescriptor, for: .writable)
-                    return
-                }
+                let socket = try Self.startConnect(to: address, endpoint: url.endpoint)
+                stage = .connecting(socket)
+                try watch(socket.fileDescriptor, for: .writable)
+                return
             } catch {
                 lastConnectError = error
             }
@@ -107,10 +125,10 @@ public final class WebSocketDialer {
         throw lastConnectError ?? TransportError(.connect, "cannot connect to \(url.endpoint): no address")
     }
 
-    /// A socket whose non-blocking connect is under way; nil if this address failed at once.
+    /// A socket whose non-blocking connect is under way (or done); throws if this address failed at once.
     private static func startConnect(
         to address: SocketAddress, endpoint: HostAndPort
-    ) throws(TransportError) -> Socket? {
+    ) throws(TransportError) -> Socket {
         let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
             | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
@@ -222,7 +240,7 @@ public final class WebSocketDialer {
             case .tlsHandshake(let stream): try advanceTLS(stream)
             case .sendingRequest(let stream): try sendRequest(stream)
             case .awaitingResponse(let stream): try readResponse(stream)
-            case .idle, .finished: unwatch()
+            case .idle, .resolving, .finished: unwatch()
             }
         } catch {
             finish(.failure(error))
@@ -251,6 +269,7 @@ public final class WebSocketDialer {
         deadlineTimer = nil
         unwatch()
         switch stage {
+        case .resolving(let resolver): resolver.cancel()
         case .connecting(let socket): socket.close()
         case .tlsHandshake(let stream), .sendingRequest(let stream), .awaitingResponse(let stream): stream.close()
         case .idle, .finished: break
