@@ -4,7 +4,7 @@ internal import Glibc
 
 /// The running `conclave-connect`: one link, and the inputs and outputs that share it (stdin and stdout, the
 /// `--fifo` pair, the `--socket` clients), all on one event loop (TOOLS.md "conclave-connect").
-public final class ConnectSession: EventLoopHandler {
+public final class ConnectSession {
     /// Why the session is ending.
     private enum Stop: Hashable {
         /// `-E`: stdin ended, the link came up and every request has its reply.
@@ -133,8 +133,9 @@ public final class ConnectSession: EventLoopHandler {
         }
         if let path = settings.socketPath {
             let listener = try UnixListener(path: path)
+            let watch = ReadinessCallback { [unowned self] in self.acceptClients() }
             do {
-                try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
+                try loop.register(listener.fileDescriptor, interest: .readable, handler: watch)
             } catch {
                 throw ConnectError(.socket, error.message)
             }
@@ -158,7 +159,7 @@ public final class ConnectSession: EventLoopHandler {
     // MARK: Input
 
     /// New clients of the `--socket` listener.
-    public func handle(_ events: IOEvents, on loop: EventLoop) {
+    private func acceptClients() {
         while stop == nil, let socket = listener?.accept() {
             let id = ConnectClientID(rawValue: nextClientNumber)
             nextClientNumber += 1
@@ -431,4 +432,13 @@ public final class ConnectSession: EventLoopHandler {
         clock_gettime(CLOCK_REALTIME, &time)
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
+}
+
+/// Calls `action` whenever the descriptor it is registered for is ready.
+private final class ReadinessCallback: EventLoopHandler {
+    private let action: () -> Void
+
+    init(_ action: @escaping () -> Void) { self.action = action }
+
+    func handle(_ events: IOEvents, on loop: EventLoop) { action() }
 }
