@@ -48,8 +48,6 @@ public final class ConnectSession {
     private var listener: UnixListener?
     private var inputs: [InputReader] = []
     private var recordLog: RecordLog?
-    private var signals: ConnectSignals?
-    private var outputWatcher: OutputWatcher?
     private var waitingLines: [WaitingLine] = []
     private var waitingHead = 0
     private var isInputPaused = false
@@ -101,7 +99,6 @@ public final class ConnectSession {
     public func run() throws(ConnectError) -> ExitStatus {
         let signals = try ConnectSignals { [unowned self] _ in self.beginStop(.signal) }
         try signals.register(on: loop)
-        self.signals = signals
         defer { listener?.close() }
         try openInputsAndOutputs()
         link?.start()
@@ -151,9 +148,8 @@ public final class ConnectSession {
             })
         try standardInput.start()
         inputs.append(standardInput)
-        let watcher = OutputWatcher { [unowned self] in self.beginStop(.outputClosed) }
-        watcher.start(on: loop)
-        outputWatcher = watcher
+        // Registered handlers live as long as their registration on the loop.
+        OutputWatcher { [unowned self] in self.beginStop(.outputClosed) }.start(on: loop)
     }
 
     // MARK: Input
