@@ -51,6 +51,25 @@ import Testing
         }
     }
 
+    @Test func manyResolutionsFinishOrAreCancelledWithoutLeaks() throws {
+        let loop = try EventLoop()
+        let server = try LinkScriptedServer(loop: loop)
+        let url = try WebSocketURL(parsing: "ws://localhost:\(server.port)/")
+        var results = 0
+        var dialers: [WebSocketDialer] = []
+        for index in 0..<40 {
+            let dialer = WebSocketDialer(url: url, loop: loop, timeoutMilliseconds: 3_000) { _ in results += 1 }
+            dialer.start()
+            if index.isMultiple(of: 2) { dialer.cancel() } else { dialers.append(dialer) }
+        }
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        while results < 20 && !deadline.hasPassed { try loop.runOnce(timeoutMilliseconds: 20) }
+        #expect(results == 20)
+        dialers.removeAll()
+        // Only the server's listener and the accepted connections remain registered.
+        #expect(loop.registeredCount == 1 + server.server.connectionCount)
+    }
+
     @Test func aRefusedConnectionFails() throws {
         let loop = try EventLoop()
         let port = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0")).address.port

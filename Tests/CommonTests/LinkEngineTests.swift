@@ -50,6 +50,20 @@ import Testing
         #expect(admin == nil)
     }
 
+    @Test func aWhisperRacingTheHandshakeIsDeliveredAfterUp() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        let bob = SessionPath(user: "bob", machine: "desk", session: "x")
+        let early = ProtocolMessage.whisper(from: bob, target: me, payload: .plain("early"))
+        server.sendsBeforeEstablished = [.serverInfo(admin: true), .pong, early]
+        let probe = try start(server)
+        try #require(try probe.run { probe.deliveries == [early] })
+        let upIndex = probe.events.firstIndex { if case .up = $0 { true } else { false } }
+        let deliveryIndex = probe.events.firstIndex { if case .delivery = $0 { true } else { false } }
+        #expect(upIndex.map { $0 < (deliveryIndex ?? 0) } == true)
+        guard case .up(_, _, let admin) = probe.events[upIndex ?? 0] else { return }
+        #expect(admin == false)
+    }
+
     @Test func registersOnTheFirstHandshakeOnly() throws {
         let server = try LinkScriptedServer(loop: EventLoop())
         let probe = try start(server, registration: LinkRegistration(username: "alice", machine: "laptop"))
@@ -77,6 +91,54 @@ import Testing
         #expect(probe.end?.message.contains("unknown machine key") == true)
         #expect(probe.reply(to: waiting) != nil)
         #expect(server.sessions.count == 1)
+    }
+
+    @Test(arguments: [
+        (ProtocolError.malformedFrame("invalid session handle: `a/b`"), LinkEnd.Code.protocolError),
+        (.unauthorized("username `alice` is already taken"), .refused),
+    ])
+    func handshakeRefusalsAreFatal(_ refusal: ProtocolError, _ code: LinkEnd.Code) throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        server.handshakeRefusal = refusal
+        let probe = try start(server, registration: LinkRegistration(username: "alice", machine: "laptop"))
+        try #require(try probe.run { probe.end != nil })
+        #expect(probe.end?.code == code)
+        #expect(probe.end?.message.contains(refusal.displayText) == true)
+        #expect(server.sessions.count == 1)
+    }
+
+    @Test func aHandshakeTimeoutFromTheServerIsRetried() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        server.handshakeRefusal = .unauthorized("handshake timed out")
+        let probe = try start(server)
+        try #require(try probe.run { server.sessions.count >= 3 })
+        #expect(probe.end == nil)
+        #expect(probe.warnings.count == 1)
+        server.handshakeRefusal = nil
+        try #require(try probe.run { probe.upCount == 1 })
+    }
+
+    @Test func aSilentHandshakeTimesOut() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        server.ignoresHello = true
+        let probe = try start(server, reconnects: false) { $0.handshakeTimeoutMs = 100 }
+        try #require(try probe.run { probe.end != nil })
+        #expect(probe.end?.code == .unreachable)
+        #expect(probe.end?.message.contains("handshake") == true)
+    }
+
+    @Test func retriesExhaustedAfterBeingUpAreALostLink() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        let configuration = try LinkProbe.configuration(url: server.urlText, retryLimit: 2)
+        let probe = LinkProbe(loop: server.loop, configuration: configuration)
+        probe.link.start()
+        try #require(try probe.run { probe.upCount == 1 })
+        server.server.stopAccepting()
+        server.server.listener.socket.close()
+        server.sessions[0].connection.close()
+        try #require(try probe.run { probe.end != nil })
+        #expect(probe.end?.code == .lost)
+        #expect(probe.end?.exitStatus == .linkLost)
     }
 
     @Test func aVersionMismatchOrGarbageDuringTheHandshakeIsAProtocolError() throws {

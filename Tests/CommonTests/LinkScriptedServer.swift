@@ -14,6 +14,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     var history: [String: [HistoryMessage]] = [:]
     /// Answers the handshake's last step with this error instead of `established`.
     var handshakeRefusal: ProtocolError?
+    /// Never answers `hello`.
+    var ignoresHello = false
     /// Sends these bytes in place of the challenge.
     var challengeOverride: [UInt8]?
     var sendsServerInfo = true
@@ -25,6 +27,8 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
     var acknowledgesPosts = true
     /// Channels whose `join` is refused.
     var refusedChannels: Set<String> = []
+    /// Sent right before `established` (a delivery racing the handshake, §5.5).
+    var sendsBeforeEstablished: [ProtocolMessage] = []
     /// Closes every session right after `established`.
     var dropsAfterEstablished = false
     /// Consulted first for every frame after the handshake; true means it took care of the frame.
@@ -67,6 +71,7 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
         switch frame {
         case .hello(_, let handle):
             session.handle = handle
+            if ignoresHello { return }
             if let challengeOverride {
                 connection.send(binary: challengeOverride)
             } else {
@@ -82,6 +87,7 @@ final class LinkScriptedServer: WebSocketServerConnectionHandler {
             }
             let path = SessionPath(user: "alice", machine: "laptop", session: session.handle)
             session.path = path
+            for frame in sendsBeforeEstablished { session.send(frame) }
             session.send(.established(path: path))
             if sendsServerInfo { session.send(.serverInfo(admin: admin)) }
             if dropsAfterEstablished { connection.close() }

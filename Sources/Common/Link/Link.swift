@@ -82,7 +82,8 @@ public final class Link {
     static let closeTimeoutMs = 1_000
 
     public let configuration: LinkConfiguration
-    unowned let loop: EventLoop
+    /// Held strongly: the deinit still needs it, and the loop refers to the link only weakly.
+    let loop: EventLoop
     let onEvent: (LinkEvent) -> Void
 
     var phase = Phase.idle
@@ -139,7 +140,7 @@ public final class Link {
     }
 
     /// - Parameters:
-    ///   - loop: the tool's loop; it must outlive the link.
+    ///   - loop: the tool's loop, on whose thread everything happens.
     ///   - tls: the client TLS settings for a `wss://` URL; made at the first dial when nil (system CAs and
     ///     `CONCLAVE_CA_FILE`).
     ///   - onEvent: called on the loop's thread with everything the link reports.
@@ -153,6 +154,15 @@ public final class Link {
         self.onEvent = onEvent
         backoff = Backoff(timing: configuration.timing)
         breaker = FlapBreaker(timing: configuration.timing)
+    }
+
+    /// A link dropped without `shutdown()` lets go of its socket and timers at once.
+    deinit {
+        dialer?.cancel()
+        connection?.close(politely: false)
+        for timer in [retryTimer, handshakeTimer, pingTimer, pongDeadline, closeTimer] {
+            if let timer { loop.cancel(timer) }
+        }
     }
 
     /// Starts dialling (on the next turn of the loop); events follow on the loop.
@@ -224,7 +234,8 @@ public final class Link {
         cancel(&closeTimer)
         teardownConnection(politely: false)
         phase = .ended
-        emit(.ended(LinkEnd(.shutdown, "link to \(configuration.urlText) shut down")))
+        // Queued like the failed replies of `shutdown()`, so that it comes after them.
+        emitSoon(.ended(LinkEnd(.shutdown, "link to \(configuration.urlText) shut down")))
     }
 
     // MARK: Events and timers
