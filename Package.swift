@@ -5,6 +5,7 @@ let package = Package(
     name: "conclave",
     products: [
         .executable(name: "conclave-keygen", targets: ["conclave-keygen"]),
+        .executable(name: "conclave-connect", targets: ["conclave-connect"]),
         .executable(name: "conclave-serve", targets: ["conclave-serve"]),
     ],
     dependencies: [
@@ -29,6 +30,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "conclave-serve",
+            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "conclave-connect",
             dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The frame-level client `make demo` drives (test support, not shipped).

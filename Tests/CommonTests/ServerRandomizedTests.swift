@@ -19,7 +19,7 @@ import Testing
 
     private static let channels = ["ops", "ops", "dev", "dev", "secret", "a/b"]
     private static let users = ["u0", "u1", "u2", "root"]
-    private static let spareKey = TestIdentity(seed: [UInt8](repeating: 0xAB, count: 32)).publicKey
+    private static let spareKey = ServerTestIdentity(seed: [UInt8](repeating: 0xAB, count: 32)).publicKey
 
     private static func randomFrame(_ rng: inout SeededGenerator, clients: [TestClient]) -> ProtocolMessage {
         let channel = channels.randomElement(using: &rng) ?? "ops"
@@ -58,7 +58,7 @@ import Testing
         let harness = ServerHarness(admins: ["root": nil], limits: limits)
         _ = harness.core.start()
         var clients: [TestClient] = []
-        var registered: [String: TestIdentity] = [:]
+        var registered: [String: ServerTestIdentity] = [:]
         for step in 0..<3000 {
             clients.removeAll { harness.core.connections[$0.id] == nil }
             if clients.count < 6 {

@@ -14,7 +14,7 @@ final class TestClock {
 }
 
 /// An Ed25519 identity derived from a seed, signing as a client would (§5.1).
-struct TestIdentity {
+struct ServerTestIdentity {
     let publicKey: [UInt8]
     private let secretKey: [UInt8]
 
@@ -28,7 +28,7 @@ struct TestIdentity {
     }
 
     /// The §5.1 test identity (seed 00..1f).
-    static let vector = TestIdentity(seed: Array(0..<32))
+    static let vector = ServerTestIdentity(seed: Array(0..<32))
 
     /// A distinct identity per number.
     init(_ number: UInt8) { self.init(seed: (0..<32).map { $0 &+ number &* 7 &+ 100 }) }
@@ -46,7 +46,7 @@ struct TestIdentity {
 struct TestClient {
     let id: ConnectionID
     let path: SessionPath
-    let identity: TestIdentity
+    let identity: ServerTestIdentity
 }
 
 /// Drives a ``ServerCore`` with frames and collects what it does. Frames sent to a connection count as
@@ -130,8 +130,8 @@ final class ServerHarness {
     /// Registers `user` with a new identity and returns the established session.
     @discardableResult
     func register(_ user: String, machine: String = "laptop", handle: String = "main",
-                  identity: TestIdentity? = nil) -> TestClient {
-        let identity = identity ?? TestIdentity(nextIdentityNumber())
+                  identity: ServerTestIdentity? = nil) -> TestClient {
+        let identity = identity ?? ServerTestIdentity(nextIdentityNumber())
         let id = open()
         let nonce = hello(handle, on: id)
         receive(.register(username: user, machine: machine, pubkey: identity.publicKey), on: id)
@@ -143,7 +143,7 @@ final class ServerHarness {
     }
 
     /// Authenticates an enrolled identity under `handle`.
-    func login(_ identity: TestIdentity, handle: String) -> (client: TestClient, actions: [ServerAction]) {
+    func login(_ identity: ServerTestIdentity, handle: String) -> (client: TestClient, actions: [ServerAction]) {
         let id = open()
         let nonce = hello(handle, on: id)
         let actions = receive(.auth(pubkey: identity.publicKey, signature: identity.sign(nonce)), on: id)

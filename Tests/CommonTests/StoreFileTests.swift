@@ -5,7 +5,7 @@ import Testing
 /// What only an on-disk store has: its directory, reopening, and refusing a database it cannot use.
 @Suite struct StoreFileTests {
     private func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try StoreTemporaryDirectory()
         defer { directory.remove() }
         try body(directory.path)
     }

@@ -11,7 +11,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
 }
 
 /// A fresh directory under /tmp, removed with everything in it by ``remove()``.
-struct TemporaryDirectory {
+struct StoreTemporaryDirectory {
     let path: String
 
     init() throws {
@@ -49,7 +49,7 @@ struct TemporaryDirectory {
 
 /// Runs `body` with a fresh store of `kind`; the store is released before its directory is removed.
 func withStore(_ kind: StoreKind, _ body: (SQLiteStore) throws -> Void) throws {
-    let directory = try TemporaryDirectory()
+    let directory = try StoreTemporaryDirectory()
     defer { directory.remove() }
     do {
         let store = try SQLiteStore(at: kind == .memory ? .memory : .directory(directory.path))
