@@ -9,11 +9,25 @@ import Testing
 /// has a deadline, and processes still running when the world goes away are killed.
 final class ConnectWorld {
     let sandbox: Sandbox
-    let server: ServeProcess
+    /// The server started first, which owns the data directory that restarts share.
+    private let firstServer: ServeProcess
+    private(set) var server: ServeProcess
+    private let serverArguments: [String]
 
-    init() throws {
+    /// `serverArguments` are added to `--admin alice` (short timers, for instance).
+    init(storage: ServeProcess.Storage = .memory, serverArguments: [String] = []) throws {
         sandbox = try Sandbox()
-        server = try ServeProcess(["--admin", "alice"])
+        self.serverArguments = ["--admin", "alice"] + serverArguments
+        firstServer = try ServeProcess(self.serverArguments, storage: storage)
+        server = firstServer
+    }
+
+    /// SIGKILL, then a new server on the same data directory and port (the links redial the URL they were given).
+    func killAndRestartServer() throws {
+        server.kill()
+        // The last `--bind` wins over the `127.0.0.1:0` of a fresh server.
+        server = try ServeProcess(
+            restarting: server, arguments: serverArguments + ["--bind", "127.0.0.1:\(server.port)"])
     }
 
     var url: String { server.url }
@@ -50,11 +64,13 @@ final class ConnectWorld {
     }
 
     /// Starts a long-running `conclave-connect` as `user`; stdin stays open until closed.
-    func start(_ user: String, _ arguments: [String]) throws -> ToolProcess {
+    func start(
+        _ user: String, _ arguments: [String], environment extra: [String: String] = [:]
+    ) throws -> ToolProcess {
         try ToolProcess(
             ToolProcess.binary("conclave-connect"),
             arguments: ["--config-dir", directory(user), "-u", url] + arguments,
-            environment: environment(), workingDirectory: sandbox.home)
+            environment: environment(extra), workingDirectory: sandbox.home)
     }
 
     /// Creates the public channel `name` as alice (the server admin).
