@@ -81,7 +81,8 @@ import Testing
         let world = try ConnectWorld()
         try world.register("alice")
         try world.createChannel("ops")
-        let alice = try world.start("alice", ["-j", "ops", "--as", "a", "--ping-interval", "0.3", "--pong-timeout", "0.3"])
+        let alice = try world.start(
+            "alice", ["-j", "ops", "--as", "a", "--ping-interval", "0.3", "--pong-timeout", "0.3"])
         try #require(alice.readRecord(deadline: .after(seconds: 10)) { $0["type"] == "joined" } != nil)
         world.server.signal(SIGSTOP)
         defer { world.server.signal(SIGCONT) }
