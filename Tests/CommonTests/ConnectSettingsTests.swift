@@ -66,4 +66,12 @@ import Common
         #expect(throws: ConnectError.self) { try resolve { $0.noReconnect = true; $0.retryLimit = 1 } }
         #expect(throws: ConnectError.self) { try resolve { $0.socketPath = "" } }
     }
+
+    @Test func aSocketPathMustFitAUnixSocketAddress() throws {
+        let longest = "/" + String(repeating: "s", count: UnixListeningSocket.maximumPathLength - 1)
+        #expect(try resolve { $0.socketPath = longest }.socketPath == longest)
+        let error = #expect(throws: ConnectError.self) { try resolve { $0.socketPath = longest + "s" } }
+        #expect(error?.exitStatus == .usage)
+        #expect(error?.message.hasPrefix("--socket needs a path of at most 107 bytes: /sss") == true)
+    }
 }

@@ -287,9 +287,22 @@ import Testing
         _ = try SocketLineClient(path: path, deadline: .after(seconds: 10))
         let second = try world.connect("alice", ["--socket", path, "-E", "--as", "other"])
         #expect(second.status == 1)
-        #expect(second.stderrText.contains("another process is listening on \(path)"))
+        #expect(second.stderrText.contains("cannot listen on \(path): another process is listening there"))
         link.send(SIGTERM)
         #expect(link.finish(deadline: .after(seconds: 10)).status == 0)
+    }
+
+    @Test func aFileThatIsNotASocketIsLeftAlone() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        let path = world.sandbox.path("notes.txt")
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        _ = write(fd, "keep me\n", 8)
+        close(fd)
+        let outcome = try world.connect("alice", ["--socket", path, "-E"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderrText.contains("cannot listen on \(path): it exists and is not a socket"))
+        #expect(try readWholeFile(path) == Array("keep me\n".utf8))
     }
 
     @Test func fifoInputIsReadWriterAfterWriterAndOutputIsLogged() throws {

@@ -45,7 +45,7 @@ public final class ConnectSession {
     private var ledger = JoinLedger()
     private var clients: [ConnectClientID: SocketClient] = [:]
     private var nextClientNumber = 1
-    private var listener: UnixListener?
+    private var listener: UnixListeningSocket?
     private var inputs: [InputReader] = []
     private var recordLog: RecordLog?
     private var waitingLines: [WaitingLine] = []
@@ -99,7 +99,7 @@ public final class ConnectSession {
     public func run() throws(ConnectError) -> ExitStatus {
         let signals = try ConnectSignals { [unowned self] _ in self.beginStop(.signal) }
         try signals.register(on: loop)
-        defer { listener?.close() }
+        defer { closeListener() }
         try openInputsAndOutputs()
         link?.start()
         for channel in settings.joins {
@@ -129,14 +129,14 @@ public final class ConnectSession {
             inputs.append(fifo)
         }
         if let path = settings.socketPath {
-            let listener = try UnixListener(path: path)
             let watch = ReadinessCallback { [unowned self] in self.acceptClients() }
             do {
+                let listener = try UnixListeningSocket(path: path)
                 try loop.register(listener.fileDescriptor, interest: .readable, handler: watch)
+                self.listener = listener
             } catch {
                 throw ConnectError(.socket, error.message)
             }
-            self.listener = listener
             diagnostics.detail("serving the link on \(path)")
         }
         let standardInput = InputReader(
@@ -156,7 +156,7 @@ public final class ConnectSession {
 
     /// New clients of the `--socket` listener.
     private func acceptClients() {
-        while stop == nil, let socket = listener?.accept() {
+        while stop == nil, let socket = nextSocketClient() {
             let id = ConnectClientID(rawValue: nextClientNumber)
             nextClientNumber += 1
             do {
@@ -170,6 +170,23 @@ public final class ConnectSession {
             } catch {
                 diagnostics.report("cannot serve a socket client: \(error.message)")
             }
+        }
+    }
+
+    /// Stops accepting `--socket` clients; the listener, going away, closes its socket and removes its file.
+    private func closeListener() {
+        guard let listener else { return }
+        loop.unregister(listener.fileDescriptor)
+        self.listener = nil
+    }
+
+    /// The next waiting `--socket` client; nil when none waits or accepting failed (reported).
+    private func nextSocketClient() -> Socket? {
+        do {
+            return try listener?.accept()
+        } catch {
+            diagnostics.report(error.message)
+            return nil
         }
     }
 
@@ -383,10 +400,7 @@ public final class ConnectSession {
         }
         stop = reason
         for input in inputs { input.stop() }
-        if let listener {
-            loop.unregister(listener.fileDescriptor)
-            listener.close()
-        }
+        closeListener()
         for client in clients.values { client.stopReading() }
         if reason == .signal && router.outstandingCount > 0 {
             diagnostics.detail("waiting up to 2 s for \(router.outstandingCount) replies")

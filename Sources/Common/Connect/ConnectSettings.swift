@@ -49,6 +49,10 @@ public struct ConnectSettings: Hashable, Sendable {
         for (flag, value) in [("--socket", arguments.socketPath), ("--fifo", arguments.fifoDirectory)] {
             if value?.isEmpty == true { throw ConnectError(.usage, "\(flag) needs a non-empty path") }
         }
+        if let path = arguments.socketPath, path.utf8.count > UnixListeningSocket.maximumPathLength {
+            throw ConnectError(
+                .usage, "--socket needs a path of at most \(UnixListeningSocket.maximumPathLength) bytes: \(path)")
+        }
         let urlText = try ServerSelection.resolve(flag: arguments.url, environment: environment, config: config)
         var timing = try LinkTiming.fromEnvironment(environment)
         if let seconds = arguments.pingIntervalSeconds {

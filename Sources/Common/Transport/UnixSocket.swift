@@ -9,8 +9,11 @@ public final class UnixListeningSocket {
 
     public var fileDescriptor: Int32 { socket.fileDescriptor }
 
+    /// The longest path a Unix socket address holds, in bytes.
+    public static var maximumPathLength: Int { MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1 }
+
     /// Binds and listens at `path`. A leftover socket file nobody listens on is replaced; a live one is
-    /// refused as in use.
+    /// refused as in use, and anything that is not a socket is left alone and refused.
     public init(path: String, permissions: UInt32 = 0o600, backlog: Int32 = 128) throws(TransportError) {
         let address = try UnixSocketAddress(path: path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
@@ -23,15 +26,23 @@ public final class UnixListeningSocket {
         // in which another user could connect.
         let savedMask = umask(mode_t(~permissions & 0o777))
         var status = address.withSockaddr { Glibc.bind(fd, $0, $1) }
-        if status != 0 && errno == EADDRINUSE && !UnixSocketAddress.hasListener(address) {
-            unlink(path)
-            status = address.withSockaddr { Glibc.bind(fd, $0, $1) }
+        var isSocketFile = true
+        if status != 0 && errno == EADDRINUSE {
+            // A regular file (say, a log given by mistake) is never removed; only a socket nobody accepts on is.
+            var info = stat()
+            isSocketFile = lstat(path, &info) != 0 || info.st_mode & S_IFMT == S_IFSOCK
+            if isSocketFile && !UnixSocketAddress.hasListener(address) {
+                unlink(path)
+                status = address.withSockaddr { Glibc.bind(fd, $0, $1) }
+            } else {
+                errno = EADDRINUSE
+            }
         }
         let bindError = errno
         umask(savedMask)
         guard status == 0 else {
-            let reason = bindError == EADDRINUSE
-                ? "another process is listening there" : TransportError.errnoText(bindError)
+            let reason = bindError != EADDRINUSE ? TransportError.errnoText(bindError)
+                : isSocketFile ? "another process is listening there" : "it exists and is not a socket"
             throw TransportError(.listen, "cannot listen on \(path): \(reason)")
         }
         guard Glibc.listen(fd, backlog) == 0 else {
