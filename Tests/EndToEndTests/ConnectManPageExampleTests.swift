@@ -9,15 +9,10 @@ import Testing
 /// `/tmp/link.sock` are replaced by the test's own; `agent` is a stub that prints one post. Commands that run
 /// until stopped (a trailing `&`, `tail -f`, a follower) are started, checked and stopped in turn.
 @Suite struct ConnectManPageExampleTests {
-    private static func manPage(_ name: String) -> String {
-        let components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        return components.dropLast(3).joined(separator: "/") + "/man/" + name
-    }
-
     /// The EXAMPLES section of `page`: its shell commands (`.Dl $ …` lines, and `.Bd -literal` blocks that
     /// start with `$ `, here-documents included), and the lines of its other literal blocks (sample records).
     static func examples(_ page: String) throws -> (commands: [String], samples: [String]) {
-        let text = String(decoding: try readWholeFile(manPage(page)), as: UTF8.self)
+        let text = String(decoding: try readWholeFile(ConnectManPageTests.manPage(page)), as: UTF8.self)
         var inExamples = false
         var block: [String]?
         var commands: [String] = []

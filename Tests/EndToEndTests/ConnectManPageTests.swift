@@ -6,7 +6,8 @@ import Testing
 /// The manual pages of conclave-connect agree with the tool: every flag of `--help` is documented, and both pages
 /// pass `mandoc -T lint -W warning` when mandoc is installed.
 @Suite struct ConnectManPageTests {
-    private static func manPage(_ name: String) -> String {
+    /// The path of the manual page `name` (`conclave-connect.1`) in this checkout.
+    static func manPage(_ name: String) -> String {
         let components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
         return components.dropLast(3).joined(separator: "/") + "/man/" + name
     }

@@ -101,33 +101,22 @@ extension ToolProcess {
 
 /// A client of a `conclave-connect --socket`: writes lines, reads lines, every wait bounded.
 final class SocketLineClient {
-    private let fd: Int32
+    private let socket: Socket
+    private var fd: Int32 { socket.fileDescriptor }
     private var buffer: [UInt8] = []
 
     /// Connects to `path`, retrying until `deadline` while the socket does not exist yet.
     init(path: String, deadline: Deadline) throws {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
         while true {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let status = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-            if status == 0 {
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                self.fd = fd
+            do {
+                socket = try Socket.connect(unixPath: path)
                 return
+            } catch {
+                guard !deadline.hasPassed else { throw ToolProcessError(description: error.message) }
+                usleep(20_000)
             }
-            close(fd)
-            guard !deadline.hasPassed else { throw ToolProcessError(description: "cannot connect to \(path)") }
-            usleep(20_000)
         }
     }
-
-    deinit { close(fd) }
 
     func send(_ line: String) throws {
         let bytes = Array((line + "\n").utf8)
