@@ -105,12 +105,10 @@ public final class ConnectSession {
         for channel in settings.joins {
             submit(ConnectRequest(frame: .join(channel: channel, token: nil)), from: .local)
         }
-        while exitStatus == nil {
-            do {
-                try loop.runOnce(timeoutMilliseconds: -1)
-            } catch {
-                throw ConnectError(.system, error.message)
-            }
+        do {
+            try loop.run()
+        } catch {
+            throw ConnectError(.system, error.message)
         }
         return exitStatus ?? .failure
     }
@@ -367,11 +365,10 @@ public final class ConnectSession {
         }
     }
 
-    /// Ends `run` with `status`. The event may have come from an action run at the start of a loop turn, which
-    /// would then wait for I/O with no timeout; an empty action makes that wait return at once.
+    /// Ends `run` with `status`.
     private func finish(_ status: ExitStatus) {
         exitStatus = status
-        loop.runSoon {}
+        loop.stop()
     }
 
     // MARK: Ending

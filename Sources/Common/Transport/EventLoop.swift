@@ -118,26 +118,28 @@ public final class EventLoop {
         deferred.append(action)
     }
 
-    /// Makes `run` return after the current turn.
+    /// Makes `run` return after the current turn, or at once if it is not running yet; the turn does not
+    /// wait for events any more.
     public func stop() { isStopping = true }
 
     /// Turns until `stop` is called.
     public func run() throws(TransportError) {
-        isStopping = false
+        defer { isStopping = false }
         while !isStopping {
             try runOnce(timeoutMilliseconds: -1)
         }
     }
 
     /// One turn: runs deferred actions, waits for events at most `timeoutMilliseconds` (-1: until the next
-    /// timer or event), dispatches them, then fires due timers.
+    /// timer or event), dispatches them, then fires due timers. The wait is skipped (a zero timeout) when a
+    /// deferred action queued another or stopped the loop, which would otherwise wait with nothing to wake it.
     public func runOnce(timeoutMilliseconds: Int32) throws(TransportError) {
         let ready = deferred
         deferred.removeAll()
         for action in ready { action() }
 
         var timeout = timeoutMilliseconds
-        if !deferred.isEmpty {
+        if !deferred.isEmpty || isStopping {
             timeout = 0
         } else if let next = nextTimerInstant() {
             let untilTimer = next.millisecondsFromNow
