@@ -1,0 +1,111 @@
+import CSodium
+import Common
+
+/// One key pair for every session: sessions differ by handle, so none supersedes another.
+final class BenchIdentity {
+    let publicKey: [UInt8]
+    private var secretKey: [UInt8]
+
+    init() {
+        var seed = [UInt8](repeating: 0, count: 32)
+        randombytes_buf(&seed, seed.count)
+        var publicKey = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
+        var secretKey = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
+        crypto_sign_seed_keypair(&publicKey, &secretKey, seed)
+        sodium_memzero(&seed, seed.count)
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
+    deinit { sodium_memzero(&secretKey, secretKey.count) }
+
+    func sign(_ message: [UInt8]) -> [UInt8] {
+        var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
+        crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
+        return signature
+    }
+}
+
+/// An authenticated conclave session. In the poll loop frames are counted, not decoded: the publisher only
+/// receives acks of its posts (the server does not echo a post to its sender) and a subscriber only deliveries.
+final class ConclaveLink: BrokerLink {
+    let client: WebSocketClient
+    fileprivate var post: [UInt8] = []
+    fileprivate var isPublisher = false
+
+    init(client: WebSocketClient) { self.client = client }
+
+    var fileDescriptor: Int32 { client.fileDescriptor }
+    var pollInterest: IOInterest { client.pollInterest }
+    var hasBufferedInput: Bool { client.hasBufferedInput }
+
+    func flush() throws { _ = try client.flush() }
+
+    func publish() throws { try client.send(binary: post) }
+
+    func receiveAvailable() throws -> Arrivals {
+        var arrivals = Arrivals()
+        while let event = try client.nextEvent() {
+            guard case .binary = event else { continue }
+            if isPublisher { arrivals.acks += 1 } else { arrivals.deliveries += 1 }
+        }
+        return arrivals
+    }
+
+    func close() { client.closeAndWait(deadline: .after(milliseconds: 100)) }
+
+    /// The next frame, decoded, waiting at most 10 s: for the set-up steps only.
+    fileprivate func receive() throws -> ProtocolMessage {
+        while true {
+            guard let event = try client.nextEvent(deadline: .after(milliseconds: 10_000)) else {
+                throw BenchError("conclave-serve closed a connection")
+            }
+            if case .binary(let bytes) = event { return try ProtocolMessage(decoding: bytes) }
+        }
+    }
+
+    fileprivate func send(_ frame: ProtocolMessage) throws {
+        try client.send(binary: frame.encoded())
+    }
+}
+
+/// conclave-serve: sessions `s0…sN` of user `bench` (registered by the first), channel `bench`.
+struct ConclaveBroker: Broker {
+    let url: WebSocketURL
+    let identity = BenchIdentity()
+    var name: String { "conclave-serve" }
+    var acknowledgesPublishes: Bool { true }
+
+    func connect(index: Int) throws -> ConclaveLink {
+        let link = ConclaveLink(client: try WebSocketClient.connect(to: url, deadline: .after(milliseconds: 10_000)))
+        try link.send(.hello(protocolVersion: 1, session: "s\(index)"))
+        guard case let .challenge(nonce) = try link.receive() else { throw BenchError("no challenge for s\(index)") }
+        if index == 0 {
+            try link.send(.register(username: "bench", machine: "m", pubkey: identity.publicKey))
+        }
+        try link.send(.auth(pubkey: identity.publicKey, signature: identity.sign(nonce)))
+        guard case .established = try link.receive(), case .serverInfo = try link.receive() else {
+            throw BenchError("handshake refused for s\(index)")
+        }
+        return link
+    }
+
+    /// The publisher must be session `s0`, which creates the channel and joins it.
+    func preparePublisher(_ link: ConclaveLink, payloadBytes: Int) throws {
+        try link.send(.admin(.createChannel(name: "bench", visibility: .public)))
+        _ = try link.receive()
+        try subscribe([link])
+        link.isPublisher = true
+        link.post = ProtocolMessage.channelMsg(
+            channel: "bench", from: SessionPath(user: "bench", machine: "m", session: "s0"),
+            payload: .plain(String(repeating: "m", count: payloadBytes))
+        ).encoded()
+    }
+
+    func subscribe(_ links: [ConclaveLink]) throws {
+        for link in links {
+            try link.send(.join(channel: "bench", token: nil))
+            guard case .joined = try link.receive() else { throw BenchError("join refused") }
+        }
+    }
+}
