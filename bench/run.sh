@@ -4,11 +4,11 @@
 # Workloads (bench/RESULTS.md explains them): memory per idle connection, one-to-one round trips and
 # throughput, fan-out from one publisher to S subscribers.
 # Usage: bench/run.sh [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]   (defaults 2000 100 10000 100)
-# BENCH_BROKERS="conclave mqtt0 mqtt1 nats" chooses the brokers; BENCH_WINDOW (256), BENCH_ONE_TO_ONE (20000)
-# and BENCH_ROUND_TRIPS (2000) are read by serve-bench.
+# BENCH_BROKERS="conclave conclave-disk mqtt0 mqtt1 nats" chooses the brokers; BENCH_WINDOW (256), BENCH_ONE_TO_ONE (50000)
+# and BENCH_ROUND_TRIPS (5000) are read by serve-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-brokers=${BENCH_BROKERS:-conclave mqtt0 mqtt1 nats}
+brokers=${BENCH_BROKERS:-conclave conclave-disk mqtt0 mqtt1 nats}
 
 missing=
 for package in mosquitto nats-server; do
@@ -58,6 +58,14 @@ start_broker() {
         broker_pid=$!
         address="ws://127.0.0.1:$port/"
         ;;
+    conclave-disk)
+        # The store in a file (WAL, synchronous=NORMAL), as a deployed server keeps it.
+        rm -rf "$work/conclave-data"
+        "$bin/conclave-serve" --data-dir "$work/conclave-data" --bind "127.0.0.1:$port" --idle-timeout 3600 -q \
+            2>"$work/serve.log" &
+        broker_pid=$!
+        address="ws://127.0.0.1:$port/"
+        ;;
     mqtt0 | mqtt1)
         printf '%s\n' "listener $port 127.0.0.1" "allow_anonymous true" "persistence false" \
             "log_dest stderr" "log_type error" >"$work/mosquitto.conf"
@@ -71,7 +79,7 @@ start_broker() {
         address="127.0.0.1:$port"
         ;;
     *)
-        echo "bench: unknown broker $1 (conclave, mqtt0, mqtt1, nats)" >&2
+        echo "bench: unknown broker $1 (conclave, conclave-disk, mqtt0, mqtt1, nats)" >&2
         return 1
         ;;
     esac
@@ -89,6 +97,6 @@ for broker in $brokers; do
 done
 
 echo
-echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s | 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s | broker peak RSS MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s | 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s | fan-out client CPU s | broker peak RSS MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"

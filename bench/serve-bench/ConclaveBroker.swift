@@ -72,8 +72,9 @@ final class ConclaveLink: BrokerLink {
 /// conclave-serve: sessions `s0…sN` of user `bench` (registered by the first), channel `bench`.
 struct ConclaveBroker: Broker {
     let url: WebSocketURL
+    /// The row label, which says where the server keeps its SQLite store.
+    let name: String
     let identity = BenchIdentity()
-    var name: String { "conclave-serve" }
     var acknowledgesPublishes: Bool { true }
 
     func connect(index: Int) throws -> ConclaveLink {

@@ -20,6 +20,14 @@ struct ProcessProbe {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// This process's own user + system CPU time in seconds: the load generator's share of the machine.
+    static var ownCPUSeconds: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     private func statusField(_ name: String) -> Int {
         let text = ProcessProbe.contents(of: "/proc/\(pid)/status")
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }

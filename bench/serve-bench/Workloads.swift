@@ -39,6 +39,7 @@ struct FanOut {
     var subscribers: Int
     var seconds: Double
     var serverCPUSeconds: Double
+    var clientCPUSeconds: Double
 
     var deliveries: Double { Double(messages * subscribers) }
     var deliveriesPerSecond: Double { deliveries / seconds }
@@ -57,7 +58,7 @@ func runFanOut<L: BrokerLink>(
     let everyone = [publisher] + subscribers
     var entries = everyone.map { Poller.Entry(fileDescriptor: $0.fileDescriptor, interest: .readable) }
     let start = MonotonicInstant.now()
-    let cpuBefore = server.cpuSeconds
+    let cpuBefore = server.cpuSeconds, clientCPUBefore = ProcessProbe.ownCPUSeconds
     let deadline = MonotonicInstant.after(milliseconds: 120_000)
     var lastProgress = start
     while remaining > 0 || (acknowledged && acks < messages) {
@@ -101,7 +102,8 @@ func runFanOut<L: BrokerLink>(
     }
     let elapsed = seconds(since: start)
     return FanOut(messages: messages, subscribers: subscribers.count, seconds: elapsed,
-                  serverCPUSeconds: server.cpuSeconds - cpuBefore)
+                  serverCPUSeconds: server.cpuSeconds - cpuBefore,
+                  clientCPUSeconds: ProcessProbe.ownCPUSeconds - clientCPUBefore)
 }
 
 /// `count` sequential round trips: publish one message, wait until `subscriber` has it (and, when the broker

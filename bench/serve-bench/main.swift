@@ -7,9 +7,9 @@
 //
 // usage: serve-bench BROKER ADDRESS BROKER_PID [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]
 //        serve-bench free-port
-// BROKER is conclave (ADDRESS a ws:// URL), mqtt0, mqtt1 (publishes at QoS 0 or 1) or nats (ADDRESS host:port).
+// BROKER is conclave or conclave-disk (ADDRESS a ws:// URL), mqtt0, mqtt1 (publishes at QoS 0 or 1) or nats (ADDRESS host:port).
 // BENCH_WINDOW: messages in flight (default 256); BENCH_ONE_TO_ONE: messages of the one-to-one throughput run
-// (default 20000); BENCH_ROUND_TRIPS: sequential round trips (default 2000).
+// (default 50000); BENCH_ROUND_TRIPS: sequential round trips (default 5000).
 import CSodium
 import Common
 import Glibc
@@ -20,8 +20,8 @@ struct Settings {
     var messages = 10_000
     var messageBytes = 100
     var window = 256
-    var oneToOneMessages = 20_000
-    var roundTrips = 2_000
+    var oneToOneMessages = 50_000
+    var roundTrips = 5_000
 }
 
 func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings) throws {
@@ -47,7 +47,7 @@ func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings)
     let cpuPerMessage = single.serverCPUSeconds * 1e6 / Double(single.messages)
     print("\(name): one-to-one \(single.messages) × \(settings.messageBytes) B in \(decimal(single.seconds)) s: "
         + "\(Int(single.deliveriesPerSecond)) messages/s; broker CPU \(decimal(single.serverCPUSeconds)) s "
-        + "(\(decimal(cpuPerMessage)) µs per message)")
+        + "(\(decimal(cpuPerMessage)) µs per message); client CPU \(decimal(single.clientCPUSeconds)) s")
 
     try broker.subscribe(Array(links[2...settings.subscribers]))
     let fanOut = try runFanOut(from: publisher, to: Array(links[1...settings.subscribers]),
@@ -55,13 +55,14 @@ func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings)
                                server: server)
     print("\(name): fan-out \(fanOut.messages) × \(settings.messageBytes) B → \(fanOut.subscribers) subscribers in "
         + "\(decimal(fanOut.seconds)) s: \(Int(fanOut.deliveriesPerSecond)) deliveries/s; broker CPU "
-        + "\(decimal(fanOut.serverCPUSeconds)) s (\(Int(fanOut.deliveriesPerCPUSecond)) deliveries per CPU second)")
+        + "\(decimal(fanOut.serverCPUSeconds)) s (\(Int(fanOut.deliveriesPerCPUSecond)) deliveries per CPU second); "
+        + "client CPU \(decimal(fanOut.clientCPUSeconds)) s")
 
     let peak = server.peakResidentKiB
     let cells = [
         name, grouped(idle.bytesPerConnection), "\(Int(p50)) / \(Int(p99))", grouped(Int(single.deliveriesPerSecond)),
         decimal(cpuPerMessage), grouped(Int(fanOut.deliveriesPerSecond)), decimal(fanOut.serverCPUSeconds),
-        grouped(Int(fanOut.deliveriesPerCPUSecond)), decimal(Double(peak) / 1024),
+        grouped(Int(fanOut.deliveriesPerCPUSecond)), decimal(fanOut.clientCPUSeconds), decimal(Double(peak) / 1024),
     ]
     print("| " + cells.joined(separator: " | ") + " |")
     for link in links { link.close() }
@@ -99,7 +100,7 @@ func run(_ arguments: [String]) throws {
         return
     }
     guard arguments.count >= 4, let pid = Int32(arguments[3]) else {
-        print("usage: serve-bench conclave|mqtt0|mqtt1|nats ADDRESS BROKER_PID "
+        print("usage: serve-bench conclave|conclave-disk|mqtt0|mqtt1|nats ADDRESS BROKER_PID "
             + "[CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n       serve-bench free-port")
         exit(64)
     }
@@ -115,8 +116,9 @@ func run(_ arguments: [String]) throws {
         roundTrips: max(1, environmentNumber("BENCH_ROUND_TRIPS", defaults.roundTrips)))
     let server = ProcessProbe(pid: pid)
     switch arguments[1] {
-    case "conclave":
-        try measure(ConclaveBroker(url: try WebSocketURL(parsing: arguments[2])), server: server, settings)
+    case "conclave", "conclave-disk":
+        let name = arguments[1] == "conclave" ? "conclave-serve (memory)" : "conclave-serve (WAL file)"
+        try measure(ConclaveBroker(url: try WebSocketURL(parsing: arguments[2]), name: name), server: server, settings)
     case "mqtt0", "mqtt1":
         let broker = MQTTBroker(endpoint: try HostAndPort(parsing: arguments[2]),
                                 publishQoS: arguments[1] == "mqtt1" ? 1 : 0)
@@ -124,7 +126,7 @@ func run(_ arguments: [String]) throws {
     case "nats":
         try measure(NATSBroker(endpoint: try HostAndPort(parsing: arguments[2])), server: server, settings)
     default:
-        throw BenchError("unknown broker `\(arguments[1])`: conclave, mqtt0, mqtt1 or nats")
+        throw BenchError("unknown broker `\(arguments[1])`: conclave, conclave-disk, mqtt0, mqtt1 or nats")
     }
 }
 
