@@ -26,12 +26,13 @@ final class BenchIdentity {
     }
 }
 
-/// An authenticated conclave session. In the poll loop frames are counted, not decoded: the publisher only
-/// receives acks of its posts (the server does not echo a post to its sender) and a subscriber only deliveries.
+/// An authenticated conclave session. In the poll loop frames are classified by their first byte, not decoded.
 final class ConclaveLink: BrokerLink {
+    private static let channelMessageVariant: UInt8 = 9
+    private static let errorVariant: UInt8 = 12
+    private static let ackVariant: UInt8 = 16
     let client: WebSocketClient
     fileprivate var post: [UInt8] = []
-    fileprivate var isPublisher = false
 
     init(client: WebSocketClient) { self.client = client }
 
@@ -46,8 +47,14 @@ final class ConclaveLink: BrokerLink {
     func receiveAvailable() throws -> Arrivals {
         var arrivals = Arrivals()
         while let event = try client.nextEvent() {
-            guard case .binary = event else { continue }
-            if isPublisher { arrivals.acks += 1 } else { arrivals.deliveries += 1 }
+            guard case .binary(let bytes) = event else { continue }
+            // The first byte is the variant index (PROTOCOL.md §3.5); other frames (presence) are not counted.
+            switch bytes.first {
+            case ConclaveLink.channelMessageVariant: arrivals.deliveries += 1
+            case ConclaveLink.ackVariant: arrivals.acks += 1
+            case ConclaveLink.errorVariant: throw BenchError("conclave-serve: \(try ProtocolMessage(decoding: bytes))")
+            default: break
+            }
         }
         return arrivals
     }
@@ -96,7 +103,6 @@ struct ConclaveBroker: Broker {
         try link.send(.admin(.createChannel(name: "bench", visibility: .public)))
         _ = try link.receive()
         try subscribe([link])
-        link.isPublisher = true
         link.post = ProtocolMessage.channelMsg(
             channel: "bench", from: SessionPath(user: "bench", machine: "m", session: "s0"),
             payload: .plain(String(repeating: "m", count: payloadBytes))
