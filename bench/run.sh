@@ -87,7 +87,7 @@ start_broker() {
 }
 
 echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -m | awk '/^Mem:/ {print $2}') MiB;" \
-    "conclave $(git rev-parse --short HEAD), $(mosquitto -h 2>/dev/null | sed -n 1p), nats-server $(nats-server --version | sed 's/.* //')"
+    "conclave $(git describe --always --dirty), $(mosquitto -h 2>/dev/null | sed -n 1p), nats-server $(nats-server --version | sed 's/.* //')"
 # Other work on the machine takes CPU from the brokers and the client: wall-clock rates then understate,
 # while CPU seconds per delivery stay comparable.
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -49,7 +49,7 @@ func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings)
         + "\(Int(single.deliveriesPerSecond)) messages/s; broker CPU \(decimal(single.serverCPUSeconds)) s "
         + "(\(decimal(cpuPerMessage)) µs per message); client CPU \(decimal(single.clientCPUSeconds)) s")
 
-    try broker.subscribe(Array(links[2...settings.subscribers]))
+    try broker.subscribe(Array(links[1...settings.subscribers].dropFirst()))
     let fanOut = try runFanOut(from: publisher, to: Array(links[1...settings.subscribers]),
                                messages: settings.messages, window: settings.window, acknowledged: acknowledged,
                                server: server)
