@@ -4,8 +4,8 @@
 # Workloads (bench/RESULTS.md explains them): memory per idle connection, one-to-one round trips and
 # throughput, fan-out from one publisher to S subscribers.
 # Usage: bench/run.sh [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]   (defaults 2000 100 10000 100)
-# BENCH_BROKERS="conclave conclave-disk mqtt0 mqtt1 nats" chooses the brokers; BENCH_WINDOW (256), BENCH_ONE_TO_ONE (50000)
-# and BENCH_ROUND_TRIPS (5000) are read by serve-bench.
+# BENCH_BROKERS="conclave conclave-disk mqtt0 mqtt1 nats" chooses the brokers; BENCH_WINDOW (256),
+# BENCH_ONE_TO_ONE (50000) and BENCH_ROUND_TRIPS (5000) are read by serve-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 brokers=${BENCH_BROKERS:-conclave conclave-disk mqtt0 mqtt1 nats}
@@ -86,8 +86,9 @@ start_broker() {
     await_port "$port"
 }
 
-echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -m | awk '/^Mem:/ {print $2}') MiB;" \
-    "conclave $(git describe --always --dirty), $(mosquitto -h 2>/dev/null | sed -n 1p), nats-server $(nats-server --version | sed 's/.* //')"
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+echo "$(nproc) CPUs ($cpu), $(free -m | awk '/^Mem:/ {print $2}') MiB; conclave $(git describe --always --dirty)," \
+    "$(mosquitto -h 2>/dev/null | sed -n 1p), nats-server $(nats-server --version | sed 's/.* //')"
 # Other work on the machine takes CPU from the brokers and the client: wall-clock rates then understate,
 # while CPU seconds per delivery stay comparable.
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -100,6 +101,8 @@ for broker in $brokers; do
 done
 
 echo
-echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s | 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s | fan-out client CPU s | broker peak RSS MB |"
+echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s" \
+    "| 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s" \
+    "| fan-out client CPU s | broker peak RSS MB |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"

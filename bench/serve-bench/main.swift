@@ -7,7 +7,8 @@
 //
 // usage: serve-bench BROKER ADDRESS BROKER_PID [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]
 //        serve-bench free-port
-// BROKER is conclave or conclave-disk (ADDRESS a ws:// URL), mqtt0, mqtt1 (publishes at QoS 0 or 1) or nats (ADDRESS host:port).
+// BROKER is conclave or conclave-disk (ADDRESS a ws:// URL), mqtt0 or mqtt1 (publishes at QoS 0 or 1) or nats
+// (ADDRESS host:port).
 // BENCH_WINDOW: messages in flight (default 256); BENCH_ONE_TO_ONE: messages of the one-to-one throughput run
 // (default 50000); BENCH_ROUND_TRIPS: sequential round trips (default 5000).
 import CSodium
