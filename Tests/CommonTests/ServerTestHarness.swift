@@ -1,4 +1,3 @@
-import CSodium
 import Testing
 @testable import Common
 
@@ -10,35 +9,6 @@ final class TestClock {
     func advance(byMs delta: Int64) {
         wallMs += delta
         monotonicMs += delta
-    }
-}
-
-/// An Ed25519 identity derived from a seed, signing as a client would (§5.1).
-struct TestIdentity {
-    let publicKey: [UInt8]
-    private let secretKey: [UInt8]
-
-    init(seed: [UInt8]) {
-        var publicKey = [UInt8](repeating: 0, count: 32)
-        var secretKey = [UInt8](repeating: 0, count: 64)
-        _ = sodium_init()
-        _ = crypto_sign_seed_keypair(&publicKey, &secretKey, seed)
-        self.publicKey = publicKey
-        self.secretKey = secretKey
-    }
-
-    /// The §5.1 test identity (seed 00..1f).
-    static let vector = TestIdentity(seed: Array(0..<32))
-
-    /// A distinct identity per number.
-    init(_ number: UInt8) { self.init(seed: (0..<32).map { $0 &+ number &* 7 &+ 100 }) }
-
-    var text: String { Base64URL.encode(publicKey) }
-
-    func sign(_ message: [UInt8]) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: 64)
-        _ = crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
-        return signature
     }
 }
 

@@ -6,8 +6,7 @@ import Testing
 @Suite struct StoreFileTests {
     private func withDirectory(_ body: (String) throws -> Void) throws {
         let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        try body(directory.path)
+        try withExtendedLifetime(directory) { try body(directory.path) }
     }
 
     private func writeFile(_ path: String, _ text: String) throws {

@@ -30,9 +30,10 @@ import Testing
         let sandbox = try Sandbox()
         let stubs = sandbox.path("stubs")
         mkdir(stubs, 0o700)
-        try writeScript(stubs + "/ssh", "#!/bin/sh\nshift\nexec \"$@\"\n")
+        try sandbox.writeFile(stubs + "/ssh", "#!/bin/sh\nshift\nexec \"$@\"\n", mode: 0o700)
         if access(ToolProcess.binary("conclave-send"), X_OK) != 0 {
-            try writeScript(stubs + "/conclave-send", "#!/bin/sh\n[ \"$1\" = --json ] || exit 64\nexec cat\n")
+            try sandbox.writeFile(
+                stubs + "/conclave-send", "#!/bin/sh\n[ \"$1\" = --json ] || exit 64\nexec cat\n", mode: 0o700)
         }
         let path = "\(stubs):\(ToolProcess.binaryDirectory):/usr/bin:/bin"
         let environment = ToolProcess.environment(home: sandbox.home, ["PATH": path])
@@ -47,14 +48,5 @@ import Testing
         }
         #expect(try sandbox.mode(sandbox.home + "/.config/conclave/key") == 0o600)
         #expect(try sandbox.entries(sandbox.home + "/.config/conclave-agent") == ["key"])
-    }
-
-    private func writeScript(_ file: String, _ text: String) throws {
-        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o700)
-        guard fd >= 0 else { throw ToolProcessError(description: "open \(file): errno \(errno)") }
-        let bytes = Array(text.utf8)
-        let written = Glibc.write(fd, bytes, bytes.count)
-        close(fd)
-        guard written == bytes.count else { throw ToolProcessError(description: "writing \(file) failed") }
     }
 }
