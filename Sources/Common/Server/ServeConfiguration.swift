@@ -35,13 +35,6 @@ public struct ServeConfiguration: Hashable, Sendable {
         }
     }
 
-    /// How much goes to stderr: `-q` only fatal errors, `-v` also every request.
-    public enum Verbosity: Hashable, Sendable {
-        case quiet
-        case normal
-        case verbose
-    }
-
     public static let defaultBind = HostAndPort(host: "127.0.0.1", port: 4390)
 
     /// Every environment variable resolution reads.
@@ -56,6 +49,7 @@ public struct ServeConfiguration: Hashable, Sendable {
     public var tls: TLSFiles?
     /// Timers and queue bounds handed to the dispatch core.
     public var limits: ServerLimits
+    /// How much goes to stderr: `-q` only the listening line and fatal errors, `-v` also every request.
     public var verbosity: Verbosity
 
     public init(
