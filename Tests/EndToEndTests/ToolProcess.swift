@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Common
 import Synchronization
 
 /// A point in monotonic time after which a test stops waiting.
@@ -371,18 +372,7 @@ final class ToolProcess {
     /// This process's environment without anything that steers the tools (`CONCLAVE_*`, `XDG_*`), with `HOME`
     /// pointing at `home` and `overrides` applied, so a test sees exactly the configuration it sets up.
     static func environment(home: String, _ overrides: [String: String] = [:]) -> [String: String] {
-        var result: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                let name = String(text[..<equals])
-                if !name.hasPrefix("CONCLAVE_") && !name.hasPrefix("XDG_") {
-                    result[name] = String(text[text.index(after: equals)...])
-                }
-            }
-            entry += 1
-        }
+        var result = ProcessEnvironment.current().filter { !$0.key.hasPrefix("CONCLAVE_") && !$0.key.hasPrefix("XDG_") }
         result["HOME"] = home
         result.merge(overrides) { _, new in new }
         return result

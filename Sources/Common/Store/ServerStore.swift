@@ -72,6 +72,7 @@ public protocol ServerStore: AnyObject {
     func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int
 }
 
+/// One machine of a user: the Ed25519 public key (base64url) it authenticates with.
 public struct MachineRecord: Hashable, Sendable {
     public var username: String
     public var name: String
@@ -86,6 +87,7 @@ public struct MachineRecord: Hashable, Sendable {
     }
 }
 
+/// A channel as stored; members, bans and invites are kept apart.
 public struct ChannelRecord: Hashable, Sendable {
     public var name: String
     public var visibility: Visibility
@@ -100,6 +102,7 @@ public struct ChannelRecord: Hashable, Sendable {
     }
 }
 
+/// An invite token to a channel, with its remaining uses and expiry.
 public struct InviteRecord: Hashable, Sendable {
     public var token: String
     public var channel: String
@@ -118,6 +121,7 @@ public struct InviteRecord: Hashable, Sendable {
     }
 }
 
+/// One message of a channel's history, payload kept in its wire encoding so history replays byte for byte.
 public struct MessageRecord: Hashable, Sendable {
     public var channel: String
     /// The sender's path in text form.
