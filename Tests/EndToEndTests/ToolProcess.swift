@@ -108,7 +108,8 @@ final class ToolProcess {
         let spawned: (pid_t, Int32, Int32, Int32) = try Self.spawnLock.withLock { _ in
             let input = try Self.makePipe()
             let output = try Self.makePipe()
-            let errors = try Self.makePipe()
+            // With a file for stderr there is no pipe for it: (-1, -1).
+            let errors = stderrFile == nil ? try Self.makePipe() : (read: Int32(-1), write: Int32(-1))
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
@@ -145,21 +146,17 @@ final class ToolProcess {
             let result = posix_spawn(&pid, executable, &actions, &attributes, argv + [nil], envp + [nil])
             close(input.read)
             close(output.write)
-            close(errors.write)
+            if errors.write >= 0 { close(errors.write) }
             guard result == 0 else {
                 close(input.write)
                 close(output.read)
-                close(errors.read)
+                if errors.read >= 0 { close(errors.read) }
                 throw ToolProcessError(description: "posix_spawn \(executable): \(String(cString: strerror(result)))")
             }
             return (pid, input.write, output.read, errors.read)
         }
         (pid, stdinFD, stdoutFD, stderrFD) = spawned
-        if stderrFile != nil {
-            close(stderrFD)
-            stderrFD = -1
-        }
-        for fd in [stdinFD, stdoutFD, stderrFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
     deinit {
