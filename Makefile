@@ -40,3 +40,8 @@ autobahn: build
 
 clean:
 	rm -rf .build
+
+# Side-by-side broker benchmark (conclave-serve, mosquitto, nats-server on loopback): bench/RESULTS.md.
+.PHONY: bench
+bench: deps
+	./bench/run.sh

@@ -1,32 +1,108 @@
 #!/usr/bin/env bash
-# Runs the conclave-serve benchmark against a release build: memory per idle authenticated session and
-# fan-out throughput. Figures go to stdout; bench/RESULTS.md records them with the machine.
-# Usage: bench/run.sh [SESSIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]   (defaults 2000 100 10000 100)
-# BENCH_WINDOW=N sets how many posts may wait for their ack (default 256).
+# Runs the same workloads against conclave-serve (release build), mosquitto and nats-server (Debian packages),
+# one broker at a time, each started here on a free loopback port and killed on exit; prints a table.
+# Workloads (bench/RESULTS.md explains them): memory per idle connection, one-to-one round trips and
+# throughput, fan-out from one publisher to S subscribers.
+# Usage: bench/run.sh [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]   (defaults 2000 100 10000 100)
+# BENCH_BROKERS="conclave conclave-disk mqtt0 mqtt1 nats" chooses the brokers; BENCH_WINDOW (256),
+# BENCH_ONE_TO_ONE (50000) and BENCH_ROUND_TRIPS (5000) are read by serve-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+brokers=${BENCH_BROKERS:-conclave conclave-disk mqtt0 mqtt1 nats}
+
+missing=
+for package in mosquitto nats-server; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+    echo "bench: installing$missing"
+    # The packages' own services are not started (policy-rc.d); this script runs its own instances.
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
 swift build -c release --product conclave-serve >/dev/null
 swift build -c release --product serve-bench >/dev/null
 bin=$(swift build -c release --show-bin-path)
 
 ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/conclave-bench-XXXXXX)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
+broker_pid=
+stop_broker() {
+    if [ -n "$broker_pid" ]; then
+        kill "$broker_pid" 2>/dev/null || true
+        wait "$broker_pid" 2>/dev/null || true
+        broker_pid=
+    fi
 }
+cleanup() { stop_broker; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
-# Long idle timeout: the sessions of part 1 stay silent for the whole run.
-"$bin/conclave-serve" --ephemeral --bind 127.0.0.1:0 --idle-timeout 3600 -q 2>"$work/serve.log" &
-server_pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/^conclave-serve: listening on ws:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/serve.log")
-    [ -n "$port" ] && break
-    sleep 0.1
+# Waits (at most 10 s) until something accepts connections on 127.0.0.1:$1.
+await_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "bench: nothing listens on 127.0.0.1:$1" >&2
+    return 1
+}
+
+# Starts broker $1 on a free loopback port; sets broker_pid and address.
+start_broker() {
+    local port
+    port=$("$bin/serve-bench" free-port)
+    case "$1" in
+    conclave)
+        # Long idle timeout: the idle sessions stay silent for the whole run.
+        "$bin/conclave-serve" --ephemeral --bind "127.0.0.1:$port" --idle-timeout 3600 -q 2>"$work/serve.log" &
+        broker_pid=$!
+        address="ws://127.0.0.1:$port/"
+        ;;
+    conclave-disk)
+        # The store in a file (WAL, synchronous=NORMAL), as a deployed server keeps it.
+        rm -rf "$work/conclave-data"
+        "$bin/conclave-serve" --data-dir "$work/conclave-data" --bind "127.0.0.1:$port" --idle-timeout 3600 -q \
+            2>"$work/serve.log" &
+        broker_pid=$!
+        address="ws://127.0.0.1:$port/"
+        ;;
+    mqtt0 | mqtt1)
+        printf '%s\n' "listener $port 127.0.0.1" "allow_anonymous true" "persistence false" \
+            "log_dest stderr" "log_type error" >"$work/mosquitto.conf"
+        mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
+        broker_pid=$!
+        address="127.0.0.1:$port"
+        ;;
+    nats)
+        nats-server -a 127.0.0.1 -p "$port" 2>"$work/nats.log" &
+        broker_pid=$!
+        address="127.0.0.1:$port"
+        ;;
+    *)
+        echo "bench: unknown broker $1 (conclave, conclave-disk, mqtt0, mqtt1, nats)" >&2
+        return 1
+        ;;
+    esac
+    await_port "$port"
+}
+
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+echo "$(nproc) CPUs ($cpu), $(free -m | awk '/^Mem:/ {print $2}') MiB; conclave $(git describe --always --dirty)," \
+    "$(mosquitto -h 2>/dev/null | sed -n 1p), nats-server $(nats-server --version | sed 's/.* //')"
+# Other work on the machine takes CPU from the brokers and the client: wall-clock rates then understate,
+# while CPU seconds per delivery stay comparable.
+echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+rows=()
+for broker in $brokers; do
+    start_broker "$broker"
+    "$bin/serve-bench" "$broker" "$address" "$broker_pid" "$@" | tee "$work/out"
+    rows+=("$(grep '^| ' "$work/out")")
+    stop_broker
 done
-[ -n "$port" ] || { cat "$work/serve.log" >&2; exit 1; }
-echo "conclave-serve (release, ephemeral) pid $server_pid on port $port; RSS at start $(awk '/VmRSS/ {print $2}' /proc/$server_pid/status) KiB"
-"$bin/serve-bench" "ws://127.0.0.1:$port/" "$server_pid" "$@"
+
+echo
+echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s" \
+    "| 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s" \
+    "| fan-out client CPU s | broker peak RSS MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"

@@ -4,13 +4,16 @@
 import Common
 import Glibc
 
-func say(_ message: String, to fd: Int32 = 1) {
+/// One progress line on stdout.
+func say(_ message: String) {
     let line = message + "\n"
-    _ = line.withCString { write(fd, $0, strlen($0)) }
+    _ = line.withCString { write(1, $0, strlen($0)) }
 }
 
+let diagnostics = Diagnostics(toolName: "autobahn-echo-client")
+
 func fail(_ message: String, status: Int32 = 1) -> Never {
-    say("autobahn-echo-client: \(message)", to: 2)
+    diagnostics.report(message)
     exit(status)
 }
 
@@ -62,7 +65,7 @@ func open(_ path: String) -> WebSocketClient? {
     do {
         return try WebSocketClient.connect(to: url(path), deadline: .after(milliseconds: 10_000))
     } catch {
-        say("autobahn-echo-client: \(path): \(error.message)", to: 2)
+        diagnostics.report("\(path): \(error.message)")
         return nil
     }
 }

@@ -17,8 +17,7 @@ final class Echo: WebSocketServerConnectionHandler {
 }
 
 func fail(_ message: String, status: Int32 = 1) -> Never {
-    let line = "autobahn-echo-server: \(message)\n"
-    _ = line.withCString { write(2, $0, strlen($0)) }
+    Diagnostics(toolName: "autobahn-echo-server").report(message)
     exit(status)
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Common
-import Glibc
 
 /// The command line of `conclave-serve`; the checking is `ServeConfiguration`, the work is `ServeRunner`.
 struct ServeCommand: ParsableCommand {
@@ -21,7 +20,7 @@ struct ServeCommand: ParsableCommand {
               conclave-serve --ephemeral --bind 127.0.0.1:0
                   Any free port; the "listening on" line on stderr names it.
             """,
-        version: "0.1.0 (protocol 1)")
+        version: ConclaveVersion.text)
 
     @Option(help: ArgumentHelp("Address to listen on (example: --bind 0.0.0.0:4390).", valueName: "addr"))
     var bind: String?
@@ -99,39 +98,19 @@ struct ServeCommand: ParsableCommand {
     }
 }
 
-/// The variables resolution reads, and nothing else.
-func environment() -> [String: String] {
-    var values: [String: String] = [:]
-    for name in ServeConfiguration.environmentVariables {
-        if let value = getenv(name) { values[name] = String(cString: value) }
+ToolMain.prepareProcess()
+let command = ToolMain.parse(ServeCommand.self, toolName: "conclave-serve")
+// Fatal errors are reported whatever the verbosity (-q keeps them, like the listening line).
+ToolMain.run(diagnostics: Diagnostics(toolName: "conclave-serve")) {
+    // Only the variables resolution reads, and nothing else.
+    let environment = ProcessEnvironment.current().filter { ServeConfiguration.environmentVariables.contains($0.key) }
+    let configuration: ServeConfiguration
+    do throws(ServeConfigurationError) {
+        configuration = try ServeConfiguration(arguments: command.arguments, environment: environment)
+    } catch {
+        var usage = error
+        usage.message += " (see conclave-serve --help)"
+        throw usage
     }
-    return values
-}
-
-/// One line on stderr, then exit.
-func fail(_ message: String, _ status: ExitStatus) -> Never {
-    ServeLog(verbosity: .normal).essential(message)
-    exit(status.rawValue)
-}
-
-signal(SIGPIPE, SIG_IGN)
-let command: ServeCommand
-do {
-    command = try ServeCommand.parse()
-} catch {
-    // --help and --version are clean exits; any other parse error is one line and status 64.
-    if ServeCommand.exitCode(for: error) == .success { ServeCommand.exit(withError: error) }
-    fail("\(ServeCommand.message(for: error)) (see --help)", .usage)
-}
-let configuration: ServeConfiguration
-do {
-    configuration = try ServeConfiguration(arguments: command.arguments, environment: environment())
-} catch {
-    fail("\(error.message) (see --help)", .usage)
-}
-let log = ServeLog(verbosity: configuration.verbosity)
-do {
-    try ServeRunner(configuration: configuration, log: log).run()
-} catch {
-    fail(error.message, error.exitStatus)
+    try ServeRunner(configuration: configuration, log: ServeLog(verbosity: configuration.verbosity)).run()
 }

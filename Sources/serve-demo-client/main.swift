@@ -142,10 +142,9 @@ func runDemo(url text: String, aliceKeyFile: String?) throws {
     print("\ndemo: registration, channel creation, a post and its receipt all worked")
 }
 
-/// One line on stderr.
+/// One line on stderr, like every tool's diagnostics.
 func complain(_ message: String) {
-    let line = Array("serve-demo-client: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    Diagnostics(toolName: "serve-demo-client").report(message)
 }
 
 let arguments = CommandLine.arguments
@@ -154,7 +153,7 @@ guard arguments.count == 2 || arguments.count == 3 else {
     exit(64)
 }
 _ = sodium_init()
-signal(SIGPIPE, SIG_IGN)
+ToolMain.prepareProcess()
 do {
     try runDemo(url: arguments[1], aliceKeyFile: arguments.count == 3 ? arguments[2] : nil)
 } catch {

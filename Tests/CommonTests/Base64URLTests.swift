@@ -16,7 +16,9 @@ import Testing
         #expect(seed == Array(0..<32))
     }
 
-    @Test(arguments: ["AA==", "A", "AB", "a+b/", "AAE ", " AAE", "AAE\n", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9"])
+    @Test(arguments: [
+        "AA==", "A", "AB", "a+b/", "AAE ", " AAE", "AAE\n", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9",
+    ])
     func rejects(_ text: String) {
         #expect(throws: Base64URLError.self) { try Base64URL.decode(text) }
     }

@@ -1,17 +1,6 @@
 import Testing
 @testable import Common
 
-/// The test identity of PROTOCOL.md §5.1.
-enum TestIdentity {
-    static let seed = (0..<32).map { UInt8($0) }
-    static let keyFileText = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
-    static let publicKeyText = "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg"
-    static let publicKeyHex = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
-    static let nonce = (0x20..<0x40).map { UInt8($0) }
-    static let signatureHex = "46fc09cc6f1d97d241e1b7a6fd1e46f788e6841d25eabbf3b5a9a44590086187"
-        + "e42bedd04abff976d21e0387600b49f2552012e4a9bc4b15966a82b444db3001"
-}
-
 private func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { byte in
         let digits = String(byte, radix: 16)

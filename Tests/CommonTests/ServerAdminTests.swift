@@ -227,7 +227,7 @@ import Testing
     }
 
     @Test func machineRemoveDropsItsSessionsAfterAckingTheCaller() {
-        let spare = ServerTestIdentity(60)
+        let spare = TestIdentity(60)
         _ = admin(.machineAdd(name: "spare", pubkey: spare.publicKey), on: owner)
         let spareSession = harness.login(spare, handle: "main").client
         #expect(spareSession.path == SessionPath(user: "owner", machine: "spare", session: "main"))
@@ -248,14 +248,14 @@ import Testing
     }
 
     @Test func machineAddEnrolsAKeyThatCanThenAuthenticate() {
-        let spare = ServerTestIdentity(61)
+        let spare = TestIdentity(61)
         #expect(admin(.machineAdd(name: "desk", pubkey: spare.publicKey), on: other) == .ack(detail: "desk"))
         let (client, _) = harness.login(spare, handle: "h")
         #expect(client.path == SessionPath(user: "other", machine: "desk", session: "h"))
     }
 
     @Test func machineAddValidatesNameAndKeyAndReportsDuplicates() {
-        let spare = ServerTestIdentity(62)
+        let spare = TestIdentity(62)
         #expect(admin(.machineAdd(name: "a/b", pubkey: spare.publicKey), on: other)
             == .error(.malformedFrame("invalid machine name: `a/b`")))
         #expect(admin(.machineAdd(name: "", pubkey: spare.publicKey), on: other)

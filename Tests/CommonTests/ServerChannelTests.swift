@@ -176,7 +176,7 @@ import Testing
 
     @Test func listMachinesShowsOnlyTheCallersMachines() {
         harness.clock.wallMs = 1_751_500_000_123
-        let spare = ServerTestIdentity(50)
+        let spare = TestIdentity(50)
         _ = harness.reply(.admin(.machineAdd(name: "spare", pubkey: spare.publicKey)), on: owner)
         guard case let .machineList(machines)? = harness.reply(.listMachines, on: owner) else {
             Issue.record("no machine list")

@@ -16,8 +16,8 @@ import Testing
         let nonce = hexBytes("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f")
         let signature = hexBytes("46fc09cc6f1d97d241e1b7a6fd1e46f788e6841d25eabbf3b5a9a44590086187"
             + "e42bedd04abff976d21e0387600b49f2552012e4a9bc4b15966a82b444db3001")
-        #expect(ServerTestIdentity.vector.publicKey == publicKey)
-        #expect(ServerTestIdentity.vector.sign(nonce) == signature)
+        #expect(TestIdentity.vector.publicKey == publicKey)
+        #expect(TestIdentity.vector.sign(nonce) == signature)
         #expect(ServerCore.checkSignature(pubkey: publicKey, signature: signature, over: nonce) == nil)
         var tampered = nonce
         tampered[0] ^= 1
@@ -31,8 +31,8 @@ import Testing
         let id = harness.open()
         let nonce = harness.hello("razel", on: id)
         #expect(nonce.count == 32)
-        let actions = harness.receive(.auth(pubkey: ServerTestIdentity.vector.publicKey,
-                                            signature: ServerTestIdentity.vector.sign(nonce)), on: id)
+        let actions = harness.receive(.auth(pubkey: TestIdentity.vector.publicKey,
+                                            signature: TestIdentity.vector.sign(nonce)), on: id)
         let path = SessionPath(user: "aaron", machine: "workstation", session: "razel")
         #expect(messages(in: actions, to: id) == [.established(path: path), .serverInfo(admin: false)])
         #expect(closed(in: actions).isEmpty)
@@ -63,7 +63,7 @@ import Testing
 
     @Test func keyAndSignatureLengthsThenVerification() {
         let harness = ServerHarness()
-        let identity = ServerTestIdentity.vector
+        let identity = TestIdentity.vector
         var id = harness.open()
         var nonce = harness.hello("main", on: id)
         #expect(refusal(harness, id, after: .auth(pubkey: Array(identity.publicKey.prefix(31)), signature: [1]))
@@ -83,7 +83,7 @@ import Testing
         let harness = ServerHarness()
         let id = harness.open()
         let nonce = harness.hello("bad/handle", on: id)
-        let identity = ServerTestIdentity(42)
+        let identity = TestIdentity(42)
         #expect(refusal(harness, id, after: .auth(pubkey: identity.publicKey, signature: identity.sign(nonce)))
             == .error(.unauthorized("unknown machine key")))
     }
@@ -102,9 +102,9 @@ import Testing
     @Test func removedMachineKeyIsUnknown() {
         let harness = ServerHarness()
         let client = harness.register("aaron")
-        _ = harness.request(.admin(.machineAdd(name: "spare", pubkey: ServerTestIdentity(9).publicKey)), on: client)
+        _ = harness.request(.admin(.machineAdd(name: "spare", pubkey: TestIdentity(9).publicKey)), on: client)
         _ = harness.request(.admin(.machineRemove(name: "spare")), on: client)
-        let (refused, actions) = harness.login(ServerTestIdentity(9), handle: "main")
+        let (refused, actions) = harness.login(TestIdentity(9), handle: "main")
         #expect(messages(in: actions, to: refused.id) == [.error(.unauthorized("unknown machine key"))])
     }
 
@@ -112,7 +112,7 @@ import Testing
         let harness = ServerHarness()
         let id = harness.open()
         _ = harness.hello("main", on: id)
-        harness.receive(.register(username: "aaron", machine: "m", pubkey: ServerTestIdentity(1).publicKey), on: id)
+        harness.receive(.register(username: "aaron", machine: "m", pubkey: TestIdentity(1).publicKey), on: id)
         #expect(harness.core.connectionClosed(id).isEmpty)
         #expect(harness.store.allUsers().isEmpty)
         #expect(harness.core.metrics.handshakesInProgress == 0)
@@ -132,7 +132,7 @@ import Testing
         let harness = ServerHarness()
         let id = harness.open()
         let nonce = harness.hello("razel", on: id)
-        let key = ServerTestIdentity.vector
+        let key = TestIdentity.vector
         #expect(harness.receive(.register(username: "aaron", machine: "workstation", pubkey: key.publicKey), on: id)
             .isEmpty)
         let actions = harness.receive(.auth(pubkey: key.publicKey, signature: key.sign(nonce)), on: id)
@@ -144,7 +144,7 @@ import Testing
     }
 
     private func registration(_ harness: ServerHarness, user: String, machine: String = "m", handle: String = "h",
-                              registered: ServerTestIdentity = ServerTestIdentity(1), signer: ServerTestIdentity? = nil,
+                              registered: TestIdentity = TestIdentity(1), signer: TestIdentity? = nil,
                               signWrong: Bool = false) -> ProtocolMessage? {
         let id = harness.open()
         let nonce = harness.hello(handle, on: id)
@@ -159,14 +159,14 @@ import Testing
         let harness = ServerHarness()
         let id = harness.open()
         _ = harness.hello("h", on: id)
-        harness.receive(.register(username: "u", machine: "m", pubkey: ServerTestIdentity(1).publicKey), on: id)
-        #expect(refusal(harness, id, after: .register(username: "u", machine: "m", pubkey: ServerTestIdentity(1).publicKey))
+        harness.receive(.register(username: "u", machine: "m", pubkey: TestIdentity(1).publicKey), on: id)
+        #expect(refusal(harness, id, after: .register(username: "u", machine: "m", pubkey: TestIdentity(1).publicKey))
             == .error(.malformedFrame("expected Auth after Register")))
     }
 
     @Test func authKeyMustMatchRegisteredKeyBeforeAnythingElse() {
         let harness = ServerHarness()
-        #expect(registration(harness, user: "", signer: ServerTestIdentity(2), signWrong: true)
+        #expect(registration(harness, user: "", signer: TestIdentity(2), signWrong: true)
             == .error(.unauthorized("auth key does not match the registered key")))
     }
 
@@ -187,9 +187,9 @@ import Testing
     }
 
     @Test func pinnedAdminNameNeedsItsKey() {
-        let pinned = ServerTestIdentity(5)
+        let pinned = TestIdentity(5)
         let harness = ServerHarness(admins: ["root": pinned.text])
-        #expect(registration(harness, user: "root", registered: ServerTestIdentity(6))
+        #expect(registration(harness, user: "root", registered: TestIdentity(6))
             == .error(.unauthorized("username `root` is reserved for a different key")))
         #expect(harness.store.allUsers().isEmpty)
         let id = harness.open()
@@ -208,16 +208,16 @@ import Testing
     }
 
     @Test func reservedIsCheckedBeforeTaken() {
-        let harness = ServerHarness(admins: ["root": ServerTestIdentity(5).text])
-        try? harness.store.base.registerUser("root", machine: "m", publicKey: ServerTestIdentity(99).text, at: 0)
-        #expect(registration(harness, user: "root", registered: ServerTestIdentity(6))
+        let harness = ServerHarness(admins: ["root": TestIdentity(5).text])
+        try? harness.store.base.registerUser("root", machine: "m", publicKey: TestIdentity(99).text, at: 0)
+        #expect(registration(harness, user: "root", registered: TestIdentity(6))
             == .error(.unauthorized("username `root` is reserved for a different key")))
     }
 
     @Test func takenUsernameIsRefused() {
         let harness = ServerHarness()
         harness.register("aaron")
-        #expect(registration(harness, user: "aaron", registered: ServerTestIdentity(77))
+        #expect(registration(harness, user: "aaron", registered: TestIdentity(77))
             == .error(.unauthorized("username `aaron` is already taken")))
     }
 

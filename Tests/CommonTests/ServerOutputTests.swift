@@ -17,7 +17,7 @@ import Testing
         let lines = harness.logs.map(\.description)
         #expect(lines.contains("connection #1 registered user aaron with machine laptop"))
         #expect(lines.contains("connection #2 established aaron/laptop/second"))
-        #expect(!lines.contains { $0.contains(ServerTestIdentity.vector.text) || $0.contains(Base64URL.encode([1, 1, 1])) })
+        #expect(!lines.contains { $0.contains(TestIdentity.vector.text) || $0.contains(Base64URL.encode([1, 1, 1])) })
     }
 
     @Test func eventsForUnknownConnectionsAreIgnored() {

@@ -5,23 +5,11 @@ import Testing
 /// gets exactly one reply, a dropped session's last frame is its drop `error`, queues stay within their
 /// bound, and the gauges match the sessions that exist.
 @Suite struct ServerRandomizedTests {
-    /// SplitMix64: small, seeded, reproducible.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private static let channels = ["ops", "ops", "dev", "dev", "secret", "a/b"]
     private static let users = ["u0", "u1", "u2", "root"]
-    private static let spareKey = ServerTestIdentity(seed: [UInt8](repeating: 0xAB, count: 32)).publicKey
+    private static let spareKey = TestIdentity(seed: [UInt8](repeating: 0xAB, count: 32)).publicKey
 
-    private static func randomFrame(_ rng: inout SeededGenerator, clients: [TestClient]) -> ProtocolMessage {
+    private static func randomFrame(_ rng: inout SplitMix64, clients: [TestClient]) -> ProtocolMessage {
         let channel = channels.randomElement(using: &rng) ?? "ops"
         let user = users.randomElement(using: &rng) ?? "u0"
         let somePath = clients.randomElement(using: &rng)?.path ?? SessionPath(user: "x", machine: "y", session: "z")
@@ -52,13 +40,13 @@ import Testing
 
     @Test(arguments: [UInt64(1), 2, 3])
     func invariantsHoldOverARandomRun(seed: UInt64) {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         var limits = ServerLimits()
         limits.queueFrameLimit = 8
         let harness = ServerHarness(admins: ["root": nil], limits: limits)
         _ = harness.core.start()
         var clients: [TestClient] = []
-        var registered: [String: ServerTestIdentity] = [:]
+        var registered: [String: TestIdentity] = [:]
         for step in 0..<3000 {
             clients.removeAll { harness.core.connections[$0.id] == nil }
             if clients.count < 6 {

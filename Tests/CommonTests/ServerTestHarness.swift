@@ -1,4 +1,3 @@
-import CSodium
 import Testing
 @testable import Common
 
@@ -13,40 +12,11 @@ final class TestClock {
     }
 }
 
-/// An Ed25519 identity derived from a seed, signing as a client would (§5.1).
-struct ServerTestIdentity {
-    let publicKey: [UInt8]
-    private let secretKey: [UInt8]
-
-    init(seed: [UInt8]) {
-        var publicKey = [UInt8](repeating: 0, count: 32)
-        var secretKey = [UInt8](repeating: 0, count: 64)
-        _ = sodium_init()
-        _ = crypto_sign_seed_keypair(&publicKey, &secretKey, seed)
-        self.publicKey = publicKey
-        self.secretKey = secretKey
-    }
-
-    /// The §5.1 test identity (seed 00..1f).
-    static let vector = ServerTestIdentity(seed: Array(0..<32))
-
-    /// A distinct identity per number.
-    init(_ number: UInt8) { self.init(seed: (0..<32).map { $0 &+ number &* 7 &+ 100 }) }
-
-    var text: String { Base64URL.encode(publicKey) }
-
-    func sign(_ message: [UInt8]) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: 64)
-        _ = crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
-        return signature
-    }
-}
-
 /// One established session in a test.
 struct TestClient {
     let id: ConnectionID
     let path: SessionPath
-    let identity: ServerTestIdentity
+    let identity: TestIdentity
 }
 
 /// Drives a ``ServerCore`` with frames and collects what it does. Frames sent to a connection count as
@@ -130,8 +100,8 @@ final class ServerHarness {
     /// Registers `user` with a new identity and returns the established session.
     @discardableResult
     func register(_ user: String, machine: String = "laptop", handle: String = "main",
-                  identity: ServerTestIdentity? = nil) -> TestClient {
-        let identity = identity ?? ServerTestIdentity(nextIdentityNumber())
+                  identity: TestIdentity? = nil) -> TestClient {
+        let identity = identity ?? TestIdentity(nextIdentityNumber())
         let id = open()
         let nonce = hello(handle, on: id)
         receive(.register(username: user, machine: machine, pubkey: identity.publicKey), on: id)
@@ -143,7 +113,7 @@ final class ServerHarness {
     }
 
     /// Authenticates an enrolled identity under `handle`.
-    func login(_ identity: ServerTestIdentity, handle: String) -> (client: TestClient, actions: [ServerAction]) {
+    func login(_ identity: TestIdentity, handle: String) -> (client: TestClient, actions: [ServerAction]) {
         let id = open()
         let nonce = hello(handle, on: id)
         let actions = receive(.auth(pubkey: identity.publicKey, signature: identity.sign(nonce)), on: id)

@@ -5,9 +5,8 @@ import Testing
 /// What only an on-disk store has: its directory, reopening, and refusing a database it cannot use.
 @Suite struct StoreFileTests {
     private func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = try StoreTemporaryDirectory()
-        defer { directory.remove() }
-        try body(directory.path)
+        let directory = try TemporaryDirectory()
+        try withExtendedLifetime(directory) { try body(directory.path) }
     }
 
     private func writeFile(_ path: String, _ text: String) throws {

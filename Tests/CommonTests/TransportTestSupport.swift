@@ -5,24 +5,17 @@ import Testing
 /// A self-signed certificate (its own CA) for 127.0.0.1 and localhost, made with the openssl CLI in a fresh
 /// temporary directory.
 struct TestCertificate {
-    let directory: String
-    var certificateFile: String { directory + "/cert.pem" }
-    var keyFile: String { directory + "/key.pem" }
+    /// Removed, with both files, when the last copy of this value is released.
+    let directory: TemporaryDirectory
+    var certificateFile: String { directory.appending("cert.pem") }
+    var keyFile: String { directory.appending("key.pem") }
 
     init(subjectAltName: String = "IP:127.0.0.1,DNS:localhost") throws {
-        var template = Array("/tmp/conclave-tls-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { $0.baseAddress.flatMap { mkdtemp($0) } }
-        directory = try #require(made.map { String(cString: $0) })
+        directory = try TemporaryDirectory()
         let command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
             + " -subj '/CN=conclave test CA' -addext 'subjectAltName=\(subjectAltName)'"
-            + " -keyout '\(directory)/key.pem' -out '\(directory)/cert.pem' >/dev/null 2>&1"
+            + " -keyout '\(keyFile)' -out '\(certificateFile)' >/dev/null 2>&1"
         try #require(system(command) == 0, "openssl req failed")
-    }
-
-    func remove() {
-        unlink(certificateFile)
-        unlink(keyFile)
-        rmdir(directory)
     }
 }
 

@@ -200,7 +200,6 @@ private final class EchoClient: EventLoopHandler {
     func trustedCertificateCarriesData(serverName: String) throws {
         Socket.ignoreBrokenPipeSignal()
         let certificate = try TestCertificate()
-        defer { certificate.remove() }
         let pair = try makePair(certificate: certificate, trust: certificate.certificateFile, serverName: serverName)
         try completeHandshakes(pair.client, pair.server)
         let message = Array(repeating: UInt8(ascii: "x"), count: 100_000)
@@ -221,7 +220,6 @@ private final class EchoClient: EventLoopHandler {
 
     @Test func untrustedCertificateIsRefusedClearly() throws {
         let certificate = try TestCertificate()
-        defer { certificate.remove() }
         let pair = try makePair(certificate: certificate, trust: nil)
         let error = #expect(throws: TransportError.self) { try completeHandshakes(pair.client, pair.server) }
         #expect(error?.code == .certificate)
@@ -231,7 +229,6 @@ private final class EchoClient: EventLoopHandler {
 
     @Test func hostNameMismatchIsRefused() throws {
         let certificate = try TestCertificate(subjectAltName: "DNS:other.example")
-        defer { certificate.remove() }
         let pair = try makePair(certificate: certificate, trust: certificate.certificateFile)
         let error = #expect(throws: TransportError.self) { try completeHandshakes(pair.client, pair.server) }
         #expect(error?.code == .certificate)
@@ -260,16 +257,14 @@ private final class EchoClient: EventLoopHandler {
 }
 
 @Suite struct UnixSocketTests {
-    private func temporaryPath() throws -> (directory: String, path: String) {
-        var template = Array("/tmp/conclave-unix-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { $0.baseAddress.flatMap { mkdtemp($0) } }
-        let directory = try #require(made.map { String(cString: $0) })
-        return (directory, directory + "/link.sock")
+    private func temporaryPath() throws -> (directory: TemporaryDirectory, path: String) {
+        let directory = try TemporaryDirectory()
+        return (directory, directory.appending("link.sock"))
     }
 
     @Test func listensPrivatelyCarriesBytesAndCleansUp() throws {
         let (directory, path) = try temporaryPath()
-        defer { rmdir(directory) }
+        defer { withExtendedLifetime(directory) {} }
         do {
             let listener = try UnixListeningSocket(path: path)
             var info = stat()
@@ -288,7 +283,7 @@ private final class EchoClient: EventLoopHandler {
 
     @Test func replacesAStaleSocketFile() throws {
         let (directory, path) = try temporaryPath()
-        defer { rmdir(directory) }
+        defer { withExtendedLifetime(directory) {} }
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

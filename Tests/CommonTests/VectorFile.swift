@@ -19,7 +19,7 @@ struct FrameVector: Sendable, CustomTestStringConvertible {
 
     static func loadAll() throws -> [FrameVector] {
         let path = path
-        guard let contents = readWholeFile(path) else { throw VectorFileError(reason: "cannot read \(path)") }
+        let contents = try readFile(path)
         guard case let .array(entries) = try JSONValue(parsing: contents) else {
             throw VectorFileError(reason: "\(path): expected a JSON array")
         }
@@ -34,19 +34,6 @@ struct FrameVector: Sendable, CustomTestStringConvertible {
 struct VectorFileError: Error, CustomStringConvertible {
     var reason: String
     var description: String { reason }
-}
-
-func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var contents: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        if count == 0 { break }
-        contents.append(contentsOf: chunk[0..<count])
-    }
-    return ferror(file) == 0 ? contents : nil
 }
 
 /// Hex to bytes; `nil` for anything else. Spaces are allowed, for readability of expectations.

@@ -4,26 +4,9 @@ import Testing
 /// Hostile and random input must end in an event or an error, never a trap; and two connections
 /// talking to each other in memory must agree.
 @Suite struct WebSocketRobustnessTests {
-    /// A small deterministic generator (SplitMix64), so a failure reproduces.
-    private struct Bytes {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        mutating func chunk(maximumCount: Int) -> [UInt8] {
-            (0..<Int(next() % UInt64(maximumCount + 1))).map { _ in UInt8(truncatingIfNeeded: next()) }
-        }
-    }
-
     @Test(arguments: [WebSocketRole.client, .server])
     func survivesRandomFrames(role: WebSocketRole) {
-        var random = Bytes(state: role == .client ? 1 : 2)
+        var random = SplitMix64(seed: role == .client ? 1 : 2)
         for _ in 0..<2000 {
             var connection = WebSocketConnection(role: role, maximumMessageSize: 4096)
             for _ in 0..<4 {
@@ -43,7 +26,7 @@ import Testing
     }
 
     @Test func survivesRandomHTTPHeads() {
-        var random = Bytes(state: 3)
+        var random = SplitMix64(seed: 3)
         let alphabet = Array("GET / HTTP/1.1\r\n:Upgrade websocket Connection\t\u{1}\u{7F}é".utf8)
         for _ in 0..<2000 {
             var request = HTTPRequestParser(maximumHeadSize: 256)

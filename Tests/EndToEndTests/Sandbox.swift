@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// A temporary home directory for one test, removed afterwards.
+/// A temporary directory for one test (a home, a server's state, certificates), removed with everything in it
+/// when the value is released.
 final class Sandbox {
     let home: String
 
@@ -26,6 +27,12 @@ final class Sandbox {
     func writeKey(_ text: String, in directory: String, mode: mode_t = 0o600) throws -> String {
         mkdir(path(directory), 0o700)
         let file = path(directory) + "/key"
+        try writeFile(file, text, mode: mode)
+        return file
+    }
+
+    /// Creates `file` (an absolute path; it must not exist yet) holding `text`, with `mode`.
+    func writeFile(_ file: String, _ text: String, mode: mode_t) throws {
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ToolProcessError(description: "open \(file): errno \(errno)") }
         let bytes = Array(text.utf8)
@@ -34,7 +41,24 @@ final class Sandbox {
         guard written == bytes.count, chmod(file, mode) == 0 else {
             throw ToolProcessError(description: "writing \(file) failed")
         }
-        return file
+    }
+
+    /// Makes a self-signed P-256 certificate for 127.0.0.1 and localhost with `openssl req`, valid two days:
+    /// the paths of `cert.pem` and `key.pem` in this directory.
+    func makeSelfSignedCertificate(subject: String) throws -> (certificate: String, key: String) {
+        let certificate = path("cert.pem"), key = path("key.pem")
+        let outcome = try ToolProcess.run(
+            "/usr/bin/openssl",
+            arguments: [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                "-subj", "/CN=\(subject)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", key, "-out", certificate,
+            ],
+            environment: ToolProcess.environment(home: home), timeout: 30)
+        guard outcome.status == 0 else {
+            throw ToolProcessError(description: "openssl req: \(outcome.termination): \(outcome.stderrText)")
+        }
+        return (certificate, key)
     }
 
     func mode(_ file: String) throws -> mode_t {

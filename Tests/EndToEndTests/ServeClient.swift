@@ -61,7 +61,7 @@ final class ServeClient {
     func handshake(_ identity: TestIdentity, handle: String, register: (String, String)? = nil) throws {
         try send(.hello(protocolVersion: 1, session: handle))
         guard case let .challenge(nonce) = try next() else {
-            throw ServeProcessError(description: "expected challenge")
+            throw ToolProcessError(description: "expected challenge")
         }
         if let (user, machine) = register {
             try send(.register(username: user, machine: machine, pubkey: identity.publicKey))
@@ -69,11 +69,11 @@ final class ServeClient {
         try send(.auth(pubkey: identity.publicKey, signature: identity.sign(nonce)))
         let established = try next()
         guard case let .established(path) = established else {
-            throw ServeProcessError(description: "expected established, got \(established)")
+            throw ToolProcessError(description: "expected established, got \(established)")
         }
         let info = try next()
         guard case let .serverInfo(admin) = info else {
-            throw ServeProcessError(description: "expected server_info, got \(info)")
+            throw ToolProcessError(description: "expected server_info, got \(info)")
         }
         self.path = path
         isAdmin = admin
@@ -94,15 +94,15 @@ final class ServeClient {
         let deadline = MonotonicInstant.after(milliseconds: milliseconds)
         while true {
             guard let event = try connection.nextEvent(deadline: deadline) else {
-                throw ServeProcessError(description: "the server closed the connection")
+                throw ToolProcessError(description: "the server closed the connection")
             }
             switch event {
             case .binary(let bytes):
                 return try ProtocolMessage(decoding: bytes)
             case .closed:
-                throw ServeProcessError(description: "the server closed the connection")
+                throw ToolProcessError(description: "the server closed the connection")
             case .failed(let error):
-                throw ServeProcessError(description: "WebSocket failure: \(error)")
+                throw ToolProcessError(description: "WebSocket failure: \(error)")
             case .text, .pong:
                 continue
             }

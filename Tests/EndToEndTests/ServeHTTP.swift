@@ -40,7 +40,7 @@ func connectLoopback(port: UInt16) throws -> Int32 {
     }
     guard connected == 0 else {
         close(fd)
-        throw ServeProcessError(description: "cannot connect to 127.0.0.1:\(port)")
+        throw ToolProcessError(description: "cannot connect to 127.0.0.1:\(port)")
     }
     return fd
 }

@@ -39,7 +39,7 @@ struct ServeTests {
         // A pinned admin name is refused to another key.
         let thief = try ServeClient(url: server.url)
         try thief.send(.hello(protocolVersion: 1, session: "x"))
-        guard case let .challenge(nonce) = try thief.next() else { throw ServeProcessError(description: "challenge") }
+        guard case let .challenge(nonce) = try thief.next() else { throw ToolProcessError(description: "challenge") }
         let carol = TestIdentity(seedStart: 200)
         try thief.send(.register(username: "alice", machine: "m", pubkey: carol.publicKey))
         try thief.send(.auth(pubkey: carol.publicKey, signature: carol.sign(nonce)))
@@ -67,7 +67,7 @@ struct ServeTests {
 
         let history = try bob.request(.readSince(channel: "ops", sinceMs: 0))
         guard case let .history(channel, messages) = history else {
-            throw ServeProcessError(description: "expected history, got \(history)")
+            throw ToolProcessError(description: "expected history, got \(history)")
         }
         #expect(channel == "ops")
         #expect(messages.map(\.payload) == [.plain("deploy done")])
@@ -113,7 +113,7 @@ struct ServeTests {
         #expect(try alice.request(.join(channel: "log", token: nil)) == .joined(channel: "log"))
         let history = try alice.request(.readSince(channel: "log", sinceMs: 0))
         guard case let .history(_, messages) = history else {
-            throw ServeProcessError(description: "expected history, got \(history)")
+            throw ToolProcessError(description: "expected history, got \(history)")
         }
         #expect(messages.map(\.payload) == (1...3).map { .plain("entry \($0)") })
     }
@@ -289,7 +289,7 @@ struct ServeTests {
         try connection.send(binary: ProtocolMessage.hello(protocolVersion: 1, session: "s").encoded())
         let event = try connection.nextEvent(deadline: .after(milliseconds: 5_000))
         guard case let .binary(bytes) = event, case .challenge = try ProtocolMessage(decoding: bytes) else {
-            throw ServeProcessError(description: "expected a challenge over TLS, got \(String(describing: event))")
+            throw ToolProcessError(description: "expected a challenge over TLS, got \(String(describing: event))")
         }
         #expect(server.log.contains("listening on wss://127.0.0.1:\(server.port)"))
     }

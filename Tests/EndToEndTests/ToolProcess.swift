@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Common
 import Synchronization
 
 /// A point in monotonic time after which a test stops waiting.
@@ -67,10 +68,11 @@ struct ToolProcessError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A child process started with `posix_spawn`, its stdin, stdout and stderr on pipes, in its own process group
-/// (so a `sh -c` pipeline is killed as a whole), with signal dispositions reset to the defaults. Every wait is
-/// bounded by a deadline; a process still running when its deadline passes, or when the value is released, is
-/// killed with SIGKILL and reaped.
+/// A child process started with `posix_spawn`, its stdin, stdout and stderr on pipes (or stderr to a file, for a
+/// chatty long-running server nobody reads), in its own process group (so a `sh -c` pipeline is killed as a
+/// whole), with signal dispositions and mask reset to the defaults (the test process may block or ignore signals
+/// for a `SignalSource`). Every wait is bounded by a deadline; a process still running when its deadline passes,
+/// or when the value is released, is killed with SIGKILL and reaped.
 final class ToolProcess {
     enum Stream {
         case stdout
@@ -89,10 +91,11 @@ final class ToolProcess {
     /// another test's pipe ends (which would hold that pipe open and delay its end of file).
     private static let spawnLock = Mutex(())
 
-    /// Starts `executable` (a path) with `arguments` (without argv[0]) and exactly `environment`.
+    /// Starts `executable` (a path) with `arguments` (without argv[0]) and exactly `environment`; stderr goes to
+    /// `stderrFile` (created or truncated, mode 0600) when one is given.
     init(
         _ executable: String, arguments: [String] = [], environment: [String: String],
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil, stderrFile: String? = nil
     ) throws {
         // A write to the stdin of a child that has exited must be an EPIPE error here, not a fatal signal.
         signal(SIGPIPE, SIG_IGN)
@@ -105,13 +108,18 @@ final class ToolProcess {
         let spawned: (pid_t, Int32, Int32, Int32) = try Self.spawnLock.withLock { _ in
             let input = try Self.makePipe()
             let output = try Self.makePipe()
-            let errors = try Self.makePipe()
+            // With a file for stderr there is no pipe for it: (-1, -1).
+            let errors = stderrFile == nil ? try Self.makePipe() : (read: Int32(-1), write: Int32(-1))
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_adddup2(&actions, input.read, 0)
             posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-            posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
+            if let stderrFile {
+                posix_spawn_file_actions_addopen(&actions, 2, stderrFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            } else {
+                posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
+            }
             if let workingDirectory {
                 guard let addChangeDirectory = Self.addChangeDirectory,
                       addChangeDirectory(&actions, workingDirectory) == 0
@@ -138,17 +146,17 @@ final class ToolProcess {
             let result = posix_spawn(&pid, executable, &actions, &attributes, argv + [nil], envp + [nil])
             close(input.read)
             close(output.write)
-            close(errors.write)
+            if errors.write >= 0 { close(errors.write) }
             guard result == 0 else {
                 close(input.write)
                 close(output.read)
-                close(errors.read)
+                if errors.read >= 0 { close(errors.read) }
                 throw ToolProcessError(description: "posix_spawn \(executable): \(String(cString: strerror(result)))")
             }
             return (pid, input.write, output.read, errors.read)
         }
         (pid, stdinFD, stdoutFD, stderrFD) = spawned
-        for fd in [stdinFD, stdoutFD, stderrFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
     deinit {
@@ -234,6 +242,18 @@ final class ToolProcess {
     func send(_ signal: Int32) {
         guard termination == nil else { return }
         kill(-pid, signal)
+    }
+
+    /// Whether the child has ended; if so it is reaped (with the rest of its group killed).
+    var hasExited: Bool {
+        if termination != nil { return true }
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+              info._sifields._sigchld.si_pid == pid
+        else { return false }
+        var timedOut = false
+        _ = reap(deadline: .after(seconds: 0), timedOut: &timedOut)
+        return true
     }
 
     /// Writes `input` to stdin while collecting stdout and stderr (so neither side can block the other), closes
@@ -333,12 +353,14 @@ final class ToolProcess {
         return process.finish(input: Array(stdin.utf8), deadline: deadline)
     }
 
-    /// The directory of the built tools: `$CONCLAVE_BIN_DIR`, else `<package root>/.build/debug`.
+    /// The directory of the built tools: `$CONCLAVE_BIN_DIR`, else the directory of this test binary (where
+    /// `swift build` puts every product).
     static var binaryDirectory: String {
         if let value = getenv("CONCLAVE_BIN_DIR"), value.pointee != 0 { return String(cString: value) }
-        let components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        let packageRoot = components.dropLast(3).joined(separator: "/")
-        return packageRoot + "/.build/debug"
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let path = String(decoding: buffer.prefix(max(0, length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
     }
 
     /// The path of the built tool `name`, e.g. `conclave-keygen`.
@@ -347,18 +369,7 @@ final class ToolProcess {
     /// This process's environment without anything that steers the tools (`CONCLAVE_*`, `XDG_*`), with `HOME`
     /// pointing at `home` and `overrides` applied, so a test sees exactly the configuration it sets up.
     static func environment(home: String, _ overrides: [String: String] = [:]) -> [String: String] {
-        var result: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                let name = String(text[..<equals])
-                if !name.hasPrefix("CONCLAVE_") && !name.hasPrefix("XDG_") {
-                    result[name] = String(text[text.index(after: equals)...])
-                }
-            }
-            entry += 1
-        }
+        var result = ProcessEnvironment.current().filter { !$0.key.hasPrefix("CONCLAVE_") && !$0.key.hasPrefix("XDG_") }
         result["HOME"] = home
         result.merge(overrides) { _, new in new }
         return result

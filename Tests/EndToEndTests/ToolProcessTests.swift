@@ -50,6 +50,21 @@ import Testing
         #expect(outcome.stdoutLines == ["/", "this", "unset"])
     }
 
+    @Test func sendsStderrToAFileWhenAskedAndReportsExit() throws {
+        let sandbox = try Sandbox()
+        let process = try ToolProcess(
+            "/bin/sh", arguments: ["-c", "echo out; echo err >&2; read line; exit 4"], environment: environment,
+            stderrFile: sandbox.path("stderr.log"))
+        #expect(process.readLine(deadline: .after(seconds: 5)) == "out")
+        #expect(!process.hasExited)
+        try process.write("\n")
+        let outcome = process.finish(deadline: .after(seconds: 5))
+        #expect(outcome.termination == .exited(4))
+        #expect(outcome.stderr.isEmpty)
+        #expect(process.hasExited)
+        #expect(try sandbox.read(sandbox.path("stderr.log")) == Array("err\n".utf8))
+    }
+
     @Test func aMissingExecutableIsAnError() {
         #expect(throws: ToolProcessError.self) {
             try ToolProcess.run("/nonexistent/tool", environment: environment, timeout: 5)

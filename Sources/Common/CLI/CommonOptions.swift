@@ -7,12 +7,15 @@ public struct CommonOptions: ParsableArguments, Sendable {
         help: ArgumentHelp(
             "Directory holding key and config.toml (example: --config-dir ~/.config/conclave-test).",
             valueName: "dir"))
+    /// `--config-dir`, when given; resolve it with `configDirectory(environment:)`.
     public var configDirectory: String?
 
     @Flag(name: [.short, .long], help: "Print no diagnostics on stderr, not even errors (example: -q).")
+    /// `-q`: no diagnostics at all.
     public var quiet = false
 
     @Flag(name: [.short, .long], help: "Print more detail on stderr (example: -v).")
+    /// `-v`: diagnostics with detail.
     public var verbose = false
 
     public init() {}
@@ -22,6 +25,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
         if configDirectory?.isEmpty == true { throw ValidationError("--config-dir needs a non-empty path") }
     }
 
+    /// `-q` and `-v` as one value (`validate()` refuses both at once).
     public var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
 
     /// The diagnostics writer for `toolName` at the chosen verbosity.

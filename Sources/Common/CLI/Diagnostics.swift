@@ -13,7 +13,9 @@ public enum Verbosity: Int, Comparable, Sendable {
 
 /// Writes diagnostics to stderr: one line each, prefixed with the tool name (`conclave-keygen: …`).
 public struct Diagnostics: Sendable {
+    /// The prefix of every line, as the user typed the tool's name.
     public let toolName: String
+    /// What is shown: `report` unless quiet, `detail` only when verbose.
     public let verbosity: Verbosity
     private let fileDescriptor: Int32
 

@@ -1,12 +1,15 @@
 /// The sysexits-style statuses shared by every tool (TOOLS.md "Exit status").
 public struct ExitStatus: Hashable, Sendable, CustomStringConvertible {
+    /// The number handed to `exit`.
     public var rawValue: Int32
 
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
 
+    /// Done as asked (also a quiet end when the reader of stdout went away).
     public static let success = ExitStatus(0)
     /// Any other error, including a request refused other than as `unauthorized`.
     public static let failure = ExitStatus(1)
+    /// A bad flag, argument or environment variable; the diagnostic names it.
     public static let usage = ExitStatus(64)
     /// Bad input data.
     public static let dataError = ExitStatus(65)

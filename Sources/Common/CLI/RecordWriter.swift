@@ -51,6 +51,7 @@ public final class RecordWriter {
 
 /// Standard output could not take a record.
 public struct RecordWriterError: ToolError, Hashable {
+    /// Why the record could not be written.
     public struct Code: Hashable, Sendable {
         public let rawValue: String
         /// The reader went away or stdout was never open: the tool ends quietly with status 0.
@@ -60,6 +61,7 @@ public struct RecordWriterError: ToolError, Hashable {
     }
 
     public var code: Code
+    /// The `errno` of the failed `write(2)`.
     public var errorNumber: Int32
 
     public var exitStatus: ExitStatus { code == .outputClosed ? .success : .failure }

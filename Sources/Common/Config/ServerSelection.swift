@@ -1,6 +1,7 @@
 /// Which server a tool talks to (TOOLS.md "Which server"): `-u/--url` > `$CONCLAVE_URL` > the only `[[servers]]`
 /// entry of `config.toml`. A pure function of its inputs so every tool resolves it the same way.
 public enum ServerSelection {
+    /// The URL to use: `flag` if given, else `CONCLAVE_URL` from `environment`, else the one registered server.
     public static func resolve(
         flag: String?, environment: [String: String], config: ConclaveConfig
     ) throws(ServerSelectionError) -> String {

@@ -14,6 +14,7 @@ public struct ServeConfiguration: Hashable, Sendable {
 
     /// One name on the server-admin allowlist (PROTOCOL.md §6.2, §6.12).
     public struct Admin: Hashable, Sendable {
+        /// The account name that gets server-admin rights.
         public var username: String
         /// The b64u text of the only key that may register this name, if pinned.
         public var pinnedKey: String?
@@ -26,7 +27,9 @@ public struct ServeConfiguration: Hashable, Sendable {
 
     /// The certificate chain and private key files for `wss://`, both PEM.
     public struct TLSFiles: Hashable, Sendable {
+        /// The path of the certificate chain, leaf first.
         public var certificate: String
+        /// The path of the private key of the leaf certificate.
         public var key: String
 
         public init(certificate: String, key: String) {
@@ -35,13 +38,7 @@ public struct ServeConfiguration: Hashable, Sendable {
         }
     }
 
-    /// How much goes to stderr: `-q` only fatal errors, `-v` also every request.
-    public enum Verbosity: Hashable, Sendable {
-        case quiet
-        case normal
-        case verbose
-    }
-
+    /// Where the server listens unless told otherwise: loopback only, so a default start exposes nothing.
     public static let defaultBind = HostAndPort(host: "127.0.0.1", port: 4390)
 
     /// Every environment variable resolution reads.
@@ -49,13 +46,17 @@ public struct ServeConfiguration: Hashable, Sendable {
         "CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "XDG_DATA_HOME", "HOME",
     ]
 
+    /// The address to listen on.
     public var bind: HostAndPort
+    /// Where state is kept.
     public var storage: Storage
     /// In the order given; a name given twice appears once.
     public var admins: [Admin]
+    /// Serve `wss://` with these files; `nil` serves plain `ws://`.
     public var tls: TLSFiles?
     /// Timers and queue bounds handed to the dispatch core.
     public var limits: ServerLimits
+    /// How much goes to stderr: `-q` only the listening line and fatal errors, `-v` also every request.
     public var verbosity: Verbosity
 
     public init(

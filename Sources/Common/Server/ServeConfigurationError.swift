@@ -1,5 +1,6 @@
 /// A flag or environment variable of `conclave-serve` that cannot be used. Always a usage error (status 64).
 public struct ServeConfigurationError: ToolError, Hashable {
+    /// Which rule the flag or variable broke.
     public struct Code: Hashable, Sendable {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -28,6 +29,7 @@ public struct ServeConfigurationError: ToolError, Hashable {
         public static let conflictingVerbosity = Code(rawValue: "conflicting verbosity")
     }
 
+    /// Which rule the flag or variable broke.
     public var code: Code
     /// One line naming the flag or variable and the value that was wrong.
     public var message: String

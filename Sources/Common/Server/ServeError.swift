@@ -1,5 +1,6 @@
 /// Why `conclave-serve` could not start or had to stop.
 public struct ServeError: ToolError, Hashable {
+    /// Which part of the server failed.
     public struct Code: Hashable, Sendable {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -14,6 +15,7 @@ public struct ServeError: ToolError, Hashable {
         public static let eventLoop = Code(rawValue: "event loop")
     }
 
+    /// Which part of the server failed.
     public var code: Code
     /// One line naming what failed and where (path, address).
     public var message: String

@@ -5,8 +5,8 @@
 /// (an undecodable one ends the connection without an `error` frame, PROTOCOL.md §2.2; text messages are
 /// ignored), carries out the core's actions in order (queue a frame, or flush and close), tells the core which
 /// frames have left so that its slow-consumer bound counts only what a peer's socket has not taken, and drives
-/// the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up to two seconds for
-/// the goodbyes to flush, and return.
+/// the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up
+/// to two seconds for the goodbyes to flush, and return.
 public final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000

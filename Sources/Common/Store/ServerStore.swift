@@ -72,10 +72,15 @@ public protocol ServerStore: AnyObject {
     func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int
 }
 
+/// One machine of a user: the Ed25519 public key (base64url) it authenticates with.
 public struct MachineRecord: Hashable, Sendable {
+    /// The user the machine belongs to.
     public var username: String
+    /// The machine's name, unique within its user.
     public var name: String
+    /// The Ed25519 public key, base64url without padding.
     public var publicKey: String
+    /// When it was added, in Unix milliseconds.
     public var addedAtMs: Int64
 
     public init(username: String, name: String, publicKey: String, addedAtMs: Int64) {
@@ -86,10 +91,15 @@ public struct MachineRecord: Hashable, Sendable {
     }
 }
 
+/// A channel as stored; members, bans and invites are kept apart.
 public struct ChannelRecord: Hashable, Sendable {
+    /// The channel's name, unique on the server.
     public var name: String
+    /// Who may see and join it.
     public var visibility: Visibility
+    /// The username of the creator, who administers the channel.
     public var createdBy: String
+    /// When it was created, in Unix milliseconds.
     public var createdAtMs: Int64
 
     public init(name: String, visibility: Visibility, createdBy: String, createdAtMs: Int64) {
@@ -100,13 +110,17 @@ public struct ChannelRecord: Hashable, Sendable {
     }
 }
 
+/// An invite token to a channel, with its remaining uses and expiry.
 public struct InviteRecord: Hashable, Sendable {
+    /// The secret a joiner presents.
     public var token: String
+    /// The channel it admits to.
     public var channel: String
     /// `nil` means unlimited.
     public var usesRemaining: Int64?
     /// `nil` means never.
     public var expiresAtMs: Int64?
+    /// The username that made the invite.
     public var createdBy: String
 
     public init(token: String, channel: String, usesRemaining: Int64?, expiresAtMs: Int64?, createdBy: String) {
@@ -118,12 +132,15 @@ public struct InviteRecord: Hashable, Sendable {
     }
 }
 
+/// One message of a channel's history, payload kept in its wire encoding so history replays byte for byte.
 public struct MessageRecord: Hashable, Sendable {
+    /// The channel it was posted to.
     public var channel: String
     /// The sender's path in text form.
     public var from: String
     /// The bincode encoding of the `Payload`.
     public var payload: [UInt8]
+    /// When the server accepted it, in Unix milliseconds.
     public var timeMs: Int64
 
     public init(channel: String, from: String, payload: [UInt8], timeMs: Int64) {
@@ -136,6 +153,7 @@ public struct MessageRecord: Hashable, Sendable {
 
 /// A store failure. Its description is the store's own text, as carried in an `internal` reply.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
     public struct Code: Hashable, Sendable {
         public var rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
@@ -147,7 +165,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let engine = Code(rawValue: 3)
     }
 
+    /// What kind of failure this is.
     public var code: Code
+    /// The engine's text, naming the table or constraint where it has one.
     public var message: String
 
     public init(_ code: Code, _ message: String) {

@@ -133,13 +133,17 @@ public final class Socket {
         while true {
             let count = Glibc.send(fileDescriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             if count >= 0 { return .transferred(count) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock(.writable)
-            case EPIPE, ECONNRESET: throw TransportError(.closed, "connection to \(label) closed by peer")
-            case let failure:
-                throw TransportError(.io, "write to \(label) failed: \(TransportError.errnoText(failure))")
-            }
+            if let outcome = try outcome(ofSendFailure: errno) { return outcome }
+        }
+    }
+
+    /// What a failed send's `errno` means: nil to try again (interrupted), else waiting or an error.
+    private func outcome(ofSendFailure failure: Int32) throws(TransportError) -> IOOutcome? {
+        switch failure {
+        case EINTR: return nil
+        case EAGAIN, EWOULDBLOCK: return .wouldBlock(.writable)
+        case EPIPE, ECONNRESET: throw TransportError(.closed, "connection to \(label) closed by peer")
+        default: throw TransportError(.io, "write to \(label) failed: \(TransportError.errnoText(failure))")
         }
     }
 
@@ -153,13 +157,7 @@ public final class Socket {
                 return sendmsg(fileDescriptor, &message, Int32(MSG_NOSIGNAL))
             }
             if count >= 0 { return .transferred(count) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock(.writable)
-            case EPIPE, ECONNRESET: throw TransportError(.closed, "connection to \(label) closed by peer")
-            case let failure:
-                throw TransportError(.io, "write to \(label) failed: \(TransportError.errnoText(failure))")
-            }
+            if let outcome = try outcome(ofSendFailure: errno) { return outcome }
         }
     }
 

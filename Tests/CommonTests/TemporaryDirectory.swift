@@ -7,7 +7,7 @@ final class TemporaryDirectory {
     let path: String
 
     init() throws {
-        let base = ProcessEnvironmentForTests.temporaryBase
+        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(base)/conclave-test-XXXXXX".utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw TestFailure("mkdtemp failed: errno \(errno)")
@@ -48,13 +48,6 @@ final class TemporaryDirectory {
         } else {
             unlink(path)
         }
-    }
-}
-
-enum ProcessEnvironmentForTests {
-    static var temporaryBase: String {
-        if let value = getenv("TMPDIR"), value.pointee != 0 { return String(cString: value) }
-        return "/tmp"
     }
 }
 
