@@ -9,38 +9,14 @@ import Testing
 /// `/tmp/link.sock` are replaced by the test's own; `agent` is a stub that prints one post. Commands that run
 /// until stopped (a trailing `&`, `tail -f`, a follower) are started, checked and stopped in turn.
 @Suite struct ConnectManPageExampleTests {
-    /// The EXAMPLES section of `page`: its shell commands (`.Dl $ …` lines, and `.Bd -literal` blocks that
-    /// start with `$ `, here-documents included), and the lines of its other literal blocks (sample records).
+    /// The examples of `page` (see `ManPageExamples`) that are commands, and the lines of those that are sample
+    /// records (JSON objects).
     static func examples(_ page: String) throws -> (commands: [String], samples: [String]) {
-        let text = String(decoding: try readWholeFile(ConnectManPageTests.manPage(page)), as: UTF8.self)
-        var inExamples = false
-        var block: [String]?
-        var commands: [String] = []
-        var samples: [String] = []
-        for line in text.split(separator: "\n").map(unescaped) {
-            if line.hasPrefix(".Sh ") { inExamples = line == ".Sh EXAMPLES" }
-            guard inExamples else { continue }
-            if line.hasPrefix(".Bd -literal") {
-                block = []
-            } else if line == ".Ed", let lines = block {
-                if let first = lines.first, first.hasPrefix("$ ") {
-                    commands.append(([String(first.dropFirst(2))] + lines.dropFirst()).joined(separator: "\n"))
-                } else {
-                    samples += lines
-                }
-                block = nil
-            } else if block != nil {
-                block?.append(line)
-            } else if line.hasPrefix(".Dl $ ") {
-                commands.append(String(line.dropFirst(6)))
-            }
-        }
-        return (commands, samples)
-    }
-
-    /// The text mdoc's escapes stand for.
-    private static func unescaped(_ line: Substring) -> String {
-        String(line.replacing(#"\(dq"#, with: "\"").replacing(#"\e"#, with: "\\"))
+        let examples = try ManPageExamples(page).examples
+        let isSample = { (example: String) in example.hasPrefix("{") }
+        return (
+            examples.filter { !isSample($0) },
+            examples.filter(isSample).flatMap { $0.split(separator: "\n").map(String.init) })
     }
 
     /// The commands of a page, handed out by a distinctive part of their text, so that each check says which
@@ -66,7 +42,9 @@ import Testing
         try #require(key.status == 0, "\(key.stderrText)")
         let stubs = world.sandbox.path("stubs")
         mkdir(stubs, 0o700)
-        try writeScript(stubs + "/agent", #"echo '{"channel":"ops","body":"may I?","_id":"a1"}'"#)
+        try world.sandbox.writeFile(
+            stubs + "/agent", "#!/bin/sh\n" + #"echo '{"channel":"ops","body":"may I?","_id":"a1"}'"# + "\n",
+            mode: 0o700)
         let environment = world.environment(["PATH": "\(stubs):\(ToolProcess.binaryDirectory):/usr/bin:/bin"])
         let url = String(world.url.dropLast())
         let socketPath = world.sandbox.path("link.sock")
@@ -202,14 +180,5 @@ import Testing
         #expect(filter.status == 0, "\(filter.stderrText)")
         #expect(filter.stdoutLines == ["deployed"])
         #expect(commands.remaining.isEmpty, "examples no test ran: \(commands.remaining)")
-    }
-
-    private func writeScript(_ file: String, _ body: String) throws {
-        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o700)
-        guard fd >= 0 else { throw ToolProcessError(description: "open \(file): errno \(errno)") }
-        let bytes = Array("#!/bin/sh\n\(body)\n".utf8)
-        let written = Glibc.write(fd, bytes, bytes.count)
-        close(fd)
-        guard written == bytes.count else { throw ToolProcessError(description: "writing \(file) failed") }
     }
 }

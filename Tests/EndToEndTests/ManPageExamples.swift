@@ -4,7 +4,8 @@ import Glibc
 import Testing
 
 /// The EXAMPLES section of a man page in `man/`, as shell text to run: each `.Dl $ command` line and each
-/// `.Bd -literal` block is one example, with the roff escapes `\e` and `\-` turned back into `\` and `-`.
+/// `.Bd -literal` block is one example, with the roff escapes `\e`, `\-` and `\(dq` turned back into `\`, `-`
+/// and `"`.
 struct ManPageExamples {
     let page: String
     let examples: [String]
@@ -36,7 +37,7 @@ struct ManPageExamples {
     }
 
     private static func unescape(_ line: String) -> String {
-        line.replacing("\\e", with: "\\").replacing("\\-", with: "-")
+        line.replacing("\\e", with: "\\").replacing("\\-", with: "-").replacing("\\(dq", with: "\"")
     }
 
     /// Runs every example in order with bash (`set -e`), in `sandbox` as the home and working directory, with

@@ -7,8 +7,11 @@ import Testing
 /// `ManPageExamples` for what is rewritten and how servers are stopped). A tool that has not been built yet is a
 /// stub that checks what the example hands it.
 @Suite struct ManPageTests {
-    /// The pages whose examples are run below; a new page must be added here.
-    static let pages = ["conclave.7", "conclave-keygen.1", "conclave-serve.1"]
+    /// The pages whose examples are run below (conclave-connect's two in `ConnectManPageExampleTests`); a new
+    /// page must be added here.
+    static let pages = [
+        "conclave.7", "conclave-keygen.1", "conclave-serve.1", "conclave-connect.1", "conclave-ndjson.5",
+    ]
 
     /// `conclave-send` (not built yet): the enrolment pipeline's line goes through unchanged.
     private static let sendStub = "#!/bin/sh\n[ \"$1\" = --json ] || exit 64\nexec cat\n"
