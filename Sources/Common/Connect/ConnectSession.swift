@@ -97,8 +97,13 @@ public final class ConnectSession {
 
     /// Runs until a signal, `-E`'s end, or a fatal end of the link; returns the exit status.
     public func run() throws(ConnectError) -> ExitStatus {
-        let signals = try ConnectSignals { [unowned self] _ in self.beginStop(.signal) }
-        try signals.register(on: loop)
+        let signals: StopSignals
+        do {
+            signals = try StopSignals { [unowned self] _ in self.beginStop(.signal) }
+            try signals.register(on: loop)
+        } catch {
+            throw ConnectError(.system, error.message)
+        }
         defer { closeListener() }
         try openInputsAndOutputs()
         link?.start()

@@ -17,7 +17,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
     private let core: ServerCore
     private let loop: EventLoop
     private let server: WebSocketServer
-    private var signals: ServeSignals?
+    private var signals: StopSignals?
     private var links: [ConnectionID: WebSocketServerConnection] = [:]
     private var tickTimer: EventLoop.TimerID?
     private var tickDueMs: Int64?
@@ -88,11 +88,15 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
 
     /// Serves until SIGINT or SIGTERM, then closes every session cleanly and returns.
     public func run() throws(ServeError) {
-        let signals = try ServeSignals { [unowned self] signal in
-            if stopSignal == nil { stopSignal = signal }
+        do {
+            let signals = try StopSignals { [unowned self] signal in
+                if stopSignal == nil { stopSignal = signal }
+            }
+            self.signals = signals
+            try signals.register(on: loop)
+        } catch {
+            throw ServeError(.eventLoop, error.message)
         }
-        self.signals = signals
-        try signals.register(on: loop)
         perform(core.start())
         scheduleTick()
         do {
@@ -108,7 +112,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
             while stopSignal == nil {
                 try loop.runOnce(timeoutMilliseconds: -1)
             }
-            log.event("\(ServeSignals.name(of: stopSignal ?? 0)): closing \(links.count) connections")
+            log.event("\(StopSignals.name(of: stopSignal ?? 0)): closing \(links.count) connections")
             stopSignal = nil
             server.stopAccepting()
             perform(core.shutdown())
@@ -121,7 +125,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
-        signals.unregister(from: loop)
+        signals?.unregister(from: loop)
         log.event("stopped")
     }
 
