@@ -36,6 +36,6 @@ public struct ServerSelectionError: ToolError, Hashable {
             return "several servers are registered; choose one with -u or $CONCLAVE_URL: "
                 + registeredURLs.joined(separator: ", ")
         }
-        return "no server: give -u URL, set $CONCLAVE_URL, or register with conclave-connect --register"
+        return "no server: give -u URL, set $CONCLAVE_URL, or register one with conclave-connect -u URL --register USER"
     }
 }
