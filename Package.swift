@@ -37,7 +37,6 @@ let package = Package(
             dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The frame-level client `make demo` drives (test support, not shipped).
-        .executableTarget(name: "serve-demo-client", dependencies: ["Common", "CSodium"]),
         // The server benchmark (bench/run.sh; not shipped).
         .executableTarget(name: "serve-bench", dependencies: ["Common", "CSodium"], path: "bench/serve-bench"),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.

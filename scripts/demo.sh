@@ -1,60 +1,77 @@
 #!/usr/bin/env bash
-# The README's first steps: a local server, a registration, a channel, a message sent and received.
+# The README's first steps with the real tools: a local server, two registrations, a channel, a message
+# sent by one user and received by the other.
 # Usage: scripts/demo.sh BIN_DIR   (make demo passes `swift build --show-bin-path`)
 set -euo pipefail
 bin=${1:?usage: demo.sh BIN_DIR}
-for tool in conclave-serve serve-demo-client; do
+for tool in conclave-serve conclave-keygen conclave-connect; do
     if [ ! -x "$bin/$tool" ]; then
         echo "demo: $bin/$tool is not built; run make build" >&2
         exit 1
     fi
 done
+export PATH="$bin:$PATH"
 
 work=$(mktemp -d /tmp/conclave-demo-XXXXXX)
-server_pid=
+pids=()
 cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
+# Waits up to 10 s for a line matching $2 in file $1.
+await() {
+    for _ in $(seq 100); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "demo: gave up waiting for $2 in $1:" >&2
+    cat "$1" >&2
+    return 1
+}
+
 echo "== conclave-serve --ephemeral --bind 127.0.0.1:0 (a throwaway server on a free port)"
-"$bin/conclave-serve" --ephemeral --bind 127.0.0.1:0 2>"$work/serve.log" &
-server_pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/^conclave-serve: listening on ws:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/serve.log")
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
+conclave-serve --ephemeral --bind 127.0.0.1:0 2>"$work/serve.log" &
+pids+=($!)
+await "$work/serve.log" "listening on"
+url=$(sed -n 's/^conclave-serve: listening on \(ws:\/\/[^ ]*\) .*/\1/p' "$work/serve.log")
+echo "server listening on $url; health: $(curl -fsS "${url/ws:/http:}/health")"
+
+for who in alice bob; do
+    echo
+    echo "== $who: conclave-keygen, then conclave-connect --register $who/laptop -E"
+    export CONCLAVE_CONFIG_DIR="$work/$who"
+    echo "public key: $(conclave-keygen -q)"
+    conclave-connect -q -u "$url" --register "$who/laptop" --as demo -E </dev/null >/dev/null
+    echo "registered; $CONCLAVE_CONFIG_DIR/config.toml:"
+    sed 's/^/    /' "$CONCLAVE_CONFIG_DIR/config.toml"
 done
-if [ -z "$port" ]; then
-    echo "demo: the server did not start:" >&2
-    cat "$work/serve.log" >&2
-    exit 1
-fi
-url="ws://127.0.0.1:$port"
-echo "server listening on $url"
-echo "health: $(curl -fsS "http://127.0.0.1:$port/health" 2>/dev/null || echo unavailable)"
 
 echo
-echo "== conclave-keygen --config-dir $work/alice (alice's machine key)"
-alice_key=()
-if "$bin/conclave-keygen" --config-dir "$work/alice" >"$work/keygen.out" 2>"$work/keygen.err" \
-    && [ -s "$work/alice/key" ]; then
-    echo "alice's public key: $(cat "$work/keygen.out")"
-    alice_key=("$work/alice/key")
-else
-    echo "conclave-keygen made no key file here (not built in full yet); the demo client makes alice a random key"
-fi
+echo "== alice creates the public channel ops"
+export CONCLAVE_CONFIG_DIR="$work/alice"
+echo '{"type":"admin","op":"create_channel","name":"ops","visibility":"public","_id":"create"}' \
+    | conclave-connect -q --as demo -E | grep '"_id":"create"'
 
 echo
-echo "== a frame-level client (serve-demo-client; conclave-connect/send/recv are not built yet)"
-"$bin/serve-demo-client" "$url" "${alice_key[@]}"
+echo "== bob follows ops (conclave-connect -j ops, in the background)"
+CONCLAVE_CONFIG_DIR="$work/bob" conclave-connect -q --as demo -j ops <&- >"$work/bob.out" &
+pids+=($!)
+await "$work/bob.out" '"type":"joined"'
 
 echo
-echo "== what the server logged"
-cat "$work/serve.log"
+echo "== alice posts a line to ops"
+echo '{"channel":"ops","body":"deploy finished","_id":"post"}' \
+    | conclave-connect -q --as demo -j ops -E | grep '"_id":"post"'
+
+echo
+echo "== what bob received"
+await "$work/bob.out" '"type":"channel_msg"'
+grep '"type":"channel_msg"' "$work/bob.out"
+
+echo
+echo "demo: registration, channel creation, a post and its receipt all worked"
 echo
 echo "== GET /metrics (excerpt)"
-curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -E '^conclave_(sessions|deliveries_total|frames_in_total)' || true
+curl -fsS "${url/ws:/http:}/metrics" | grep -E '^conclave_(sessions|deliveries_total)' || true
