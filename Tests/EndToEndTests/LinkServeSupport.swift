@@ -2,56 +2,27 @@ import Common
 import Glibc
 import Testing
 
-/// A real `conclave-serve` for the link's end-to-end tests: durable in a sandbox directory, on a port chosen at
-/// the first start and kept across restarts (the link redials the URL it was given). Its stderr goes to a file,
-/// so a chatty server never blocks on a full pipe.
+/// A real `conclave-serve` for the link's end-to-end tests: durable (`--data-dir`), on a port chosen at the
+/// first start and kept across restarts (the link redials the URL it was given).
 final class LinkServeProcess {
-    let sandbox: Sandbox
-    private(set) var process: ToolProcess
-    let port: UInt16
+    private(set) var server: ServeProcess
 
-    static var binary: String { ToolProcess.binary("conclave-serve") }
-    static var isBuilt: Bool { access(binary, X_OK) == 0 }
+    static var isBuilt: Bool { access(ToolProcess.binary("conclave-serve"), X_OK) == 0 }
 
     init() throws {
-        sandbox = try Sandbox()
-        (process, port) = try Self.start(sandbox: sandbox, port: 0)
+        server = try ServeProcess(storage: .dataDirectory)
     }
 
-    var url: String { "ws://127.0.0.1:\(port)/" }
+    var url: String { server.url }
 
     /// SIGKILL, then a new server on the same data directory and port.
     func killAndRestart() throws {
-        process.send(SIGKILL)
-        _ = process.finish(deadline: .after(seconds: 5))
-        (process, _) = try Self.start(sandbox: sandbox, port: port)
+        server.kill()
+        // The last `--bind` wins over the `127.0.0.1:0` of a fresh server.
+        server = try ServeProcess(restarting: server, arguments: ["--bind", "127.0.0.1:\(server.port)"])
     }
 
-    func send(_ signal: Int32) { process.send(signal) }
-
-    private static func start(sandbox: Sandbox, port: UInt16) throws -> (ToolProcess, UInt16) {
-        let log = sandbox.path("serve-\(port).log")
-        // `exec` keeps the pid (and process group) of the shell, which the signals go to.
-        let process = try ToolProcess(
-            "/bin/sh",
-            arguments: [
-                "-c", "exec \"$0\" \"$@\" 2>\"\(log)\"", binary, "--data-dir", sandbox.path("data"),
-                "--bind", "127.0.0.1:\(port)",
-            ],
-            environment: ToolProcess.environment(home: sandbox.home))
-        let deadline = Deadline.after(seconds: 10)
-        // `conclave-serve: listening on ws://127.0.0.1:PORT …`.
-        while !deadline.hasPassed {
-            let text = String(decoding: (try? readWholeFile(log)) ?? [], as: UTF8.self)
-            if let range = text.firstRange(of: "listening on ws://127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
-                if let bound = UInt16(digits) { return (process, bound) }
-            }
-            usleep(10_000)
-        }
-        process.send(SIGKILL)
-        throw ToolProcessError(description: "conclave-serve did not report its port")
-    }
+    func send(_ signal: Int32) { server.signal(signal) }
 }
 
 /// A link driven in-process on its own loop, recording its events.
