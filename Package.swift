@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// One library target per layer (README "Layout"), lowest first. A tool links only the layers it uses, so
+// conclave-keygen carries neither OpenSSL nor SQLite and conclave-connect no SQLite.
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "conclave",
     products: [
@@ -16,33 +20,64 @@ let package = Package(
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "CShims", dependencies: ["COpenSSL", "CJansson", "CSQLite"]),
+        .target(name: "CSystemShims"),
+        .target(name: "CTLSShims", dependencies: ["COpenSSL"]),
+
+        // Frames, bincode, the JSON form, the WebSocket parser and upgrade, key types: no I/O.
+        .target(name: "ConclaveWire", dependencies: ["CSodium", "CJansson"], path: "Sources/Common/Wire"),
+        // File descriptors, typed errno, paths, clocks, the environment: the one POSIX layer.
+        .target(name: "ConclavePOSIX", path: "Sources/Common/POSIX"),
+        // The epoll loop, sockets, TLS, the WebSocket client and server.
         .target(
-            name: "Common",
-            dependencies: [
-                "CSodium", "CJansson", "COpenSSL", "CSQLite", "CShims",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+            name: "ConclaveTransport",
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "COpenSSL", "CTLSShims", "CSystemShims"],
+            path: "Sources/Common/Transport"),
+        // The config directory: the key file and config.toml.
+        .target(name: "ConclaveIdentity", dependencies: ["ConclaveWire", "ConclavePOSIX"], path: "Sources/Common/Identity"),
+        // The reconnecting, authenticated link (TOOLS.md "The link").
+        .target(
+            name: "ConclaveLink", dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport"],
+            path: "Sources/Common/Link"),
+        // What every tool's main shares: exit statuses and the errors that map to them, diagnostics, records,
+        // common options. The only library that imports ArgumentParser.
+        .target(
+            name: "ConclaveCLI", dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveIdentity", argumentParser],
+            path: "Sources/Common/CLI"),
+        // The tool I/O that conclave-connect, conclave-send and conclave-recv share.
+        .target(
+            name: "ConclaveClient",
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveLink",
+                           "ConclaveCLI"],
+            path: "Sources/Common/Client"),
+        // The server's durable state: the interface and its SQLite implementation.
+        .target(name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite"], path: "Sources/Common/Store"),
+        // conclave-serve: the dispatch core, sessions and the runner.
+        .target(
+            name: "ConclaveServer",
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveStore", "ConclaveCLI", "CSodium"],
+            path: "Sources/Common/Server"),
+
         .executableTarget(
-            name: "conclave-keygen",
-            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+            name: "conclave-keygen", dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX", argumentParser]),
         .executableTarget(
-            name: "conclave-serve",
-            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+            name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         .executableTarget(
-            name: "conclave-connect",
-            dependencies: ["Common", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        // The frame-level client `make demo` drives (test support, not shipped).
+            name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         // The server benchmark (bench/run.sh; not shipped).
-        .executableTarget(name: "serve-bench", dependencies: ["Common", "CSodium"], path: "bench/serve-bench"),
+        .executableTarget(
+            name: "serve-bench",
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveServer", "CSodium"],
+            path: "bench/serve-bench"),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
-        .executableTarget(name: "autobahn-echo-client", dependencies: ["Common"]),
-        .executableTarget(name: "autobahn-echo-server", dependencies: ["Common"]),
-        .testTarget(name: "CommonTests", dependencies: ["Common"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Common"]),
+        .executableTarget(name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"]),
+        .executableTarget(name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"]),
+        .testTarget(
+            name: "CommonTests",
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveLink",
+                           "ConclaveCLI", "ConclaveClient", "ConclaveStore", "ConclaveServer"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveCLI",
+                           "ConclaveClient"]),
     ]
 )

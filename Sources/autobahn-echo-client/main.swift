@@ -1,7 +1,10 @@
+import ConclaveCLI
+import ConclavePOSIX
+import ConclaveTransport
+
 // The Autobahn|Testsuite fuzzingserver's testee: runs every case the server offers as a WebSocket echo
 // client on the conclave transport, then asks it to write its reports.
 // Usage: autobahn-echo-client [--url ws://127.0.0.1:9001] [--agent conclave]
-import Common
 import Glibc
 
 /// One progress line on stdout.

@@ -1,7 +1,9 @@
+import ConclaveCLI
+import ConclaveTransport
+
 // The Autobahn|Testsuite fuzzingclient's testee: a WebSocket echo server on the conclave transport.
 // Usage: autobahn-echo-server [--bind ADDR] [--server-id ID] [--tls-cert FILE --tls-key FILE]
 // Prints "listening on HOST:PORT" once ready; echoes every text and binary message until killed.
-import Common
 import Glibc
 
 final class Echo: WebSocketServerConnectionHandler {

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import ArgumentParser
-import Common
+import ConclaveCLI
+import ConclaveClient
+import ConclavePOSIX
 
 /// The command line of `conclave-connect`; the work is `ConnectTool` in Common.
 struct ConnectCommand: ParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Common
+import ConclaveCLI
+import ConclaveIdentity
+import ConclavePOSIX
 
 /// The command line of `conclave-keygen`; the work is `Keygen` in Common.
 struct KeygenCommand: ParsableCommand {

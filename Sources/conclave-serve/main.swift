@@ -1,5 +1,7 @@
 import ArgumentParser
-import Common
+import ConclaveCLI
+import ConclavePOSIX
+import ConclaveServer
 
 /// The command line of `conclave-serve`; the checking is `ServeConfiguration`, the work is `ServeRunner`.
 struct ServeCommand: ParsableCommand {

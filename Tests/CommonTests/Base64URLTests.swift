@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 @Suite struct Base64URLTests {
     @Test func roundTripsEveryLength() throws {

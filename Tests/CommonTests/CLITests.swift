@@ -3,7 +3,8 @@ import Glibc
 #endif
 import ArgumentParser
 import Testing
-@testable import Common
+@testable import ConclaveCLI
+@testable import ConclavePOSIX
 
 /// A pipe whose read end collects what a writer under test produced.
 private final class CapturePipe {
@@ -38,7 +39,7 @@ private final class CapturePipe {
 }
 
 private struct SampleError: ToolError {
-    var exitStatus: Common.ExitStatus { .noInput }
+    var exitStatus: ConclaveCLI.ExitStatus { .noInput }
     var description: String { "no key here" }
 }
 

@@ -1,5 +1,5 @@
 import Testing
-import Common
+@testable import ConclaveIdentity
 
 @Suite struct ConfigDirectoryTests {
     private func resolve(

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-@testable import Common
+@testable import ConclaveIdentity
 
 @Suite struct ConfigFileTests {
     /// The file as upstream writes it after two registrations and overrides (PROTOCOL.md §8.4 layout).

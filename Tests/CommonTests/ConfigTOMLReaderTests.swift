@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveIdentity
 
 @Suite struct ConfigTOMLReaderTests {
     @Test func readsKeysStringsAndScalars() throws {

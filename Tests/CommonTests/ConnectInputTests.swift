@@ -1,5 +1,6 @@
 import Testing
-import Common
+@testable import ConclaveClient
+@testable import ConclaveWire
 
 /// Input lines of conclave-connect (TOOLS.md "Input", "Bad input"): frames, shorthands, `_id`, refusals.
 @Suite struct ConnectInputTests {

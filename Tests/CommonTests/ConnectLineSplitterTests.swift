@@ -1,5 +1,5 @@
 import Testing
-import Common
+@testable import ConclaveClient
 
 /// Cutting input streams into lines with a bound on what one unfinished line may hold.
 @Suite struct ConnectLineSplitterTests {

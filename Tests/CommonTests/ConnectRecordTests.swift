@@ -1,5 +1,7 @@
 import Testing
-import Common
+@testable import ConclaveClient
+@testable import ConclaveIdentity
+@testable import ConclaveWire
 
 /// The NDJSON records of conclave-connect (conclave-ndjson(5)): frame members first, then the annotations in a
 /// fixed order.

@@ -1,5 +1,8 @@
 import Testing
-import Common
+@testable import ConclaveClient
+@testable import ConclaveIdentity
+@testable import ConclaveLink
+@testable import ConclaveWire
 
 /// Sharing one link among clients (TOOLS.md "--socket"): join counting and reply routing.
 @Suite struct ConnectRoutingTests {

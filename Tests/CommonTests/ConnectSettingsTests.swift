@@ -1,5 +1,8 @@
 import Testing
-import Common
+@testable import ConclaveClient
+@testable import ConclaveIdentity
+@testable import ConclaveLink
+@testable import ConclaveTransport
 
 /// conclave-connect's flags, environment and config resolved into settings (pure).
 @Suite struct ConnectSettingsTests {

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import Testing
-@testable import Common
+@testable import ConclaveClient
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
 
 /// A `--socket` client on the event loop: its lines are read, its output is queued without blocking, and one
 /// that does not read is dropped instead of stalling the link.

@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// Hand-written vectors for what the unpublished ones cover (PROTOCOL.md §11): every length and integer
 /// boundary, non-ASCII text, empty and absent values, every admin op and error kind, encrypted payloads

@@ -1,5 +1,5 @@
-import Common
 import Testing
+@testable import ConclaveTransport
 
 /// `EventLoop.stop` from a deferred action: the turn must not then wait for events. Each test has a safety
 /// timer, so that a loop that does wait returns when it fires (and the test says so) instead of never.

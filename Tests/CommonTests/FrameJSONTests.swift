@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// The JSON form of frames (PROTOCOL.md §4): the writer's exact output and every rejection rule of §4.1.
 @Suite struct FrameJSONTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// Seeded random frames of every kind round-trip through bytes and through JSON unchanged.
 @Suite struct FrameRoundTripTests {

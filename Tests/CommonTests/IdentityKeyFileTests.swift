@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import Testing
-@testable import Common
+@testable import ConclaveIdentity
+@testable import ConclaveWire
 
 @Suite struct IdentityKeyFileTests {
     @Test(arguments: [

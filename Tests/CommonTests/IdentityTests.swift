@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveCLI
+@testable import ConclaveWire
 
 private func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { byte in

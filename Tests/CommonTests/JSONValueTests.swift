@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// The JSON value type and its jansson parsing and serialization.
 @Suite struct JSONValueTests {

@@ -1,5 +1,7 @@
 import Testing
-@testable import Common
+@testable import ConclaveLink
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// A server that answers with random frames, garbage, silence and closes: the link must never trap, and once
 /// the server behaves again every request has exactly one reply.

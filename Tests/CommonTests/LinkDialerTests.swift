@@ -1,6 +1,8 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// `WebSocketLoopDialer`, the link's dial on the event loop: every outcome arrives through the completion, on the
 /// loop, never from `start()`.

@@ -1,6 +1,8 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclaveLink
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// The link engine against a scripted server on the same event loop: every test is bounded by `LinkProbe.run`.
 @Suite struct LinkEngineTests {

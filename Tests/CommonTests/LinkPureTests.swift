@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveLink
+@testable import ConclaveWire
 
 @Suite struct LinkBackoffTests {
     @Test func doublesUpToTheCap() {

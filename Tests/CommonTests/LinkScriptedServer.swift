@@ -1,6 +1,9 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclaveLink
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// A small conclave server on the test's own event loop, scripted per test: it answers the handshake and the
 /// requests a link sends the way PROTOCOL.md §5–6 says, and each knob bends one rule so that a test can make

@@ -1,5 +1,6 @@
-import Common
 import Testing
+@testable import ConclaveServer
+@testable import ConclaveTransport
 
 @Suite("conclave-serve configuration")
 struct ServeConfigurationTests {

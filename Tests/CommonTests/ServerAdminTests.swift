@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveWire
 
 /// §6.6–6.8: admin operations, their permission rules, texts and forced drops.
 @Suite struct ServerAdminTests {

@@ -1,5 +1,7 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 /// §6.3–6.4: general dispatch, presence, membership and discovery.
 @Suite struct ServerChannelTests {

@@ -1,5 +1,7 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 @Suite struct ServerHandshakeTests {
     private func refusal(_ harness: ServerHarness, _ id: ConnectionID, after frame: ProtocolMessage)

@@ -1,5 +1,7 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 /// §6.5: posting, whispers and history.
 @Suite struct ServerMessageTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveWire
 
 /// What leaves the core: encoded frames, log lines, and nothing for strangers.
 @Suite struct ServerOutputTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveWire
 
 @Suite struct ServerRFC3339Tests {
     @Test(arguments: [

@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveWire
 
 /// Long random runs against the invariants of §6.3 and §6.10: every request from a session that stays open
 /// gets exactly one reply, a dropped session's last frame is its drop `error`, queues stay within their

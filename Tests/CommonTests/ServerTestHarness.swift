@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveWire
 
 /// A hand-driven clock: tests move `wallMs` and `monotonicMs` themselves.
 final class TestClock {

@@ -1,4 +1,6 @@
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 /// The real store (SQLite in memory) behind a switch that makes every call fail, to test how store
 /// failures surface (§6.3).

@@ -1,5 +1,7 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 /// §6.9 idle reaping, §6.11 retention, and the queue bound of §6.10 / TOOLS.md.
 @Suite struct ServerTimerTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 @Suite struct StoreChannelTests {
     /// A channel with something in every table that hangs off it.

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 /// What only an on-disk store has: its directory, reopening, and refusing a database it cannot use.
 @Suite struct StoreFileTests {

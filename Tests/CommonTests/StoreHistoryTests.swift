@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveStore
 
 @Suite struct StoreHistoryTests {
     private func withChannel(_ kind: StoreKind, _ body: (SQLiteStore) throws -> Void) throws {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveStore
 
 @Suite struct StoreInviteTests {
     private func invite(_ token: String, uses: Int64?, expiresAtMs: Int64? = nil) -> InviteRecord {

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclaveStore
+@testable import ConclaveWire
 
 /// Every store test runs against both an in-memory and an on-disk database.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {

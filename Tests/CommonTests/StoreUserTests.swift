@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveStore
 
 @Suite struct StoreUserTests {
     @Test(arguments: StoreKind.allCases)

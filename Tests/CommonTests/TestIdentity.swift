@@ -1,5 +1,5 @@
 import CSodium
-@testable import Common
+@testable import ConclaveWire
 
 /// An Ed25519 identity derived from a seed, signing as a client would (§5.1).
 struct TestIdentity {

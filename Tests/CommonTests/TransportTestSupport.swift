@@ -1,6 +1,7 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
 
 /// A self-signed certificate (its own CA) for 127.0.0.1 and localhost, made with the openssl CLI in a fresh
 /// temporary directory.

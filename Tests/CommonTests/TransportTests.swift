@@ -1,6 +1,7 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
 
 @Suite struct HostAndPortTests {
     @Test(arguments: [

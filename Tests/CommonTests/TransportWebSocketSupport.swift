@@ -1,6 +1,8 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// A `WebSocketServer` running its own event loop on a background thread, for tests whose client blocks.
 /// Its handler echoes messages, and obeys a few text commands:

@@ -1,6 +1,6 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// One entry of a vectors file (PROTOCOL.md §11): a JSON frame and the hex of its wire bytes.
 struct FrameVector: Sendable, CustomTestStringConvertible {

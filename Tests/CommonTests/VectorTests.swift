@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// The published vectors (PROTOCOL.md §11), or the file named by `CONCLAVE_VECTORS`.
 @Suite struct VectorTests {

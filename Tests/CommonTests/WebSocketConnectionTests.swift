@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 @Suite struct WebSocketConnectionTests {
     typealias Support = WebSocketTestSupport

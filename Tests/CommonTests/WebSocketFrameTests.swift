@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 @Suite struct WebSocketFrameTests {
     @Test(arguments: [0, 1, 125, 126, 127, 65535, 65536, 70000])

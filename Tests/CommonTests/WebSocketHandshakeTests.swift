@@ -1,5 +1,6 @@
 import Testing
-@testable import Common
+@testable import ConclaveServer
+@testable import ConclaveWire
 
 @Suite struct WebSocketHandshakeTests {
     private static let rfcKey = "dGhlIHNhbXBsZSBub25jZQ=="

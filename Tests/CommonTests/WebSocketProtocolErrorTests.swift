@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// Every rule a peer can break, with the close code the connection answers with.
 @Suite struct WebSocketProtocolErrorTests {

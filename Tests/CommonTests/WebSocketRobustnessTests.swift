@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// Hostile and random input must end in an event or an error, never a trap; and two connections
 /// talking to each other in memory must agree.

@@ -1,4 +1,4 @@
-@testable import Common
+@testable import ConclaveWire
 
 /// Shared helpers for the WebSocket suites: building client frames and reading a side's output.
 enum WebSocketTestSupport {

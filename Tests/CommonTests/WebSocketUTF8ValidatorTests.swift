@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 @Suite struct WebSocketUTF8ValidatorTests {
     private func check(_ bytes: [UInt8]) -> Bool {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Common
+@testable import ConclaveWire
 
 /// The strict decoder against hostile and malformed input (PROTOCOL.md §3.1–3.3, §10 item 19).
 @Suite struct WireCodecTests {

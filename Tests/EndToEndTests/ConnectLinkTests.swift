@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Testing
+@testable import ConclaveWire
 
 /// The link's recovery seen through the `conclave-connect` binary against a real `conclave-serve`: a killed and
 /// restarted server, a frozen one, and two processes fighting over one session path (TOOLS.md "The link",

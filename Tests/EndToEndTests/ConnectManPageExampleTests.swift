@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Testing
+@testable import ConclaveIdentity
+@testable import ConclaveWire
 
 /// The EXAMPLES of `man/conclave-connect.1` and `man/conclave-ndjson.5`, run literally against a real
 /// `conclave-serve`, in a sandbox home with the built tools first on `PATH`. Only the server URL and

@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Testing
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// One test's world for `conclave-connect`: a sandbox home, a real `conclave-serve` on a loopback port chosen
 /// at run time (alice is its admin), and helpers to make users and run the tool. Everything is bounded: each run

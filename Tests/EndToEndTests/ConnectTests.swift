@@ -1,8 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Testing
+@testable import ConclaveIdentity
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// `conclave-connect` as a process against a real `conclave-serve` (TOOLS.md "conclave-connect").
 @Suite struct ConnectTests {

@@ -1,8 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Testing
+@testable import ConclaveCLI
+@testable import ConclaveIdentity
+@testable import ConclaveWire
 
 /// `conclave-keygen` run as a process (TOOLS.md "conclave-keygen").
 @Suite struct KeygenTests {

@@ -1,6 +1,9 @@
-import Common
 import Glibc
 import Testing
+@testable import ConclaveLink
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// A real `conclave-serve` for the link's end-to-end tests: durable (`--data-dir`), on a port chosen at the
 /// first start and kept across restarts (the link redials the URL it was given).

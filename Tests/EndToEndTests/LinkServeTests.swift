@@ -1,6 +1,8 @@
-import Common
 import Glibc
 import Testing
+@testable import ConclaveLink
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// The link engine against the real `conclave-serve` (skipped when it is not built): every wait is bounded.
 @Suite(.enabled(if: LinkServeProcess.isBuilt, "conclave-serve is not built"), .serialized)

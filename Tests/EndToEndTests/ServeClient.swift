@@ -1,7 +1,9 @@
 import CSodium
-import Common
 import Glibc
 import Testing
+@testable import ConclavePOSIX
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// A machine identity for tests: an Ed25519 key pair derived from a fixed seed (PROTOCOL.md §5.1).
 struct TestIdentity {

@@ -1,6 +1,7 @@
-import Common
 import Glibc
 import Testing
+@testable import ConclaveTransport
+@testable import ConclaveWire
 
 /// The real `conclave-serve` binary on a loopback port chosen at run time, driven over real sockets.
 @Suite("conclave-serve end to end")

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Synchronization
+@testable import ConclavePOSIX
 
 /// A point in monotonic time after which a test stops waiting.
 struct Deadline: Sendable {

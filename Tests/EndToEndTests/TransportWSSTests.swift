@@ -1,6 +1,7 @@
 import Glibc
 import Testing
-@testable import Common
+@testable import ConclaveClient
+@testable import ConclaveTransport
 
 /// `wss://` end to end: the `autobahn-echo-server` binary serving TLS with a self-signed certificate made at
 /// test time, and a `WebSocketClient` in this process that trusts it only when told to.

@@ -1,4 +1,6 @@
-import Common
+import ConclaveLink
+import ConclavePOSIX
+import ConclaveTransport
 
 /// What one read turn on a link brought.
 struct Arrivals {

@@ -1,5 +1,5 @@
-import Common
 import Glibc
+import ConclaveTransport
 
 /// A non-blocking TCP connection with an input and an output buffer, for the raw MQTT and NATS clients:
 /// bytes queued with `append` go out on `flush`; `fill` reads what the kernel has and the protocol parser

@@ -1,5 +1,6 @@
 import CSodium
-import Common
+import ConclaveTransport
+import ConclaveWire
 
 /// One key pair for every session: sessions differ by handle, so none supersedes another.
 final class BenchIdentity {

@@ -1,4 +1,4 @@
-import Common
+import ConclaveTransport
 
 /// A minimal MQTT 3.1.1 client (CONNECT, SUBSCRIBE, PUBLISH QoS 0 and 1, PUBACK) over a `ByteStream`.
 final class MQTTLink: BrokerLink {

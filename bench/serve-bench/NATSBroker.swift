@@ -1,4 +1,4 @@
-import Common
+import ConclaveTransport
 
 /// A minimal NATS client (CONNECT, SUB, PUB, PING/PONG; counts MSG) over a `ByteStream`.
 final class NATSLink: BrokerLink {

@@ -1,5 +1,7 @@
-import Common
 import Glibc
+import ConclaveLink
+import ConclavePOSIX
+import ConclaveTransport
 
 func seconds(since start: MonotonicInstant) -> Double {
     Double(MonotonicInstant.now().nanoseconds - start.nanoseconds) / 1e9

@@ -1,3 +1,5 @@
+import ConclaveTransport
+
 // Broker benchmark (not shipped; see bench/RESULTS.md and bench/run.sh), the same workloads for conclave-serve,
 // mosquitto (MQTT 3.1.1) and nats-server (core NATS), one broker per invocation:
 //   1. memory per idle connection: the broker's RSS before and after opening N connections;
@@ -12,7 +14,6 @@
 // BENCH_WINDOW: messages in flight (default 256); BENCH_ONE_TO_ONE: messages of the one-to-one throughput run
 // (default 50000); BENCH_ROUND_TRIPS: sequential round trips (default 5000).
 import CSodium
-import Common
 import Glibc
 
 struct Settings {

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import ConclaveIdentity
 
 /// The options every tool shares: where the config directory is and how much to say on stderr.
 public struct CommonOptions: ParsableArguments, Sendable {

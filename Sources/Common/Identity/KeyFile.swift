@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
+import ConclavePOSIX
+import ConclaveWire
 
 /// The key file `<dir>/key`: the seed as 43 characters of unpadded base64url, no newline, mode 0600
 /// (PROTOCOL.md §8.2). Every tool reads it through `load()`, which refuses a file group or others can read or
@@ -151,7 +153,7 @@ public struct KeyFile: Hashable, Sendable {
 }
 
 /// The key file is missing, unsafe, malformed or could not be read or written.
-public struct KeyFileError: ToolError, Hashable {
+public struct KeyFileError: Error, CustomStringConvertible, Hashable {
     public struct Code: Hashable, Sendable {
         public let rawValue: String
         /// No key file (status 66): run `conclave-keygen`.
@@ -192,15 +194,6 @@ public struct KeyFileError: ToolError, Hashable {
 
     init(systemCall error: SystemCallError) {
         self.init(code: .ioError, path: error.path, detail: "\(error.operation) failed: \(error.reason)")
-    }
-
-    public var exitStatus: ExitStatus {
-        switch code {
-        case .missing: .noInput
-        case .insecurePermissions, .permissionDenied: .refused
-        case .malformed: .dataError
-        default: .failure
-        }
     }
 
     public var description: String { "key file \(path) \(detail)" }

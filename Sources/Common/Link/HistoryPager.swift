@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Reads a channel's history in pages (PROTOCOL.md §6.5): a full page is followed by a request from its last
 /// `ts_ms − 1`, since the watermark is exclusive and rows sharing the last timestamp could be skipped;
 /// the overlap is dropped as duplicates on (from, ts_ms, payload). Only the overlap: two rows alike in all

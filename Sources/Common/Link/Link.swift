@@ -1,3 +1,7 @@
+import ConclavePOSIX
+import ConclaveTransport
+import ConclaveWire
+
 /// The reconnecting, authenticated link to one server (TOOLS.md "The link", PROTOCOL.md §7.3–7.6), driven by
 /// the tool's `EventLoop`. Nothing in it blocks the loop but the resolution of a host name (see
 /// `WebSocketLoopDialer`): dials, handshakes and timers are all events, so the tool keeps serving stdin, socket

@@ -1,3 +1,6 @@
+import ConclaveTransport
+import ConclaveWire
+
 /// Everything a `Link` needs to know before it dials.
 public struct LinkConfiguration: Sendable {
     /// The server to dial.

@@ -1,3 +1,6 @@
+import ConclaveTransport
+import ConclaveWire
+
 /// Dialling, retrying and ending (PROTOCOL.md §7.3 steps 1 and 6, §7.4, §7.5).
 extension Link {
     /// The handle the next `hello` carries.

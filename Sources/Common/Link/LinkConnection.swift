@@ -1,3 +1,6 @@
+import ConclaveTransport
+import ConclaveWire
+
 /// One WebSocket connection of a link, registered on the event loop: reads every message that arrives and
 /// hands it on, writes what is queued when the socket takes it, and reports the end of the connection once.
 final class LinkConnection: EventLoopHandler {

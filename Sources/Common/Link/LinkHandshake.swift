@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// The handshake of PROTOCOL.md §5.3–5.5 on a fresh connection.
 extension Link {
     func handshakeMessage(_ bytes: [UInt8]) {

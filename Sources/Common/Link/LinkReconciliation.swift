@@ -1,3 +1,6 @@
+import ConclavePOSIX
+import ConclaveWire
+
 /// Posts left unacknowledged by a drop: after the re-joins, the channel's history since just before them says
 /// which arrived; only the others are sent again (TOOLS.md "The link").
 extension Link {

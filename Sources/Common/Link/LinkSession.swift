@@ -1,3 +1,6 @@
+import ConclavePOSIX
+import ConclaveWire
+
 /// An established session: requests and their replies (PROTOCOL.md §7.2), keepalive, and drops (§7.3–7.6).
 extension Link {
     func sessionMessage(_ bytes: [UInt8]) {

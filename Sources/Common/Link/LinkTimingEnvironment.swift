@@ -38,7 +38,7 @@ extension LinkTiming {
 }
 
 /// A link test-hook variable that cannot be used.
-public struct LinkTimingError: ToolError, Hashable {
+public struct LinkTimingError: Error, CustomStringConvertible, Hashable {
     public struct Code: Hashable, Sendable {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
@@ -71,6 +71,4 @@ public struct LinkTimingError: ToolError, Hashable {
                 + "\(LinkTiming.largestHookValue)"
         }
     }
-
-    public var exitStatus: ExitStatus { .usage }
 }

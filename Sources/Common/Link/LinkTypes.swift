@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// The vocabulary of the reconnecting link (TOOLS.md "The link", PROTOCOL.md §7.3–7.6), shared by the
 /// link engine and the tools that drive it (`conclave-connect`, and `conclave-send`/`conclave-recv`
 /// when they make a link of their own).
@@ -77,7 +79,7 @@ public enum LinkReply: Hashable, Sendable {
 }
 
 /// Why the link stopped. Its exit status is the tool's (TOOLS.md "Exit status").
-public struct LinkEnd: ToolError, Hashable {
+public struct LinkEnd: Error, CustomStringConvertible, Hashable {
     public struct Code: Hashable, Sendable {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
@@ -104,14 +106,4 @@ public struct LinkEnd: ToolError, Hashable {
     }
 
     public var description: String { message }
-
-    public var exitStatus: ExitStatus {
-        switch code {
-        case .shutdown: .success
-        case .refused: .refused
-        case .protocolError: .protocolError
-        case .unreachable, .sameServer: .unavailable
-        default: .linkLost
-        }
-    }
 }

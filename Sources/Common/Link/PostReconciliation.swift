@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Decides which posts left unacknowledged by a dropped connection already reached the server, from the
 /// channel's history (TOOLS.md "The link": neither lost nor duplicated). Rows and posts are matched as a
 /// multiset on (from, payload): the server stamps `from` with the sending session's path, so a row from

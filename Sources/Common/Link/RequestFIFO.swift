@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// The requests outstanding on one connection, oldest first (PROTOCOL.md §7.2). Each server frame is
 /// classified by `ServerFrameRole`; a reply completes the head.
 struct RequestFIFO<Entry> {

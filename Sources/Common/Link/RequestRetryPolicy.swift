@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// What becomes of a request that was outstanding when its connection dropped (TOOLS.md "The link").
 enum RequestRetryPolicy: Hashable, Sendable {
     /// Sent again after the reconnect: asking twice changes nothing (`join`, `leave`, `who`, lists,

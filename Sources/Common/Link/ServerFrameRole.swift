@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// How a frame from the server relates to the requests outstanding on its connection (PROTOCOL.md §7.2):
 /// there are no request ids, the server answers every request exactly once and in order.
 enum ServerFrameRole: Hashable, Sendable {

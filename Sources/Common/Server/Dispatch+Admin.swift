@@ -1,3 +1,6 @@
+import ConclaveStore
+import ConclaveWire
+
 /// Admin operations (PROTOCOL.md §6.6–6.7), each with its permission rule and exact texts.
 extension ServerCore {
     static let inviteTokenLength = 24

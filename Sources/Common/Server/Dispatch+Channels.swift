@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Presence, membership and discovery (PROTOCOL.md §6.4).
 extension ServerCore {
     func join(_ channel: String, token: String?, connection: Connection, as path: SessionPath)

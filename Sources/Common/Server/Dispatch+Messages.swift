@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Messages and history (PROTOCOL.md §6.5).
 extension ServerCore {
     /// Stores, fans out to every other subscribed session, then acks (no echo to the sender).

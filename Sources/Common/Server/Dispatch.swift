@@ -1,3 +1,6 @@
+import ConclaveStore
+import ConclaveWire
+
 /// A request refused with an `error` reply. Internal to dispatch: the wire value is ``ProtocolError``.
 struct Refusal: Error {
     var error: ProtocolError

@@ -1,4 +1,6 @@
 internal import CSodium
+import ConclaveStore
+import ConclaveWire
 
 /// The handshake (PROTOCOL.md §5.3–5.6): checks in the order the spec gives, with its exact texts.
 extension ServerCore {

@@ -1,3 +1,7 @@
+import ConclaveCLI
+import ConclaveTransport
+import ConclaveWire
+
 /// Everything `conclave-serve` needs to run, checked: the result of its flags and environment (TOOLS.md
 /// `conclave-serve`, PROTOCOL.md §6.12). Resolution is pure, so every rule is unit-tested without a process.
 ///

@@ -1,3 +1,5 @@
+import ConclaveCLI
+
 /// A flag or environment variable of `conclave-serve` that cannot be used. Always a usage error (status 64).
 public struct ServeConfigurationError: ToolError, Hashable {
     /// Which rule the flag or variable broke.

@@ -1,3 +1,5 @@
+import ConclaveCLI
+
 /// Why `conclave-serve` could not start or had to stop.
 public struct ServeError: ToolError, Hashable {
     /// Which part of the server failed.

@@ -1,3 +1,5 @@
+import ConclaveCLI
+
 /// `conclave-serve`'s log: one line per event on stderr, written like every tool's diagnostics (prefixed with the
 /// tool name, one `write(2)` per line so that lines never interleave). The events name frame kinds, paths and
 /// channels, never bodies, tokens or keys (the core's events are built that way).

@@ -1,3 +1,8 @@
+import ConclavePOSIX
+import ConclaveStore
+import ConclaveTransport
+import ConclaveWire
+
 /// `conclave-serve` at work: the store, the listener and the dispatch core wired together on one event loop.
 ///
 /// The transport's WebSocket endpoint answers `/health`, `/metrics`, 404 and 426 itself and hands over each

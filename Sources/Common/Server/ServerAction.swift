@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// One connection as the I/O layer numbers it, from TCP accept to close. Never reuse a number while the
 /// core runs: events for a closed connection are ignored by number.
 public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,6 @@
 internal import CSodium
+import ConclaveStore
+import ConclaveWire
 
 /// The server's dispatch core (PROTOCOL.md §5–6) as a sans-I/O state machine.
 ///
@@ -256,7 +258,7 @@ public final class ServerCore {
 
     // MARK: Helpers
 
-    static func reason(of error: ProtocolError) -> String {
+    package static func reason(of error: ProtocolError) -> String {
         switch error {
         case let .versionMismatch(ours, theirs): "ours=\(ours), theirs=\(theirs)"
         case let .malformedFrame(text), let .unauthorized(text), let .notFound(text), let .internal(text): text

@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// One thing worth a log line. Events name frame kinds, paths and channels only: never bodies, tokens or keys.
 public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     case connectionOpened(ConnectionID)

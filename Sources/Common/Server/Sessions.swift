@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Where a connection is in its life (PROTOCOL.md §5.3–5.4).
 enum ConnectionPhase {
     case awaitingHello
@@ -34,7 +36,7 @@ final class Connection {
         self.lastSeenMs = openedAtMs
     }
 
-    var path: SessionPath? {
+    package var path: SessionPath? {
         if case let .established(path) = phase { path } else { nil }
     }
 }

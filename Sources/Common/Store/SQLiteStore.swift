@@ -1,4 +1,5 @@
 internal import CSodium
+import ConclaveWire
 
 /// The server's durable state (PROTOCOL.md §6.1) in SQLite, or in memory for `--ephemeral`.
 ///

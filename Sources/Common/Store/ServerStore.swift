@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// The server's durable state (PROTOCOL.md §6.1) behind one interface, so that dispatch never sees the engine.
 ///
 /// Calls are synchronous and made from the server's single event-loop thread. Times are Unix epoch

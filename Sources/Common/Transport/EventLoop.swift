@@ -1,5 +1,6 @@
-internal import CShims
+internal import CSystemShims
 internal import Glibc
+import ConclavePOSIX
 
 /// What an `EventLoop` reports for a registered descriptor.
 public struct IOEvents: Hashable, Sendable {

@@ -1,4 +1,5 @@
 internal import Glibc
+import ConclavePOSIX
 
 /// A small poll(2) wait for single-threaded clients: a link's socket, stdin, perhaps a second link.
 public enum Poller {

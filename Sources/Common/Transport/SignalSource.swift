@@ -1,4 +1,4 @@
-internal import CShims
+internal import CSystemShims
 internal import Glibc
 
 /// Signals as readable events on a descriptor (signalfd), so a tool's poll or the server's event loop

@@ -1,4 +1,5 @@
 internal import Glibc
+import ConclavePOSIX
 
 /// What a caller waits for on a file descriptor.
 public struct IOInterest: OptionSet, Hashable, Sendable {

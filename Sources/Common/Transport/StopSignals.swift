@@ -3,11 +3,11 @@ internal import Glibc
 /// SIGINT and SIGTERM as readiness on the event loop, so that an orderly stop runs on the loop's thread like
 /// every other event. Creating it stops both signals from acting by default; create it before any thread
 /// starts, so that every thread inherits the blocked mask.
-final class StopSignals: EventLoopHandler {
+package final class StopSignals: EventLoopHandler {
     private let source: SignalSource
     private let onSignal: (Int32) -> Void
 
-    init(onSignal: @escaping (Int32) -> Void) throws(TransportError) {
+    package init(onSignal: @escaping (Int32) -> Void) throws(TransportError) {
         do {
             source = try SignalSource([SIGINT, SIGTERM])
         } catch {
@@ -16,20 +16,20 @@ final class StopSignals: EventLoopHandler {
         self.onSignal = onSignal
     }
 
-    func register(on loop: EventLoop) throws(TransportError) {
+    package func register(on loop: EventLoop) throws(TransportError) {
         try loop.register(source.fileDescriptor, interest: .readable, handler: self)
     }
 
-    func unregister(from loop: EventLoop) {
+    package func unregister(from loop: EventLoop) {
         loop.unregister(source.fileDescriptor)
     }
 
-    func handle(_ events: IOEvents, on loop: EventLoop) {
+    package func handle(_ events: IOEvents, on loop: EventLoop) {
         while let signal = source.next() { onSignal(signal) }
     }
 
     /// `SIGTERM`, `SIGINT`, for logs.
-    static func name(of signal: Int32) -> String {
+    package static func name(of signal: Int32) -> String {
         switch signal {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"

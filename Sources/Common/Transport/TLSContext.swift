@@ -1,5 +1,5 @@
 internal import COpenSSL
-internal import CShims
+internal import CTLSShims
 internal import Glibc
 
 /// OpenSSL settings for dialling `wss://`: the peer must present a certificate for the host we dialled,

@@ -1,5 +1,5 @@
 internal import COpenSSL
-internal import CShims
+internal import CTLSShims
 internal import Glibc
 
 /// One TLS connection (an OpenSSL `SSL`) over a non-blocking socket it does not own.
@@ -75,7 +75,7 @@ final class TLSSession {
         }
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOOutcome {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOOutcome {
         ERR_clear_error()
         errno = 0
         let count = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))

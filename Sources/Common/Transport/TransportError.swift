@@ -1,7 +1,8 @@
 internal import Glibc
+import ConclaveWire
 
 /// A failure to reach a peer or to move bytes to or from it. One line, naming the peer and the cause.
-public struct TransportError: Error, Hashable, Sendable, ToolError {
+public struct TransportError: Error, CustomStringConvertible, Hashable, Sendable {
     /// What kind of failure this is; callers branch on it, the message is for people.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let name: String
@@ -43,16 +44,6 @@ public struct TransportError: Error, Hashable, Sendable, ToolError {
     }
 
     public var description: String { message }
-
-    /// Not reaching the peer at all is "server never reached"; losing it later is "link lost".
-    public var exitStatus: ExitStatus {
-        switch code {
-        case .closed, .io: .linkLost
-        case .listen: .failure
-        case .tooLarge: .dataError
-        default: .unavailable
-        }
-    }
 
     /// The text of an errno value, e.g. "Connection refused".
     static func errnoText(_ value: Int32) -> String {

@@ -1,3 +1,5 @@
+import ConclavePOSIX
+
 /// A connected byte stream, plain TCP or TLS, that knows nothing of what it carries. Non-blocking: reads and
 /// writes move what they can and say what to wait for otherwise.
 public final class TransportStream {

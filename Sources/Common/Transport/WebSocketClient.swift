@@ -1,3 +1,6 @@
+import ConclavePOSIX
+import ConclaveWire
+
 /// A WebSocket client connection for single-threaded tools: dial with `connect`, then poll
 /// `fileDescriptor` for `pollInterest`; when it is readable take events with `nextEvent()` until it
 /// returns nil, and call `flush()` when it is writable.

@@ -1,3 +1,6 @@
+import ConclavePOSIX
+import ConclaveWire
+
 /// Dials a WebSocket server without blocking, for a tool that must keep serving its other descriptors
 /// (stdin, socket clients) meanwhile: TCP connect (each resolved address in turn), TLS for `wss://`, then
 /// the HTTP upgrade, all bounded by one deadline.

@@ -1,3 +1,6 @@
+import ConclavePOSIX
+import ConclaveWire
+
 /// Runs a `WebSocketDialer` on an `EventLoop`: its descriptor is watched for what it waits for, its deadline is
 /// a loop timer, and the result arrives through a completion on the loop. The loop keeps serving its other
 /// descriptors and timers during the dial (name resolution excepted: `WebSocketDialer.init` resolves the host

@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Accepts TCP (optionally TLS) connections on an `EventLoop`, answers plain HTTP requests, upgrades
 /// `GET /` to WebSocket and hands each upgraded connection to `onUpgrade`.
 ///

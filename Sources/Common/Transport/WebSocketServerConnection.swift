@@ -1,3 +1,6 @@
+import ConclavePOSIX
+import ConclaveWire
+
 /// Receives what one upgraded server connection delivers. Set on `WebSocketServerConnection.handler`
 /// in `WebSocketServer.onUpgrade`; the connection lets go of it after `connectionDidEnd`.
 public protocol WebSocketServerConnectionHandler: AnyObject {

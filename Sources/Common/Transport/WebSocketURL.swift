@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// A server URL as configured: `ws://host[:port][/path]` or `wss://…`, with IPv6 literals in brackets.
 public struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
     public var isSecure: Bool
@@ -77,10 +79,9 @@ public struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A server URL that cannot be used.
-public struct WebSocketURLError: Error, Hashable, Sendable, ToolError {
+public struct WebSocketURLError: Error, CustomStringConvertible, Hashable, Sendable {
     public var url: String
     public var reason: String
 
     public var description: String { "invalid server URL \"\(url)\": \(reason)" }
-    public var exitStatus: ExitStatus { .usage }
 }

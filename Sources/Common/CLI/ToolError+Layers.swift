@@ -1,0 +1,51 @@
+// The exit status of each error the wire, POSIX and identity layers report (TOOLS.md "Exit status"). The
+// layers below know nothing of exit statuses; this is the one place their errors meet them.
+import ConclaveIdentity
+import ConclaveWire
+
+extension FrameDecodingError: ToolError {
+    /// Undecodable frames are protocol errors (status 76) for a tool that cannot go on without them.
+    public var exitStatus: ExitStatus { .protocolError }
+}
+
+extension JSONParseError: ToolError {
+    /// Bad input data (status 65).
+    public var exitStatus: ExitStatus { .dataError }
+}
+
+extension FrameJSONError: ToolError {
+    /// Bad input data (status 65).
+    public var exitStatus: ExitStatus { .dataError }
+}
+
+extension HTTPUpgradeError: ToolError {
+    /// An upgrade that fails means the server was never usefully reached.
+    public var exitStatus: ExitStatus { .unavailable }
+}
+
+extension PublicKeyError: ToolError {
+    public var exitStatus: ExitStatus { .dataError }
+}
+
+extension ServerSelectionError: ToolError {
+    public var exitStatus: ExitStatus { code == .ambiguous ? .usage : .noInput }
+}
+
+extension ConfigDirectoryError: ToolError {
+    public var exitStatus: ExitStatus { .noInput }
+}
+
+extension KeyFileError: ToolError {
+    public var exitStatus: ExitStatus {
+        switch code {
+        case .missing: .noInput
+        case .insecurePermissions, .permissionDenied: .refused
+        case .malformed: .dataError
+        default: .failure
+        }
+    }
+}
+
+extension ConfigError: ToolError {
+    public var exitStatus: ExitStatus { code == .invalidContent ? .dataError : .failure }
+}

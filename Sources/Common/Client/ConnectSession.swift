@@ -1,0 +1,462 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+import ConclaveCLI
+import ConclaveIdentity
+import ConclaveLink
+import ConclavePOSIX
+import ConclaveTransport
+import ConclaveWire
+
+/// The running `conclave-connect`: one link, and the inputs and outputs that share it (stdin and stdout, the
+/// `--fifo` pair, the `--socket` clients), all on one event loop (TOOLS.md "conclave-connect").
+public final class ConnectSession {
+    /// Why the session is ending.
+    private enum Stop: Hashable {
+        /// `-E`: stdin ended, the link came up and every request has its reply.
+        case endOfInput
+        /// SIGINT or SIGTERM: up to two seconds for outstanding replies.
+        case signal
+        /// Nobody reads stdout any more: a quiet end with status 0.
+        case outputClosed
+        /// An error of the tool itself (`--strict` input, a failed write): this status, at once.
+        case fatal(ExitStatus)
+    }
+
+    /// How long a signal waits for outstanding replies.
+    private static let signalGraceMs = 2_000
+    /// Requests without a reply above which input waits. A server drops a session whose outbound queue passes
+    /// 1024 frames (replies and deliveries share it), so a long pipeline must not run far ahead of its replies.
+    private static let maximumOutstanding = 512
+
+    /// An input line read while too many requests were outstanding, kept in order until replies catch up.
+    private struct WaitingLine {
+        var client: ConnectClientID
+        var source: String
+        var line: LineSplitter.Line
+    }
+
+    private let settings: ConnectSettings
+    private let permissions: ConnectPermissions
+    private let configPath: String
+    private let diagnostics: Diagnostics
+    private let loop: EventLoop
+    private let stdout: RecordWriter
+    private let formatter: ConnectRecordFormatter
+    /// The `from` of posts and whispers read before the link knows its path (the server stamps its own).
+    private let provisionalPath: SessionPath
+    private var link: Link?
+
+    private var router = RequestRouter()
+    private var ledger = JoinLedger()
+    private var clients: [ConnectClientID: SocketClient] = [:]
+    private var nextClientNumber = 1
+    private var listener: UnixListeningSocket?
+    private var inputs: [InputReader] = []
+    private var recordLog: RecordLog?
+    private var waitingLines: [WaitingLine] = []
+    private var waitingHead = 0
+    private var isInputPaused = false
+
+    private var hasBeenUp = false
+    private var hasRecordedRegistration = false
+    private var isStandardInputAtEnd = false
+    private var sawBadInput = false
+    private var sawRefusal = false
+    private var stop: Stop?
+    private var isLinkShuttingDown = false
+    private var unansweredAtShutdown = 0
+    private var exitStatus: ExitStatus?
+
+    /// `config` is `config.toml` as read at start (`configPath`); `stdout` takes the records.
+    public init(
+        settings: ConnectSettings, config: ConclaveConfig, configPath: String, signingKey: SigningKey,
+        diagnostics: Diagnostics, stdout: RecordWriter = RecordWriter()
+    ) throws(ConnectError) {
+        self.settings = settings
+        self.configPath = configPath
+        self.diagnostics = diagnostics
+        self.stdout = stdout
+        permissions = ConnectPermissions(config: config, server: settings.urlText, configPath: configPath)
+        formatter = ConnectRecordFormatter(server: settings.urlText)
+        let registered = config.registration(url: settings.urlText)
+        let handle: String = switch settings.handle {
+        case let .explicit(name): name
+        case let .defaulted(base): base
+        }
+        provisionalPath = SessionPath(
+            user: settings.registration?.username ?? registered?.username ?? "unknown",
+            machine: settings.registration?.machine ?? registered?.machine ?? "unknown", session: handle)
+        do {
+            loop = try EventLoop()
+        } catch {
+            throw ConnectError(.system, error.message)
+        }
+        link = Link(
+            configuration: LinkConfiguration(
+                url: settings.url, urlText: settings.urlText, handle: settings.handle, signingKey: signingKey,
+                registration: settings.registration, timing: settings.timing, retryLimit: settings.retryLimit,
+                reconnects: settings.reconnects),
+            loop: loop
+        ) { [unowned self] event in self.handle(event) }
+    }
+
+    /// Runs until a signal, `-E`'s end, or a fatal end of the link; returns the exit status.
+    public func run() throws(ConnectError) -> ExitStatus {
+        let signals: StopSignals
+        do {
+            signals = try StopSignals { [unowned self] _ in self.beginStop(.signal) }
+            try signals.register(on: loop)
+        } catch {
+            throw ConnectError(.system, error.message)
+        }
+        defer { closeListener() }
+        try openInputsAndOutputs()
+        link?.start()
+        for channel in settings.joins {
+            submit(ConnectRequest(frame: .join(channel: channel, token: nil)), from: .local)
+        }
+        do {
+            try loop.run()
+        } catch {
+            throw ConnectError(.system, error.message)
+        }
+        return exitStatus ?? .failure
+    }
+
+    private func openInputsAndOutputs() throws(ConnectError) {
+        if let directory = settings.fifoDirectory {
+            var info = stat()
+            guard stat(directory, &info) == 0 || (mkdir(directory, 0o700) == 0 || errno == EEXIST) else {
+                throw .systemCall(.fifo, "cannot create \(directory)")
+            }
+            recordLog = try RecordLog(path: FilePaths.join(directory, "out"))
+            let fifo = InputReader(.fifo(path: FilePaths.join(directory, "in")), loop: loop) { [unowned self] line in
+                self.handleLine(line, from: .local, source: "fifo")
+            }
+            try fifo.start()
+            inputs.append(fifo)
+        }
+        if let path = settings.socketPath {
+            let watch = ReadinessCallback { [unowned self] in self.acceptClients() }
+            do {
+                let listener = try UnixListeningSocket(path: path)
+                try loop.register(listener.fileDescriptor, interest: .readable, handler: watch)
+                self.listener = listener
+            } catch {
+                throw ConnectError(.socket, error.message)
+            }
+            diagnostics.detail("serving the link on \(path)")
+        }
+        let standardInput = InputReader(
+            .standardInput, loop: loop,
+            onLine: { [unowned self] line in self.handleLine(line, from: .local, source: "stdin") },
+            onEnd: { [unowned self] in
+                self.isStandardInputAtEnd = true
+                self.checkProgress()
+            })
+        try standardInput.start()
+        inputs.append(standardInput)
+        // Registered handlers live as long as their registration on the loop.
+        OutputWatcher { [unowned self] in self.beginStop(.outputClosed) }.start(on: loop)
+    }
+
+    // MARK: Input
+
+    /// New clients of the `--socket` listener.
+    private func acceptClients() {
+        while stop == nil, let socket = nextSocketClient() {
+            let id = ConnectClientID(rawValue: nextClientNumber)
+            nextClientNumber += 1
+            do {
+                let client = try SocketClient(
+                    id: id, socket: socket, loop: loop,
+                    onLine: { [unowned self] client, line in self.handleLine(line, from: client.id, source: "") },
+                    onGone: { [unowned self] client, reason in self.clientGone(client.id, reason: reason) })
+                if isInputPaused { client.pauseReading() }
+                clients[id] = client
+                diagnostics.detail("\(id) connected")
+            } catch {
+                diagnostics.report("cannot serve a socket client: \(error.message)")
+            }
+        }
+    }
+
+    /// Stops accepting `--socket` clients; the listener, going away, closes its socket and removes its file.
+    private func closeListener() {
+        guard let listener else { return }
+        loop.unregister(listener.fileDescriptor)
+        self.listener = nil
+    }
+
+    /// The next waiting `--socket` client; nil when none waits or accepting failed (reported).
+    private func nextSocketClient() -> Socket? {
+        do {
+            return try listener?.accept()
+        } catch {
+            diagnostics.report(error.message)
+            return nil
+        }
+    }
+
+    private func handleLine(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
+        guard stop == nil else { return }
+        if waitingHead < waitingLines.count || router.outstandingCount >= Self.maximumOutstanding {
+            waitingLines.append(WaitingLine(client: client, source: source, line: line))
+            pauseInputs()
+            return
+        }
+        process(line, from: client, source: source)
+    }
+
+    private func process(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
+        let parsed: Result<ConnectRequest, ConnectInputError>
+        switch line {
+        case let .overlong(number):
+            parsed = .failure(ConnectInput.overlongLineError(number: number))
+        case let .text(bytes, number):
+            guard let result = ConnectInput.parse(bytes, number: number, defaultFrom: link?.path ?? provisionalPath)
+            else { return }
+            parsed = result
+        }
+        switch parsed {
+        case let .success(request):
+            submit(request, from: client)
+        case let .failure(error):
+            sawBadInput = true
+            diagnostics.report("\(client.isLocal ? source : client.description) \(error.description)")
+            emit(formatter.event(.inputError(error), receivedAtMs: Self.epochMilliseconds()), to: .client(client))
+            if settings.strict { beginStop(.fatal(.dataError)) }
+        }
+    }
+
+    private func submit(_ request: ConnectRequest, from client: ConnectClientID) {
+        guard let link else { return }
+        let frame = request.frame
+        if settings.agent, let refusal = permissions.agentRefusal(of: frame) {
+            sawRefusal = true
+            diagnostics.report(refusal.displayText)
+            emit(formatter.localError(refusal, correlation: request.correlation,
+                                      receivedAtMs: Self.epochMilliseconds()), to: .client(client))
+            return
+        }
+        switch frame {
+        case .ping:
+            // The link's keepalive is its own; a client's ping is answered here.
+            answerLocally(.pong, to: request, from: client)
+            return
+        case let .join(channel, _):
+            ledger.recordJoinRequested(channel, by: client)
+        case let .leave(channel):
+            if ledger.leave(channel, by: client) == .answerLocally {
+                answerLocally(.ack(detail: channel), to: request, from: client)
+                return
+            }
+        default:
+            break
+        }
+        router.record(link.submit(frame), PendingRequest(origin: .client(client), request: request))
+    }
+
+    private func answerLocally(_ frame: ProtocolMessage, to request: ConnectRequest, from client: ConnectClientID) {
+        var object = formatter.reply(frame, correlation: request.correlation, receivedAtMs: Self.epochMilliseconds())
+        object["_local"] = true
+        emit(object, to: .client(client))
+    }
+
+    private func clientGone(_ id: ConnectClientID, reason: String) {
+        clients[id] = nil
+        waitingLines = waitingLines[waitingHead...].filter { $0.client != id }
+        waitingHead = 0
+        diagnostics.detail("\(id) \(reason)")
+        router.removeClient(id)
+        guard let link else { return }
+        for channel in ledger.removeClient(id) {
+            let request = ConnectRequest(frame: .leave(channel: channel))
+            router.record(link.submit(request.frame), PendingRequest(origin: .bookkeeping, request: request))
+        }
+    }
+
+    /// Takes up the lines that waited, as far as replies allow; once none wait and the replies have caught up
+    /// by half, reading resumes.
+    private func processWaitingLines() {
+        while waitingHead < waitingLines.count && router.outstandingCount < Self.maximumOutstanding && stop == nil {
+            let next = waitingLines[waitingHead]
+            waitingHead += 1
+            process(next.line, from: next.client, source: next.source)
+        }
+        guard waitingHead == waitingLines.count else { return }
+        waitingLines = []
+        waitingHead = 0
+        if isInputPaused && router.outstandingCount < Self.maximumOutstanding / 2 { setInputPaused(false) }
+    }
+
+    private func pauseInputs() {
+        if !isInputPaused { setInputPaused(true) }
+    }
+
+    private func setInputPaused(_ paused: Bool) {
+        isInputPaused = paused
+        diagnostics.detail(paused ? "\(router.outstandingCount) requests unanswered: input waits" : "input resumes")
+        for input in inputs {
+            if paused { input.pause() } else { input.resume() }
+        }
+        for client in clients.values {
+            if paused { client.pauseReading() } else { client.resumeReading() }
+        }
+    }
+
+    // MARK: Link events
+
+    private func handle(_ event: LinkEvent) {
+        let now = Self.epochMilliseconds()
+        switch event {
+        case let .up(path, serverID, admin):
+            hasBeenUp = true
+            diagnostics.detail("link up as \(path) on \(settings.urlText)")
+            recordRegistration()
+            let up = ConnectLocalEvent.linkUp(path: path, serverID: serverID, admin: admin)
+            emit(formatter.event(up, receivedAtMs: now), to: .everyone)
+        case let .down(reason):
+            if stop == nil { diagnostics.report("link down: \(reason)") }
+            emit(formatter.event(.linkDown(reason: reason), receivedAtMs: now), to: .everyone)
+        case let .retry(attempt, delayMs):
+            diagnostics.detail("dial \(attempt) failed; next in \(delayMs) ms")
+            emit(formatter.event(.linkRetry(attempt: attempt, delayMs: delayMs), receivedAtMs: now), to: .everyone)
+        case let .reply(tag, reply):
+            let records = router.route(
+                tag, reply: reply, ownPath: link?.path, formatter: formatter, permissions: permissions,
+                ledger: &ledger, receivedAtMs: now)
+            for record in records { emit(record.object, to: record.audience) }
+            processWaitingLines()
+        case let .delivery(frame):
+            guard let level = permissions.level(of: frame), level != .mute else { return }
+            emit(formatter.delivery(frame, permission: level, receivedAtMs: now), to: .everyone)
+        case let .rejoinFailed(channel, error):
+            ledger.forget(channel)
+            diagnostics.report("cannot join \(channel) again: \(error.displayText)")
+            emit(formatter.event(.rejoinFailed(channel: channel, error: error), receivedAtMs: now), to: .everyone)
+        case let .warning(text):
+            diagnostics.report(text)
+        case let .ended(end):
+            linkEnded(end)
+            return
+        }
+        checkProgress()
+    }
+
+    /// `--register`: the first time the link is up, record `[[servers]]` in `config.toml` (re-read, so that
+    /// edits made meanwhile are kept), replacing an entry with the same URL.
+    private func recordRegistration() {
+        guard let registration = settings.registration, !hasRecordedRegistration else { return }
+        hasRecordedRegistration = true
+        do {
+            var config = try ConclaveConfig.load(from: configPath)
+            config.register(url: settings.urlText, username: registration.username, machine: registration.machine)
+            try config.save(to: configPath)
+            diagnostics.report(
+                "registered \(registration.username)/\(registration.machine) on \(settings.urlText) in \(configPath)")
+        } catch {
+            diagnostics.report(error.description)
+            beginStop(.fatal(error.exitStatus))
+        }
+    }
+
+    private func linkEnded(_ end: LinkEnd) {
+        if end.code != .shutdown {
+            diagnostics.report(end.message)
+            finish(end.exitStatus)
+            return
+        }
+        switch stop {
+        case .fatal(let status)?: finish(status)
+        case .outputClosed?: finish(.success)
+        case .signal? where unansweredAtShutdown > 0: finish(.linkLost)
+        default: finish(sawRefusal ? .refused : sawBadInput ? .dataError : .success)
+        }
+    }
+
+    /// Ends `run` with `status`.
+    private func finish(_ status: ExitStatus) {
+        exitStatus = status
+        loop.stop()
+    }
+
+    // MARK: Ending
+
+    /// Moves towards the end when its conditions are met: `-E`'s, or a signal's outstanding replies answered.
+    private func checkProgress() {
+        switch stop {
+        case nil:
+            if settings.exitsAtEndOfInput && isStandardInputAtEnd && hasBeenUp && router.outstandingCount == 0
+                && waitingHead == waitingLines.count
+            {
+                beginStop(.endOfInput)
+            }
+        case .signal?:
+            if router.outstandingCount == 0 { shutDownLink() }
+        default:
+            break
+        }
+    }
+
+    private func beginStop(_ reason: Stop) {
+        guard stop == nil else {
+            // A second signal does not wait any longer.
+            if reason == .signal { shutDownLink() }
+            return
+        }
+        stop = reason
+        for input in inputs { input.stop() }
+        closeListener()
+        for client in clients.values { client.stopReading() }
+        if reason == .signal && router.outstandingCount > 0 {
+            diagnostics.detail("waiting up to 2 s for \(router.outstandingCount) replies")
+            loop.schedule(afterMilliseconds: Self.signalGraceMs) { [weak self] in self?.shutDownLink() }
+        } else {
+            shutDownLink()
+        }
+    }
+
+    private func shutDownLink() {
+        guard !isLinkShuttingDown else { return }
+        isLinkShuttingDown = true
+        unansweredAtShutdown = router.outstandingCount
+        link?.shutdown()
+    }
+
+    // MARK: Output
+
+    /// Prints `object` for `audience`: stdout and the FIFO log for the local client, each socket client's queue.
+    private func emit(_ object: JSONObject, to audience: ConnectAudience) {
+        let line = JSONValue.object(object).serialized()
+        if audience.includes(.local) && stop != .outputClosed {
+            do {
+                try stdout.write(line)
+            } catch {
+                if error.code != .outputClosed { diagnostics.report(error.description) }
+                beginStop(error.code == .outputClosed ? .outputClosed : .fatal(error.exitStatus))
+            }
+            if let failure = recordLog?.append(Array((line + "\n").utf8)) { diagnostics.report(failure) }
+        }
+        let targets = clients.values.filter { audience.includes($0.id) }
+        guard !targets.isEmpty else { return }
+        let bytes = Array((line + "\n").utf8)
+        for client in targets { client.send(bytes) }
+    }
+
+    private static func epochMilliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+}
+
+/// Calls `action` whenever the descriptor it is registered for is ready.
+private final class ReadinessCallback: EventLoopHandler {
+    private let action: () -> Void
+
+    init(_ action: @escaping () -> Void) { self.action = action }
+
+    func handle(_ events: IOEvents, on loop: EventLoop) { action() }
+}

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+import ConclaveCLI
+import ConclaveIdentity
+
+/// `conclave-connect` from parsed arguments to exit status: finds the config directory, `config.toml`, the server
+/// and the key, then runs a `ConnectSession`.
+public enum ConnectTool {
+    public static let name = "conclave-connect"
+
+    /// Runs the tool; every error is reported on stderr and becomes the exit status.
+    public static func run(
+        _ arguments: ConnectArguments, common: CommonOptions, environment: [String: String]
+    ) -> ExitStatus {
+        reserveStandardDescriptors()
+        let diagnostics = common.diagnostics(toolName: name)
+        do {
+            let directory = try common.configDirectory(environment: environment)
+            diagnostics.detail("config directory \(directory.path) (from \(directory.source.rawValue))")
+            let config = try ConclaveConfig.load(from: directory.configFilePath)
+            let settings = try ConnectSettings.resolve(
+                arguments, environment: environment, config: config, workingDirectory: workingDirectory(),
+                hostName: hostName())
+            let signingKey = try KeyFile(directory: directory).load().signingKey()
+            let session = try ConnectSession(
+                settings: settings, config: config, configPath: directory.configFilePath, signingKey: signingKey,
+                diagnostics: diagnostics)
+            return try session.run()
+        } catch {
+            return ToolMain.status(reporting: error, to: diagnostics)
+        }
+    }
+
+    /// Puts `/dev/null` on a closed stdin, stdout or stderr before anything else opens a descriptor, so that the
+    /// event loop or a socket never takes number 0, 1 or 2 and gets read from or written to as if it were one.
+    /// stdout gets it read-only: a write then fails with `EBADF` as on a closed descriptor, which ends the tool
+    /// quietly (TOOLS.md "Output").
+    private static func reserveStandardDescriptors() {
+        for (descriptor, flags) in [(Int32(0), O_RDONLY), (1, O_RDONLY), (2, O_WRONLY)]
+        where fcntl(descriptor, F_GETFD) < 0 {
+            let opened = open("/dev/null", flags)
+            if opened >= 0 && opened != descriptor {
+                dup2(opened, descriptor)
+                close(opened)
+            }
+        }
+    }
+
+    private static func workingDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return nil }
+        return text(buffer)
+    }
+
+    /// The machine name `--register USER` uses: the host name up to its first dot, as `hostname -s` prints it.
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = text(buffer)
+        let short = name.split(separator: ".").first.map(String.init) ?? ""
+        return short.isEmpty ? "localhost" : short
+    }
+
+    /// The text of a NUL-terminated C buffer.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
