@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev pkg-config mandoc jq
 MAN_PAGES := $(wildcard man/*.[1-8])
 
-.PHONY: all deps build test unit lint-man demo clean autobahn
+.PHONY: all deps build test unit lint-man lint-man-style demo clean autobahn
 
 all: build
 
@@ -22,6 +22,14 @@ build: deps
 
 lint-man: deps
 	@if [ -n "$(MAN_PAGES)" ]; then mandoc -T lint -W warning $(MAN_PAGES) && echo "man pages: lint clean"; fi
+
+# Style too: the pages go into a temporary manual tree put first on the search path, so that each .Xr to a sibling page
+# resolves as if installed; pages of other packages (jq, ssh, sqlite3) are found only where those are installed.
+lint-man-style: deps
+	@tree=$$(mktemp -d) && trap 'rm -rf "$$tree"' EXIT && \
+	for page in $(MAN_PAGES); do mkdir -p "$$tree/man$${page##*.}" && cp "$$page" "$$tree/man$${page##*.}/"; done && \
+	makewhatis "$$tree" && MANPATH="$$tree:$$(manpath 2>/dev/null || echo /usr/share/man)" \
+	    mandoc -T lint -W style $(MAN_PAGES) && echo "man pages: style lint clean"
 
 # Unit tests and end-to-end tests that run the built binaries.
 unit: build

@@ -11,6 +11,13 @@ struct ConnectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conclave-connect",
         abstract: "Hold one reconnecting, authenticated conclave link: NDJSON requests in, NDJSON events out.",
+        // The synopsis of conclave-connect(1), instead of ArgumentParser's `<options>`.
+        usage: """
+            conclave-connect [-q | -v] [--config-dir dir] [-u url] [--as handle] [-j channel ...] \
+            [--register user[/machine]] [--socket path] [--fifo dir] [-E] [--no-reconnect | --retry n] [--agent] \
+            [--strict] [--ping-interval secs] [--pong-timeout secs]
+            conclave-connect --version | --help
+            """,
         discussion: """
             Reads one JSON object per line on stdin (any client frame, or {"channel":C,"body":TEXT} / \
             {"to":PATH,"body":TEXT}; "_id" is echoed on the reply) and prints replies, deliveries and local \
@@ -22,9 +29,9 @@ struct ConnectCommand: ParsableCommand {
                   Register alice with this machine's key, record it in config.toml, exit.
               echo '{"channel":"ops","body":"done","_id":1}' | conclave-connect -j ops -E
                   Join ops, post one message, print the ack with "_id":1, exit.
-              conclave-connect --socket /tmp/link.sock -j ops &
-                  Share one link with conclave-send and conclave-recv.
-              conclave-connect --fifo ~/conclave &
+            conclave-connect --socket /tmp/link.sock -j ops &
+                  Share one link with other local processes, each a client of the socket.
+            conclave-connect --fifo ~/conclave &
                   ii-style: write lines to ~/conclave/in, tail -f ~/conclave/out.
             """,
         version: ConclaveVersion.text)

@@ -8,6 +8,11 @@ struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conclave-keygen",
         abstract: "Make or show this machine's Ed25519 identity for conclave.",
+        // The synopsis of conclave-keygen(1), which shows which flags exclude each other.
+        usage: """
+            conclave-keygen [-q | -v] [--config-dir dir] [--force | --print] [--enroll name]
+            conclave-keygen --version | --help
+            """,
         discussion: """
             Creates <config-dir>/key (mode 0600) if it is missing, then prints the public key as one line of \
             base64url. An existing key is never overwritten without --force.
@@ -15,13 +20,13 @@ struct KeygenCommand: ParsableCommand {
             Examples:
               conclave-keygen
                   Create the key if needed, print the public key.
-              conclave-keygen --print
+            conclave-keygen --print
                   Print the public key; status 66 if there is none.
-              conclave-keygen --force
+            conclave-keygen --force
                   Replace the key with a new one.
-              conclave-keygen --config-dir /tmp/alice -q
+            conclave-keygen --config-dir /tmp/alice -q
                   Use another config directory, without diagnostics.
-              ssh laptop conclave-keygen --enroll laptop | conclave-send --json
+              ssh laptop conclave-keygen --enroll laptop | conclave-connect -E
                   Enrol the machine "laptop" from a machine already enrolled.
             """,
         version: ConclaveVersion.text)

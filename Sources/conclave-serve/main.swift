@@ -8,6 +8,15 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conclave-serve",
         abstract: "Run a conclave server: WebSocket on HTTP/1.1, SQLite store.",
+        // The synopsis of conclave-serve(1), instead of ArgumentParser's `<options>`.
+        usage: """
+            conclave-serve [-q | -v] [--bind addr] [--data-dir dir | --ephemeral] [--admin user[=pubkey]] \
+            [--tls-cert file --tls-key file] [--handshake-timeout secs] [--idle-timeout secs] \
+            [--reap-interval secs] [--retention secs] [--retention-sweep-interval secs] [--max-queue-frames n] \
+            [--max-queue-bytes n]
+            conclave-serve --version | -h | --help
+            conclave-serve --generate-completion-script shell
+            """,
         discussion: """
             Listens on 127.0.0.1:4390 unless told otherwise and keeps its state in $XDG_DATA_HOME/conclave \
             (else ~/.local/share/conclave). GET /health answers "ok"; GET /metrics gives Prometheus text. \
@@ -15,11 +24,11 @@ struct ServeCommand: ParsableCommand {
             CONCLAVE_ADMINS (comma-separated USER[=PUBKEY]); flags win.
 
             Examples:
-              conclave-serve --ephemeral
+            conclave-serve --ephemeral
                   A throwaway server on 127.0.0.1:4390.
-              conclave-serve --bind 0.0.0.0:4390 --data-dir /var/lib/conclave --admin alice
+            conclave-serve --bind 0.0.0.0:4390 --data-dir /var/lib/conclave --admin alice
                   A shared server; alice is a server admin.
-              conclave-serve --ephemeral --bind 127.0.0.1:0
+            conclave-serve --ephemeral --bind 127.0.0.1:0
                   Any free port; the "listening on" line on stderr names it.
             """,
         version: ConclaveVersion.text)

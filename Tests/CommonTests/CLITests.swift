@@ -49,7 +49,21 @@ private struct SampleError: ToolError {
         let diagnostics = Diagnostics(toolName: "conclave-test", fileDescriptor: pipe.writeEnd)
         diagnostics.report("first\nsecond\r")
         diagnostics.detail("hidden at normal verbosity")
-        #expect(pipe.contents() == "conclave-test: first second \n")
+        #expect(pipe.contents() == "conclave-test: first\\x0asecond\\x0d\n")
+    }
+
+    /// A message quoting input (a bad line, a path) cannot drive the terminal: every C0 and C1 control, DEL and
+    /// the Unicode line and paragraph separators are written as visible escapes; everything else is unchanged.
+    @Test func controlCharactersInDiagnosticsAreEscaped() throws {
+        let pipe = try CapturePipe()
+        let diagnostics = Diagnostics(toolName: "t", fileDescriptor: pipe.writeEnd)
+        diagnostics.report("\u{1B}[31mred\u{0}\t\u{7F}\u{85}\u{9B}2J\u{2028}\u{2029}")
+        diagnostics.report("caf\u{E9} \u{A0}ok \\ \u{1F600} \u{9F}")
+        #expect(pipe.contents() == #"""
+            t: \x1b[31mred\x00\x09\x7f\x85\x9b2J\u{2028}\u{2029}
+            t: caf\#u{E9} \#u{A0}ok \ \#u{1F600} \x9f
+
+            """#)
     }
 
     @Test func quietSilencesAndVerboseAddsDetail() throws {

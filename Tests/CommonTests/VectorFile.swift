@@ -10,15 +10,20 @@ struct FrameVector: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    /// `CONCLAVE_VECTORS`, else `<package root>/../shared/vectors/frames.json`.
+    /// `CONCLAVE_VECTORS`, else the package's own copy (`bundledPath`).
     static var path: String {
         if let override = getenv("CONCLAVE_VECTORS") { return String(cString: override) }
-        let packageRoot = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3)
-        return packageRoot.joined(separator: "/") + "/../shared/vectors/frames.json"
+        return bundledPath
     }
 
-    static func loadAll() throws -> [FrameVector] {
-        let path = path
+    /// `Tests/Vectors/frames.json`, a byte-identical copy of the published vectors, found from this source file
+    /// so that a clone anywhere (not only next to the shared contract directory) can run the tests.
+    static var bundledPath: String {
+        let testsDirectory = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(2)
+        return testsDirectory.joined(separator: "/") + "/Vectors/frames.json"
+    }
+
+    static func loadAll(from path: String = path) throws -> [FrameVector] {
         let contents = try readFile(path)
         guard case let .array(entries) = try JSONValue(parsing: contents) else {
             throw VectorFileError(reason: "\(path): expected a JSON array")

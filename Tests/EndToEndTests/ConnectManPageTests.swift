@@ -33,6 +33,13 @@ import Testing
         }
     }
 
+    /// `.Pq Ql session No …` quoted the whole rest of the line; only the handle is quoted.
+    @Test func theDefaultHandleAloneIsQuoted() throws {
+        guard let page = try ManPage.rendered("conclave-connect.1") else { return }
+        #expect(page.contains("(‘session’ if there is none)"))
+        #expect(!page.contains("‘session if there is none’"))
+    }
+
     @Test(arguments: ["conclave-connect.1", "conclave-ndjson.5"])
     func lintsClean(_ name: String) throws {
         guard access("/usr/bin/mandoc", X_OK) == 0 else { return }

@@ -113,6 +113,19 @@ import Testing
         #expect(!strict.stdoutLines.contains { $0.hasPrefix(#"{"type":"presence""#) })
     }
 
+    /// `printf '\x1b[31m\n' | conclave-connect -E`: jansson quotes the bad byte, and stderr shows it escaped.
+    @Test func controlBytesOfABadLineReachStderrEscaped() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        let outcome = try world.connect("alice", ["-E"], stdin: "\u{1B}[31m\u{9B}2J\n")
+        #expect(outcome.status == 65)
+        #expect(outcome.stderrText.contains(#"\x1b"#), "\(outcome.stderrText)")
+        let controls = outcome.stderrText.unicodeScalars.filter {
+            $0 != "\n" && ($0.value < 0x20 || (0x7F...0x9F).contains($0.value))
+        }
+        #expect(controls.isEmpty, "\(outcome.stderrText.debugDescription)")
+    }
+
     @Test func aLongPipelineIsAnsweredInOrderWithoutOverrunningTheServer() throws {
         let world = try ConnectWorld()
         try world.register("alice")

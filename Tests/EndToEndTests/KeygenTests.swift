@@ -135,6 +135,16 @@ import Testing
         #expect(try sandbox.entries(sandbox.home) == [])
     }
 
+    /// A path or flag quoted in a diagnostic cannot set the terminal's title or clear it.
+    @Test func controlCharactersOfArgumentsReachStderrEscaped() throws {
+        let missing = try keygen("--print", "--config-dir", sandbox.path("\u{1B}]0;owned\u{07}\u{2028}"))
+        #expect(missing.status == 66)
+        #expect(missing.stderrText.contains(#"/\x1b]0;owned\x07\u{2028}/key"#), "\(missing.stderrText)")
+        let usage = try keygen("--bogus\u{1B}[2J\u{9B}2J")
+        #expect(usage.status == 64)
+        #expect(usage.stderrText.contains(#"--bogus\x1b[2J\x9b2J"#), "\(usage.stderrText)")
+    }
+
     @Test func configDirectoryPrecedence() throws {
         let environment = [
             "CONCLAVE_CONFIG_DIR": sandbox.path("from-conclave"), "XDG_CONFIG_HOME": sandbox.path("xdg"),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Common
 import Testing
 
 /// Every command in the EXAMPLES section of every man page runs, literally, in order, in a sandbox home (see
@@ -13,16 +14,10 @@ import Testing
         "conclave.7", "conclave-keygen.1", "conclave-serve.1", "conclave-connect.1", "conclave-ndjson.5",
     ]
 
-    /// `conclave-send` (not built yet): the enrolment pipeline's line goes through unchanged.
-    private static let sendStub = "#!/bin/sh\n[ \"$1\" = --json ] || exit 64\nexec cat\n"
-    /// `conclave-connect` (not built yet): the server named by `-u ws://HOST:PORT` answers its health check.
-    private static let connectStub = "#!/bin/sh\n[ \"$1\" = -u ] || exit 64\nexec curl -fsS \"http${2#ws}/health\"\n"
-
+    /// Only `ssh` is stubbed, every tool an example names must be built: `ssh HOST COMMAND` runs COMMAND here
+    /// as another machine would, with a config directory of its own.
     private static func stubs() -> [String: String] {
-        var stubs = ["ssh": "#!/bin/sh\nshift\nexec \"$@\"\n"]
-        if access(ToolProcess.binary("conclave-send"), X_OK) != 0 { stubs["conclave-send"] = sendStub }
-        if access(ToolProcess.binary("conclave-connect"), X_OK) != 0 { stubs["conclave-connect"] = connectStub }
-        return stubs
+        ["ssh": "#!/bin/sh\nhost=$1\nshift\nCONCLAVE_CONFIG_DIR=$HOME/.config/conclave-$host exec \"$@\"\n"]
     }
 
     @Test func everyPageWithExamplesIsCovered() throws {
@@ -54,14 +49,76 @@ import Testing
 
     @Test func conclaveKeygen1() throws {
         let sandbox = try Sandbox()
+        let port = try ManPageExamples.freePort()
         let examples = try ManPageExamples("conclave-keygen.1")
         #expect(examples.examples.count >= 6)
-        let outcomes = try examples.runAll(in: sandbox, stubs: Self.stubs())
-        for (example, outcome) in zip(examples.examples, outcomes) where example.contains("--enroll") {
-            #expect(outcome.stdoutText.hasPrefix(#"{"type":"admin","op":"machine_add","name":"laptop","pubkey":""#))
-        }
+        // Enrolment goes over the link of a machine already registered on a running server.
+        let enrolment = try #require(examples.examples.firstIndex { $0.contains("--enroll") })
+        let registered = "conclave-serve --ephemeral --bind 127.0.0.1:\(port) 2>/dev/null &\n"
+            + "until curl -fs http://127.0.0.1:\(port)/health >/dev/null; do sleep 0.1; done\n"
+            + "conclave-connect -q -u ws://127.0.0.1:\(port) --register alice/desk -E </dev/null >/dev/null"
+        let outcomes = try examples.runAll(in: sandbox, stubs: Self.stubs(), preludes: [enrolment: registered])
+        let enrolled = outcomes.count > enrolment ? outcomes[enrolment].stdoutText : ""
+        #expect(enrolled.contains(#"{"type":"ack","detail":"laptop""#), "\(enrolled)")
         #expect(try sandbox.mode(sandbox.home + "/.config/conclave/key") == 0o600)
+        #expect(try sandbox.entries(sandbox.home + "/.config/conclave-laptop") == ["key"])
         #expect(try sandbox.entries(sandbox.home + "/.config/conclave-agent") == ["key"])
+    }
+
+    /// The footer of every page names the toolkit and its version (an empty `.Os` shows the build host's system).
+    @Test(arguments: pages)
+    func footerNamesConclaveAndItsVersion(_ page: String) throws {
+        let text = String(decoding: try readWholeFile(ManPage.path(page)), as: UTF8.self)
+        let os = text.split(separator: "\n").first { $0.hasPrefix(".Os") }
+        #expect(os == ".Os conclave \(ConclaveVersion.current)", "\(page)")
+    }
+
+    /// Every conclave page a page refers to exists, and so does every tool the `--help` text names: a page or
+    /// tool that is only planned is not mentioned until it exists.
+    @Test(arguments: pages)
+    func everyConclavePageReferredToExists(_ page: String) throws {
+        let text = String(decoding: try readWholeFile(ManPage.path(page)), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(".") {
+            let words = line.split(separator: " ")
+            for index in words.indices.dropLast(2) where words[index] == "Xr" || words[index] == ".Xr" {
+                guard words[index + 1].hasPrefix("conclave") else { continue }
+                let target = "\(words[index + 1]).\(words[index + 2])"
+                #expect(access(ManPage.path(target), R_OK) == 0, "\(page): \(line)")
+            }
+        }
+    }
+
+    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve"])
+    func helpNamesOnlyToolsAndPagesThatExist(_ tool: String) throws {
+        let help = try ToolProcess.run(
+            ToolProcess.binary(tool), arguments: ["--help"], environment: ToolProcess.environment(home: "/nonexistent"),
+            timeout: 10)
+        #expect(help.status == 0)
+        // Words, not paths: `~/.config/conclave-test` is not a tool.
+        let names = help.stdoutText.split { $0.isWhitespace || "()\"',.:".contains($0) }
+            .filter { $0.hasPrefix("conclave-") }
+        #expect(!names.isEmpty)
+        for name in Set(names) {
+            let isTool = access(ToolProcess.binary(String(name)), X_OK) == 0
+            #expect(isTool || access(ManPage.path(name + ".5"), R_OK) == 0, "\(tool) --help names \(name)")
+        }
+    }
+
+    /// `--help` shows the synopsis of the manual page, not ArgumentParser's `<options>`.
+    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve"])
+    func helpShowsTheSynopsisOfThePage(_ tool: String) throws {
+        let help = try ToolProcess.run(
+            ToolProcess.binary(tool), arguments: ["--help"], environment: ToolProcess.environment(home: "/nonexistent"),
+            timeout: 10)
+        let lines = help.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
+        let usage = lines.drop { !$0.hasPrefix("USAGE: ") }.prefix { !$0.isEmpty }
+            .map { $0.replacing("USAGE: ", with: "").split(separator: " ").joined(separator: " ") }
+        #expect(!usage.isEmpty && !usage.joined().contains("<options>"), "\(help.stdoutText)")
+        guard let page = try ManPage.rendered(tool + ".1") else { return }
+        let synopsis = page.split(separator: "\n", omittingEmptySubsequences: false)
+            .drop { $0 != "SYNOPSIS" }.dropFirst().prefix { !$0.isEmpty }
+            .map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(usage == synopsis)
     }
 
     @Test func conclaveServe1() throws {
@@ -86,5 +143,28 @@ import Testing
         // Health and metrics.
         let health = outcomes.count > 3 ? outcomes[3].stdoutText : ""
         #expect(health.hasPrefix("ok") && health.contains("\nconclave_sessions"), "\(health)")
+    }
+}
+
+/// The manual pages in `man/` of this checkout.
+enum ManPage {
+    /// The path of `man/<page>` (for instance `conclave-serve.1`).
+    static func path(_ page: some StringProtocol) -> String {
+        "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+            + "/man/" + page
+    }
+
+    /// The page as plain text, one output line per paragraph line (no wrapping), or nil without mandoc.
+    static func rendered(_ page: String) throws -> String? {
+        guard access("/usr/bin/mandoc", X_OK) == 0 else { return nil }
+        let outcome = try ToolProcess.run(
+            "/usr/bin/mandoc", arguments: ["-T", "utf8", "-O", "width=1000", path(page)],
+            environment: ToolProcess.environment(home: "/nonexistent"), timeout: 10)
+        // Bold and underline are overstrikes, a character then backspace then the character shown.
+        var text: [Character] = []
+        for character in outcome.stdoutText {
+            if character == "\u{8}" { _ = text.popLast() } else { text.append(character) }
+        }
+        return String(text)
     }
 }

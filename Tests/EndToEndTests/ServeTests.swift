@@ -119,6 +119,16 @@ struct ServeTests {
         #expect(messages.map(\.payload) == (1...3).map { .plain("entry \($0)") })
     }
 
+    /// Scripts wait for the "listening on" line, so it is the first line on stderr; the start-up retention sweep
+    /// and the admin lines come after it.
+    @Test func listeningOnIsTheFirstLineOfStderr() throws {
+        for storage in [ServeProcess.Storage.memory, .dataDirectory] {
+            let server = try ServeProcess(["--admin", "alice"], storage: storage)
+            let first = server.log.split(separator: "\n").first ?? ""
+            #expect(first.hasPrefix("conclave-serve: listening on ws://127.0.0.1:\(server.port) "), "\(server.log)")
+        }
+    }
+
     @Test func ephemeralServersGetANewIdentityEachStart() throws {
         let first = try ServeProcess()
         let second = try ServeProcess()

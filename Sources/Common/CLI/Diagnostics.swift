@@ -36,13 +36,22 @@ public struct Diagnostics: Sendable {
         if verbosity >= .verbose { emit(message) }
     }
 
-    /// One line, written with a single `write(2)` so lines of concurrent writers do not interleave; line breaks
-    /// inside the message are shown as spaces, since a line is a record to whoever reads stderr.
+    /// One line, written with a single `write(2)` so lines of concurrent writers do not interleave. Messages quote
+    /// input (bad lines, paths, flags), so nothing in one may drive the terminal or start a second line: every
+    /// C0 control (line breaks too), DEL and C1 control is written `\xHH`, as the server log writes them, and the
+    /// line and paragraph separators U+2028 and U+2029 `\u{2028}` and `\u{2029}`.
     private func emit(_ message: String) {
         var line = Array("\(toolName): ".utf8)
         line.reserveCapacity(line.count + message.utf8.count + 1)
-        for byte in message.utf8 {
-            line.append(byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") ? UInt8(ascii: " ") : byte)
+        for scalar in message.unicodeScalars {
+            switch scalar.value {
+            case 0..<0x20, 0x7F...0x9F:
+                line += Array("\\x".utf8) + Self.hexDigits(scalar.value, count: 2)
+            case 0x2028, 0x2029:
+                line += Array("\\u{".utf8) + Self.hexDigits(scalar.value, count: 4) + [UInt8(ascii: "}")]
+            default:
+                UTF8.encode(scalar) { line.append($0) }
+            }
         }
         line.append(UInt8(ascii: "\n"))
         line.withUnsafeBytes { bytes in
@@ -54,5 +63,11 @@ public struct Diagnostics: Sendable {
                 offset += count
             }
         }
+    }
+
+    /// The `count` lowest hex digits of `value`, lowercase.
+    private static func hexDigits(_ value: UInt32, count: Int) -> [UInt8] {
+        let digits = Array("0123456789abcdef".utf8)
+        return (0..<count).reversed().map { digits[Int(value >> (4 * UInt32($0)) & 0xF)] }
     }
 }

@@ -102,16 +102,18 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
-        perform(core.start())
-        scheduleTick()
         do {
             try server.start()
         } catch {
             throw ServeError(.listen, error.message)
         }
         let data = configuration.storage == .ephemeral ? "in memory, ephemeral" : store.path
+        // Scripts wait for this line, so it is the first: the start-up retention sweep logs after it. No
+        // connection is served before the loop runs, so the core still starts before any.
         log.essential("listening on \(url) (data: \(data))")
         logAdmins()
+        perform(core.start())
+        scheduleTick()
 
         do {
             while stopSignal == nil {
