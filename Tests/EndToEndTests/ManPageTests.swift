@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Common
 import Testing
+@testable import ConclaveCLI
 
 /// Every command in the EXAMPLES section of every man page runs, literally, in order, in a sandbox home (see
 /// `ManPageExamples` for what is rewritten and how servers are stopped). A tool that has not been built yet is a
