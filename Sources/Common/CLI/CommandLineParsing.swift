@@ -1,4 +1,4 @@
-public import ArgumentParser
+package import ArgumentParser
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -7,7 +7,7 @@ extension ToolMain {
     /// Parses the process arguments into `Command`. `--help`, `--version` and completion scripts are printed by
     /// ArgumentParser with status 0; a usage error is one diagnostic line, `toolName: message (see --help)`, like
     /// every other diagnostic, and status 64.
-    public static func parse<Command: ParsableCommand>(_ command: Command.Type, toolName: String) -> Command {
+    package static func parse<Command: ParsableCommand>(_ command: Command.Type, toolName: String) -> Command {
         do {
             return try Command.parse()
         } catch {

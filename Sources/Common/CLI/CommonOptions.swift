@@ -1,41 +1,41 @@
-public import ArgumentParser
+package import ArgumentParser
 import ConclaveIdentity
 
 /// The options every tool shares: where the config directory is and how much to say on stderr.
-public struct CommonOptions: ParsableArguments, Sendable {
+package struct CommonOptions: ParsableArguments, Sendable {
     @Option(
         name: .customLong("config-dir"),
         help: ArgumentHelp(
             "Directory holding key and config.toml (example: --config-dir ~/.config/conclave-test).",
             valueName: "dir"))
     /// `--config-dir`, when given; resolve it with `configDirectory(environment:)`.
-    public var configDirectory: String?
+    package var configDirectory: String?
 
     @Flag(name: [.short, .long], help: "Print no diagnostics on stderr, not even errors (example: -q).")
     /// `-q`: no diagnostics at all.
-    public var quiet = false
+    package var quiet = false
 
     @Flag(name: [.short, .long], help: "Print more detail on stderr (example: -v).")
     /// `-v`: diagnostics with detail.
-    public var verbose = false
+    package var verbose = false
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if quiet && verbose { throw ValidationError("-q and -v cannot be combined") }
         if configDirectory?.isEmpty == true { throw ValidationError("--config-dir needs a non-empty path") }
     }
 
     /// `-q` and `-v` as one value (`validate()` refuses both at once).
-    public var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
+    package var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
 
     /// The diagnostics writer for `toolName` at the chosen verbosity.
-    public func diagnostics(toolName: String) -> Diagnostics {
+    package func diagnostics(toolName: String) -> Diagnostics {
         Diagnostics(toolName: toolName, verbosity: verbosity)
     }
 
     /// Resolves the config directory from `--config-dir` and the environment (TOOLS.md "Where things are").
-    public func configDirectory(environment: [String: String]) throws(ConfigDirectoryError) -> ConfigDirectory {
+    package func configDirectory(environment: [String: String]) throws(ConfigDirectoryError) -> ConfigDirectory {
         try ConfigDirectory.resolve(flag: configDirectory, environment: environment)
     }
 }

@@ -3,36 +3,36 @@ internal import Glibc
 #endif
 
 /// How much a tool says on stderr: `-q` silences every diagnostic, `-v` adds detail.
-public enum Verbosity: Int, Comparable, Sendable {
+package enum Verbosity: Int, Comparable, Sendable {
     case quiet
     case normal
     case verbose
 
-    public static func < (lhs: Verbosity, rhs: Verbosity) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: Verbosity, rhs: Verbosity) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// Writes diagnostics to stderr: one line each, prefixed with the tool name (`conclave-keygen: …`).
-public struct Diagnostics: Sendable {
+package struct Diagnostics: Sendable {
     /// The prefix of every line, as the user typed the tool's name.
-    public let toolName: String
+    package let toolName: String
     /// What is shown: `report` unless quiet, `detail` only when verbose.
-    public let verbosity: Verbosity
+    package let verbosity: Verbosity
     private let fileDescriptor: Int32
 
     /// `fileDescriptor` is stderr (2) except in tests.
-    public init(toolName: String, verbosity: Verbosity = .normal, fileDescriptor: Int32 = 2) {
+    package init(toolName: String, verbosity: Verbosity = .normal, fileDescriptor: Int32 = 2) {
         self.toolName = toolName
         self.verbosity = verbosity
         self.fileDescriptor = fileDescriptor
     }
 
     /// A message at normal verbosity: errors, warnings, what the tool did.
-    public func report(_ message: String) {
+    package func report(_ message: String) {
         if verbosity >= .normal { emit(message) }
     }
 
     /// Detail shown only with `-v`.
-    public func detail(_ message: String) {
+    package func detail(_ message: String) {
         if verbosity >= .verbose { emit(message) }
     }
 

@@ -2,9 +2,9 @@ import ConclaveIdentity
 import ConclaveWire
 
 /// What `conclave-keygen` does (TOOLS.md "conclave-keygen"); its `main` only parses the command line into this.
-public struct Keygen: Sendable {
+package struct Keygen: Sendable {
     /// What happens to the key file.
-    public enum KeyAction: Sendable, Hashable {
+    package enum KeyAction: Sendable, Hashable {
         /// Create the key if it is missing, otherwise use the existing one (the default).
         case createIfMissing
         /// Replace any existing key with a new one (`--force`).
@@ -14,36 +14,36 @@ public struct Keygen: Sendable {
     }
 
     /// What is printed on stdout.
-    public enum Output: Sendable, Hashable {
+    package enum Output: Sendable, Hashable {
         /// The public key, one line of base64url.
         case publicKey
         /// The `machine_add` admin frame enrolling this key under the machine name (`--enroll NAME`).
         case enrollment(machineName: String)
     }
 
-    public var keyFile: KeyFile
-    public var keyAction: KeyAction
-    public var output: Output
+    package var keyFile: KeyFile
+    package var keyAction: KeyAction
+    package var output: Output
 
-    public init(keyFile: KeyFile, keyAction: KeyAction, output: Output) {
+    package init(keyFile: KeyFile, keyAction: KeyAction, output: Output) {
         self.keyFile = keyFile
         self.keyAction = keyAction
         self.output = output
     }
 
     /// Whether `name` is a valid machine name for `--enroll`: non-empty and without `/` (§5.2).
-    public static func isValidMachineName(_ name: String) -> Bool {
+    package static func isValidMachineName(_ name: String) -> Bool {
         !name.isEmpty && !name.contains("/")
     }
 
     /// The `machine_add` admin frame that enrols `publicKey` as `machineName` (PROTOCOL.md §6.7).
-    public static func enrollmentFrame(machineName: String, publicKey: PublicKey) -> ProtocolMessage {
+    package static func enrollmentFrame(machineName: String, publicKey: PublicKey) -> ProtocolMessage {
         .admin(.machineAdd(name: machineName, pubkey: publicKey.bytes))
     }
 
     /// Applies the key action, then prints the chosen output as one record. Throws `KeyFileError` or
     /// `RecordWriterError`.
-    public func run(records: RecordWriter, diagnostics: Diagnostics) throws {
+    package func run(records: RecordWriter, diagnostics: Diagnostics) throws {
         let seed = try obtainSeed(diagnostics: diagnostics)
         let publicKey = seed.signingKey().publicKey
         switch output {

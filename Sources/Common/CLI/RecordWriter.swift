@@ -4,19 +4,19 @@ internal import Glibc
 
 /// Writes data records to stdout, each followed by its terminator and written out at once (no buffering), so a
 /// reader downstream sees every record as soon as it exists.
-public final class RecordWriter {
+package final class RecordWriter {
     private let fileDescriptor: Int32
     private let terminator: UInt8
 
     /// `fileDescriptor` is stdout (1) except in tests; `terminator` ends every record: a newline, or NUL for `-0`.
-    public init(fileDescriptor: Int32 = 1, terminator: UInt8 = UInt8(ascii: "\n")) {
+    package init(fileDescriptor: Int32 = 1, terminator: UInt8 = UInt8(ascii: "\n")) {
         self.fileDescriptor = fileDescriptor
         self.terminator = terminator
     }
 
     /// Writes `record` and its terminator. A closed stdout (`| head -1`, `>&-`) throws `OutputClosed`, which
     /// `ToolMain` turns into a quiet exit with status 0.
-    public func write(_ record: String) throws(RecordWriterError) {
+    package func write(_ record: String) throws(RecordWriterError) {
         var bytes = Array(record.utf8)
         bytes.append(terminator)
         let outcome = bytes.withUnsafeBytes { buffer in
@@ -50,23 +50,23 @@ public final class RecordWriter {
 }
 
 /// Standard output could not take a record.
-public struct RecordWriterError: ToolError, Hashable {
+package struct RecordWriterError: ToolError, Hashable {
     /// Why the record could not be written.
-    public struct Code: Hashable, Sendable {
-        public let rawValue: String
+    package struct Code: Hashable, Sendable {
+        package let rawValue: String
         /// The reader went away or stdout was never open: the tool ends quietly with status 0.
-        public static let outputClosed = Code(rawValue: "output closed")
+        package static let outputClosed = Code(rawValue: "output closed")
         /// Any other write error (a full disk, an I/O error).
-        public static let writeFailed = Code(rawValue: "write failed")
+        package static let writeFailed = Code(rawValue: "write failed")
     }
 
-    public var code: Code
+    package var code: Code
     /// The `errno` of the failed `write(2)`.
-    public var errorNumber: Int32
+    package var errorNumber: Int32
 
-    public var exitStatus: ExitStatus { code == .outputClosed ? .success : .failure }
+    package var exitStatus: ExitStatus { code == .outputClosed ? .success : .failure }
 
-    public var description: String {
+    package var description: String {
         let reason = strerror(errorNumber).map { String(cString: $0) } ?? "error \(errorNumber)"
         return "cannot write to standard output: \(reason)"
     }

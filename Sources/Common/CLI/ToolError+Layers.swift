@@ -5,38 +5,38 @@ import ConclaveWire
 
 extension FrameDecodingError: ToolError {
     /// Undecodable frames are protocol errors (status 76) for a tool that cannot go on without them.
-    public var exitStatus: ExitStatus { .protocolError }
+    package var exitStatus: ExitStatus { .protocolError }
 }
 
 extension JSONParseError: ToolError {
     /// Bad input data (status 65).
-    public var exitStatus: ExitStatus { .dataError }
+    package var exitStatus: ExitStatus { .dataError }
 }
 
 extension FrameJSONError: ToolError {
     /// Bad input data (status 65).
-    public var exitStatus: ExitStatus { .dataError }
+    package var exitStatus: ExitStatus { .dataError }
 }
 
 extension HTTPUpgradeError: ToolError {
     /// An upgrade that fails means the server was never usefully reached.
-    public var exitStatus: ExitStatus { .unavailable }
+    package var exitStatus: ExitStatus { .unavailable }
 }
 
 extension PublicKeyError: ToolError {
-    public var exitStatus: ExitStatus { .dataError }
+    package var exitStatus: ExitStatus { .dataError }
 }
 
 extension ServerSelectionError: ToolError {
-    public var exitStatus: ExitStatus { code == .ambiguous ? .usage : .noInput }
+    package var exitStatus: ExitStatus { code == .ambiguous ? .usage : .noInput }
 }
 
 extension ConfigDirectoryError: ToolError {
-    public var exitStatus: ExitStatus { .noInput }
+    package var exitStatus: ExitStatus { .noInput }
 }
 
 extension KeyFileError: ToolError {
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch code {
         case .missing: .noInput
         case .insecurePermissions, .permissionDenied: .refused
@@ -47,5 +47,5 @@ extension KeyFileError: ToolError {
 }
 
 extension ConfigError: ToolError {
-    public var exitStatus: ExitStatus { code == .invalidContent ? .dataError : .failure }
+    package var exitStatus: ExitStatus { code == .invalidContent ? .dataError : .failure }
 }

@@ -3,15 +3,15 @@ internal import Glibc
 #endif
 
 /// The start and end of every tool's process.
-public enum ToolMain {
+package enum ToolMain {
     /// Process-wide setup before anything else runs: SIGPIPE is ignored, so a closed stdout or socket is an
     /// `EPIPE` error handled where it happens instead of killing the process.
-    public static func prepareProcess() {
+    package static func prepareProcess() {
         signal(SIGPIPE, SIG_IGN)
     }
 
     /// Runs the tool's work and exits: 0 when it returns, otherwise the error's status after one diagnostic line.
-    public static func run(diagnostics: Diagnostics, _ body: () throws -> Void) -> Never {
+    package static func run(diagnostics: Diagnostics, _ body: () throws -> Void) -> Never {
         do {
             try body()
             exit(ExitStatus.success.rawValue)
@@ -22,7 +22,7 @@ public enum ToolMain {
 
     /// Reports `error` (nothing when it is a quiet success such as a closed stdout) and returns its exit status:
     /// a `ToolError`'s own status, 1 for anything else.
-    public static func status(reporting error: any Error, to diagnostics: Diagnostics) -> ExitStatus {
+    package static func status(reporting error: any Error, to diagnostics: Diagnostics) -> ExitStatus {
         guard let toolError = error as? any ToolError else {
             diagnostics.report("\(error)")
             return .failure

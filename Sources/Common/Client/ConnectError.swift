@@ -5,23 +5,23 @@ import ConclaveCLI
 
 /// A failure of `conclave-connect`'s own plumbing (the `--socket` listener, the `--fifo` files, the event loop)
 /// or of its command line, as opposed to the link's.
-public struct ConnectError: ToolError, Hashable, Sendable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: String
+package struct ConnectError: ToolError, Hashable, Sendable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: String
         /// A flag value that cannot be used (status 64).
-        public static let usage = Code(rawValue: "usage")
+        package static let usage = Code(rawValue: "usage")
         /// The `--socket` path could not be served (status 1).
-        public static let socket = Code(rawValue: "socket")
+        package static let socket = Code(rawValue: "socket")
         /// The `--fifo` directory could not be set up (status 1).
-        public static let fifo = Code(rawValue: "fifo")
+        package static let fifo = Code(rawValue: "fifo")
         /// The event loop, a signal watch or standard input failed (status 1).
-        public static let system = Code(rawValue: "system")
+        package static let system = Code(rawValue: "system")
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
@@ -32,6 +32,6 @@ public struct ConnectError: ToolError, Hashable, Sendable {
         return ConnectError(code, "\(what): \(reason)")
     }
 
-    public var exitStatus: ExitStatus { code == .usage ? .usage : .failure }
-    public var description: String { message }
+    package var exitStatus: ExitStatus { code == .usage ? .usage : .failure }
+    package var description: String { message }
 }

@@ -4,48 +4,48 @@ import ConclaveWire
 /// One input line of `conclave-connect` (stdin, a `--fifo` FIFO or a `--socket` client) read as a request
 /// (TOOLS.md "Input"): a client-to-server frame in the JSON form of PROTOCOL.md §4, or a shorthand
 /// (`{"channel": C, "body": TEXT}`, `{"to": PATH, "body": TEXT}`), with an optional `_id`.
-public struct ConnectRequest: Hashable, Sendable {
-    public var frame: ProtocolMessage
+package struct ConnectRequest: Hashable, Sendable {
+    package var frame: ProtocolMessage
     /// The caller's `_id` (a JSON string or number), echoed verbatim on the reply; nil when absent.
-    public var correlation: JSONValue?
+    package var correlation: JSONValue?
 
-    public init(frame: ProtocolMessage, correlation: JSONValue? = nil) {
+    package init(frame: ProtocolMessage, correlation: JSONValue? = nil) {
         self.frame = frame
         self.correlation = correlation
     }
 }
 
 /// An input line that is not a request: reported as `input_error {line, message}` and skipped.
-public struct ConnectInputError: ToolError, Hashable, Sendable {
+package struct ConnectInputError: ToolError, Hashable, Sendable {
     /// The 1-based number of the line in its source (stdin, the FIFO, or one socket client).
-    public var line: Int
+    package var line: Int
     /// One line saying what is wrong, naming the member at fault.
-    public var message: String
+    package var message: String
     /// The line's `_id` when it could be read, so the caller can match the error to its request.
-    public var correlation: JSONValue?
+    package var correlation: JSONValue?
 
-    public init(line: Int, message: String, correlation: JSONValue? = nil) {
+    package init(line: Int, message: String, correlation: JSONValue? = nil) {
         self.line = line
         self.message = message
         self.correlation = correlation
     }
 
-    public var exitStatus: ExitStatus { .dataError }
-    public var description: String { "line \(line): \(message)" }
+    package var exitStatus: ExitStatus { .dataError }
+    package var description: String { "line \(line): \(message)" }
 }
 
 /// Parsing of input lines. Pure: the link's own path (to fill an omitted `from`) is given by the caller.
-public enum ConnectInput {
+package enum ConnectInput {
     /// The largest frame the server takes (PROTOCOL.md §2.4); a request that encodes to more is bad input.
-    public static let maximumFrameByteCount = 16 * 1024 * 1024
+    package static let maximumFrameByteCount = 16 * 1024 * 1024
     /// The longest line read at all. JSON escapes and base64url make a line longer than its frame, so this is
     /// well above the frame cap; a longer line is refused without being kept in memory.
-    public static let maximumLineByteCount = 64 * 1024 * 1024
+    package static let maximumLineByteCount = 64 * 1024 * 1024
 
     /// Reads one line (without its `\n`). `defaultFrom` fills a `channel_msg` or `whisper` that has no `from`
     /// (the server stamps the real one anyway, PROTOCOL.md §10 item 5). Returns nil for a blank line, which
     /// is skipped silently.
-    public static func parse(
+    package static func parse(
         _ line: some Collection<UInt8>, number: Int, defaultFrom: SessionPath
     ) -> Result<ConnectRequest, ConnectInputError>? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
@@ -78,7 +78,7 @@ public enum ConnectInput {
     }
 
     /// The refusal for a line that could not be read at all because it is longer than `maximumLineByteCount`.
-    public static func overlongLineError(number: Int) -> ConnectInputError {
+    package static func overlongLineError(number: Int) -> ConnectInputError {
         ConnectInputError(
             line: number, message: "line longer than \(maximumLineByteCount / (1024 * 1024)) MiB, not read")
     }

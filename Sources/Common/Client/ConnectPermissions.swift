@@ -3,14 +3,14 @@ import ConclaveWire
 
 /// The local permission levels of one server's scopes (PROTOCOL.md §8.5): the `_permission` of deliveries,
 /// the `mute` filter, and the `--agent` send policy.
-public struct ConnectPermissions: Hashable, Sendable {
-    public let config: ConclaveConfig
+package struct ConnectPermissions: Hashable, Sendable {
+    package let config: ConclaveConfig
     /// The server URL exactly as dialled (overrides match it as a plain string).
-    public let server: String
+    package let server: String
     /// Where `config.toml` is, named in the `--agent` refusal.
-    public let configPath: String
+    package let configPath: String
 
-    public init(config: ConclaveConfig, server: String, configPath: String) {
+    package init(config: ConclaveConfig, server: String, configPath: String) {
         self.config = config
         self.server = server
         self.configPath = configPath
@@ -18,7 +18,7 @@ public struct ConnectPermissions: Hashable, Sendable {
 
     /// The level of a `channel_msg` or `whisper` (the channel's scope, or the whisper scope); nil for any other
     /// frame.
-    public func level(of frame: ProtocolMessage) -> PermissionLevel? {
+    package func level(of frame: ProtocolMessage) -> PermissionLevel? {
         switch frame {
         case let .channelMsg(channel, _, _): config.permission(server: server, channel: channel)
         case .whisper: config.permission(server: server, channel: nil)
@@ -28,7 +28,7 @@ public struct ConnectPermissions: Hashable, Sendable {
 
     /// Why `--agent` refuses to send `frame` (a post or whisper on a scope below `converse`), as the
     /// `unauthorized` error replied to it; nil when it may be sent.
-    public func agentRefusal(of frame: ProtocolMessage) -> ProtocolError? {
+    package func agentRefusal(of frame: ProtocolMessage) -> ProtocolError? {
         guard let level = level(of: frame), !level.allowsSending else { return nil }
         let scope: String
         var override = "[[overrides]] server = \(TOMLWriter.quoted(server))"

@@ -2,7 +2,7 @@ import ConclaveIdentity
 import ConclaveWire
 
 /// What `conclave-connect` prints that is not a protocol frame (conclave-ndjson(5)).
-public enum ConnectLocalEvent: Hashable, Sendable {
+package enum ConnectLocalEvent: Hashable, Sendable {
     /// The link authenticated. `serverID`/`admin` are nil when the server did not send them.
     case linkUp(path: SessionPath, serverID: String?, admin: Bool?)
     case linkDown(reason: String)
@@ -16,20 +16,20 @@ public enum ConnectLocalEvent: Hashable, Sendable {
 
 /// Builds the NDJSON records of `conclave-connect`: the frame's members (`type` first), then the annotations in
 /// a fixed order: `_id`, `_server`, `_rx_ms`, `_permission`, `_echo`, `_local`. Pure: the receipt time is given.
-public struct ConnectRecordFormatter: Sendable {
+package struct ConnectRecordFormatter: Sendable {
     /// The server URL as dialled, for `_server`.
-    public let server: String
+    package let server: String
 
-    public init(server: String) { self.server = server }
+    package init(server: String) { self.server = server }
 
     /// The server's reply to a request, carrying the request's `_id` (none when it had none).
-    public func reply(_ frame: ProtocolMessage, correlation: JSONValue?, receivedAtMs: Int64) -> JSONObject {
+    package func reply(_ frame: ProtocolMessage, correlation: JSONValue?, receivedAtMs: Int64) -> JSONObject {
         annotated(frame.jsonObject(), correlation: correlation, receivedAtMs: receivedAtMs)
     }
 
     /// A request that will get no reply from the server (the link dropped or ended, or a local policy refused
     /// it), printed as an `error` frame with `_local: true` so it is not mistaken for the server's word.
-    public func localError(
+    package func localError(
         _ error: ProtocolError, correlation: JSONValue?, receivedAtMs: Int64
     ) -> JSONObject {
         var object = annotated(ProtocolMessage.error(error).jsonObject(), correlation: correlation,
@@ -39,21 +39,21 @@ public struct ConnectRecordFormatter: Sendable {
     }
 
     /// A `channel_msg` or `whisper` from another session, with the local level of its scope.
-    public func delivery(_ frame: ProtocolMessage, permission: PermissionLevel, receivedAtMs: Int64) -> JSONObject {
+    package func delivery(_ frame: ProtocolMessage, permission: PermissionLevel, receivedAtMs: Int64) -> JSONObject {
         var object = annotated(frame.jsonObject(), correlation: nil, receivedAtMs: receivedAtMs)
         object["_permission"] = .string(permission.rawValue)
         return object
     }
 
     /// This link's own acknowledged post, as the other clients of a `--socket` see it (`_echo: true`).
-    public func echo(_ frame: ProtocolMessage, permission: PermissionLevel, receivedAtMs: Int64) -> JSONObject {
+    package func echo(_ frame: ProtocolMessage, permission: PermissionLevel, receivedAtMs: Int64) -> JSONObject {
         var object = delivery(frame, permission: permission, receivedAtMs: receivedAtMs)
         object["_echo"] = true
         return object
     }
 
     /// A local event; an `input_error` carries the line's `_id` when it had one.
-    public func event(_ event: ConnectLocalEvent, receivedAtMs: Int64) -> JSONObject {
+    package func event(_ event: ConnectLocalEvent, receivedAtMs: Int64) -> JSONObject {
         var object: JSONObject
         var correlation: JSONValue?
         switch event {

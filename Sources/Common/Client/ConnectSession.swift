@@ -10,7 +10,7 @@ import ConclaveWire
 
 /// The running `conclave-connect`: one link, and the inputs and outputs that share it (stdin and stdout, the
 /// `--fifo` pair, the `--socket` clients), all on one event loop (TOOLS.md "conclave-connect").
-public final class ConnectSession {
+package final class ConnectSession {
     /// Why the session is ending.
     private enum Stop: Hashable {
         /// `-E`: stdin ended, the link came up and every request has its reply.
@@ -69,7 +69,7 @@ public final class ConnectSession {
     private var exitStatus: ExitStatus?
 
     /// `config` is `config.toml` as read at start (`configPath`); `stdout` takes the records.
-    public init(
+    package init(
         settings: ConnectSettings, config: ConclaveConfig, configPath: String, signingKey: SigningKey,
         diagnostics: Diagnostics, stdout: RecordWriter = RecordWriter()
     ) throws(ConnectError) {
@@ -102,7 +102,7 @@ public final class ConnectSession {
     }
 
     /// Runs until a signal, `-E`'s end, or a fatal end of the link; returns the exit status.
-    public func run() throws(ConnectError) -> ExitStatus {
+    package func run() throws(ConnectError) -> ExitStatus {
         let signals: StopSignals
         do {
             signals = try StopSignals { [unowned self] _ in self.beginStop(.signal) }

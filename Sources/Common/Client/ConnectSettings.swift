@@ -4,44 +4,44 @@ import ConclaveTransport
 import ConclaveWire
 
 /// The command line of `conclave-connect` as given, before the environment and `config.toml` are consulted.
-public struct ConnectArguments: Hashable, Sendable {
-    public var url: String?
-    public var handle: String?
-    public var joins: [String] = []
+package struct ConnectArguments: Hashable, Sendable {
+    package var url: String?
+    package var handle: String?
+    package var joins: [String] = []
     /// `USER[/MACHINE]`.
-    public var register: String?
-    public var socketPath: String?
-    public var fifoDirectory: String?
-    public var exitsAtEndOfInput = false
-    public var noReconnect = false
-    public var retryLimit: Int?
-    public var agent = false
-    public var pingIntervalSeconds: Double?
-    public var pongTimeoutSeconds: Double?
-    public var strict = false
+    package var register: String?
+    package var socketPath: String?
+    package var fifoDirectory: String?
+    package var exitsAtEndOfInput = false
+    package var noReconnect = false
+    package var retryLimit: Int?
+    package var agent = false
+    package var pingIntervalSeconds: Double?
+    package var pongTimeoutSeconds: Double?
+    package var strict = false
 
-    public init() {}
+    package init() {}
 }
 
 /// Everything `conclave-connect` needs to run, resolved from its arguments, the environment, `config.toml`, the
 /// working directory and the host name. Pure, so every rule is unit-tested.
-public struct ConnectSettings: Hashable, Sendable {
+package struct ConnectSettings: Hashable, Sendable {
     /// The server URL exactly as chosen (TOOLS.md "Which server"), for `_server` and `config.toml`.
-    public var urlText: String
-    public var url: WebSocketURL
-    public var handle: SessionHandle
-    public var registration: LinkRegistration?
-    public var joins: [String]
-    public var socketPath: String?
-    public var fifoDirectory: String?
-    public var exitsAtEndOfInput: Bool
-    public var reconnects: Bool
-    public var retryLimit: Int?
-    public var agent: Bool
-    public var strict: Bool
-    public var timing: LinkTiming
+    package var urlText: String
+    package var url: WebSocketURL
+    package var handle: SessionHandle
+    package var registration: LinkRegistration?
+    package var joins: [String]
+    package var socketPath: String?
+    package var fifoDirectory: String?
+    package var exitsAtEndOfInput: Bool
+    package var reconnects: Bool
+    package var retryLimit: Int?
+    package var agent: Bool
+    package var strict: Bool
+    package var timing: LinkTiming
 
-    public static func resolve(
+    package static func resolve(
         _ arguments: ConnectArguments, environment: [String: String], config: ConclaveConfig,
         workingDirectory: String?, hostName: String
     ) throws -> ConnectSettings {
@@ -79,7 +79,7 @@ public struct ConnectSettings: Hashable, Sendable {
 
     /// `--as` > `$CONCLAVE_HANDLE` (both explicit, PROTOCOL.md §7.6) > the last component of the working directory,
     /// or `session` when there is none (defaulted, §8.6).
-    public static func handle(
+    package static func handle(
         flag: String?, environment: [String: String], workingDirectory: String?
     ) throws(ConnectError) -> SessionHandle {
         for (source, value) in [("--as", flag), ("$CONCLAVE_HANDLE", environment["CONCLAVE_HANDLE"])] {
@@ -94,7 +94,7 @@ public struct ConnectSettings: Hashable, Sendable {
     }
 
     /// `USER[/MACHINE]`; the machine defaults to `hostName`.
-    public static func registration(_ text: String, hostName: String) throws(ConnectError) -> LinkRegistration {
+    package static func registration(_ text: String, hostName: String) throws(ConnectError) -> LinkRegistration {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let machine = parts.count == 2 ? parts[1] : hostName
         guard parts.count <= 2, SessionPath.isValidComponent(parts[0]), SessionPath.isValidComponent(machine) else {

@@ -6,11 +6,11 @@ import ConclaveIdentity
 
 /// `conclave-connect` from parsed arguments to exit status: finds the config directory, `config.toml`, the server
 /// and the key, then runs a `ConnectSession`.
-public enum ConnectTool {
-    public static let name = "conclave-connect"
+package enum ConnectTool {
+    package static let name = "conclave-connect"
 
     /// Runs the tool; every error is reported on stderr and becomes the exit status.
-    public static func run(
+    package static func run(
         _ arguments: ConnectArguments, common: CommonOptions, environment: [String: String]
     ) -> ExitStatus {
         reserveStandardDescriptors()

@@ -4,9 +4,9 @@
 ///
 /// A join counts from the moment it is sent (and is withdrawn if refused), so a `leave` racing an outstanding
 /// `join` of another client does not unsubscribe the session under it.
-public struct JoinLedger: Hashable, Sendable {
+package struct JoinLedger: Hashable, Sendable {
     /// What to do with a client's `leave`.
-    public enum LeaveDecision: Hashable, Sendable {
+    package enum LeaveDecision: Hashable, Sendable {
         /// Send it to the server: nobody else holds the channel.
         case forward
         /// Others still hold the channel: answer `ack {detail: channel}` locally, send nothing.
@@ -15,28 +15,28 @@ public struct JoinLedger: Hashable, Sendable {
 
     private var holders: [String: Set<ConnectClientID>] = [:]
 
-    public init() {}
+    package init() {}
 
     /// The clients holding `channel` (joined, or join outstanding).
-    public func holders(of channel: String) -> Set<ConnectClientID> { holders[channel] ?? [] }
+    package func holders(of channel: String) -> Set<ConnectClientID> { holders[channel] ?? [] }
 
     /// The channels `client` holds, sorted.
-    public func channels(heldBy client: ConnectClientID) -> [String] {
+    package func channels(heldBy client: ConnectClientID) -> [String] {
         holders.filter { $0.value.contains(client) }.keys.sorted()
     }
 
     /// `client` sent a `join`.
-    public mutating func recordJoinRequested(_ channel: String, by client: ConnectClientID) {
+    package mutating func recordJoinRequested(_ channel: String, by client: ConnectClientID) {
         holders[channel, default: []].insert(client)
     }
 
     /// The server refused `client`'s join (or no reply will come).
-    public mutating func recordJoinFailed(_ channel: String, by client: ConnectClientID) {
+    package mutating func recordJoinFailed(_ channel: String, by client: ConnectClientID) {
         release(channel, by: client)
     }
 
     /// `client` asks to leave `channel`.
-    public mutating func leave(_ channel: String, by client: ConnectClientID) -> LeaveDecision {
+    package mutating func leave(_ channel: String, by client: ConnectClientID) -> LeaveDecision {
         guard var current = holders[channel], !current.isEmpty else { return .forward }
         current.remove(client)
         guard current.isEmpty else {
@@ -48,7 +48,7 @@ public struct JoinLedger: Hashable, Sendable {
     }
 
     /// `client` went away; returns the channels nobody holds any more, which must be left on the server.
-    public mutating func removeClient(_ client: ConnectClientID) -> [String] {
+    package mutating func removeClient(_ client: ConnectClientID) -> [String] {
         var abandoned: [String] = []
         for channel in channels(heldBy: client) {
             release(channel, by: client)
@@ -58,7 +58,7 @@ public struct JoinLedger: Hashable, Sendable {
     }
 
     /// The link forgot `channel` (its re-join failed): nobody holds it any more.
-    public mutating func forget(_ channel: String) {
+    package mutating func forget(_ channel: String) {
         holders[channel] = nil
     }
 

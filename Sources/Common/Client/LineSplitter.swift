@@ -1,29 +1,29 @@
 /// Cuts a byte stream into `\n`-terminated lines, holding at most `maximumLineByteCount` bytes of an unfinished
 /// line: a longer line is skipped up to its end and reported once as `.overlong`, so a peer cannot make the
 /// tool buffer without bound.
-public struct LineSplitter: Sendable {
+package struct LineSplitter: Sendable {
     /// One line of input, numbered from 1 in its stream.
-    public enum Line: Hashable, Sendable {
+    package enum Line: Hashable, Sendable {
         /// A line without its `\n` (a `\r` before it is kept; the JSON reader takes it as whitespace).
         case text([UInt8], number: Int)
         /// A line that went over the limit; its bytes were dropped.
         case overlong(number: Int)
     }
 
-    public let maximumLineByteCount: Int
+    package let maximumLineByteCount: Int
     private var pending: [UInt8] = []
     private var isDiscarding = false
     private var lineCount = 0
 
-    public init(maximumLineByteCount: Int = ConnectInput.maximumLineByteCount) {
+    package init(maximumLineByteCount: Int = ConnectInput.maximumLineByteCount) {
         self.maximumLineByteCount = maximumLineByteCount
     }
 
     /// True when bytes of an unfinished line are held (or being skipped).
-    public var hasPartialLine: Bool { !pending.isEmpty || isDiscarding }
+    package var hasPartialLine: Bool { !pending.isEmpty || isDiscarding }
 
     /// Takes the next bytes of the stream; returns the lines they complete, in order.
-    public mutating func append(_ bytes: some Collection<UInt8>) -> [Line] {
+    package mutating func append(_ bytes: some Collection<UInt8>) -> [Line] {
         var lines: [Line] = []
         var rest = bytes[...]
         while !rest.isEmpty {
@@ -39,7 +39,7 @@ public struct LineSplitter: Sendable {
     }
 
     /// The stream ended: a last line without `\n`, if any.
-    public mutating func finish() -> Line? {
+    package mutating func finish() -> Line? {
         hasPartialLine ? finishLine() : nil
     }
 

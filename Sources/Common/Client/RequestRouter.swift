@@ -2,13 +2,13 @@ import ConclaveLink
 import ConclaveWire
 
 /// Where a record goes: one client, or everyone (stdout and every socket client), or everyone but one.
-public enum ConnectAudience: Hashable, Sendable {
+package enum ConnectAudience: Hashable, Sendable {
     case client(ConnectClientID)
     case everyone
     case everyoneExcept(ConnectClientID)
 
     /// Whether `client` (`.local` meaning stdout and the FIFO log) receives records for this audience.
-    public func includes(_ client: ConnectClientID) -> Bool {
+    package func includes(_ client: ConnectClientID) -> Bool {
         switch self {
         case let .client(target): target == client
         case .everyone: true
@@ -18,19 +18,19 @@ public enum ConnectAudience: Hashable, Sendable {
 }
 
 /// One record and who gets it.
-public struct RoutedRecord: Hashable, Sendable {
-    public var audience: ConnectAudience
-    public var object: JSONObject
+package struct RoutedRecord: Hashable, Sendable {
+    package var audience: ConnectAudience
+    package var object: JSONObject
 
-    public init(audience: ConnectAudience, object: JSONObject) {
+    package init(audience: ConnectAudience, object: JSONObject) {
         self.audience = audience
         self.object = object
     }
 }
 
 /// A request submitted to the link and not yet answered.
-public struct PendingRequest: Hashable, Sendable {
-    public enum Origin: Hashable, Sendable {
+package struct PendingRequest: Hashable, Sendable {
+    package enum Origin: Hashable, Sendable {
         /// Asked by a client; the reply goes to it alone.
         case client(ConnectClientID)
         /// Sent by `conclave-connect` itself (the `leave` after a channel's last holder went away); the reply
@@ -38,10 +38,10 @@ public struct PendingRequest: Hashable, Sendable {
         case bookkeeping
     }
 
-    public var origin: Origin
-    public var request: ConnectRequest
+    package var origin: Origin
+    package var request: ConnectRequest
 
-    public init(origin: Origin, request: ConnectRequest) {
+    package init(origin: Origin, request: ConnectRequest) {
         self.origin = origin
         self.request = request
     }
@@ -49,25 +49,25 @@ public struct PendingRequest: Hashable, Sendable {
 
 /// Matches the link's replies to the clients that asked (TOOLS.md "--socket": replies go only to the client
 /// that asked, and an `_id` need be unique only within one client) and turns each reply into records.
-public struct RequestRouter: Sendable {
+package struct RequestRouter: Sendable {
     private var pending: [RequestTag: PendingRequest] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Requests without a reply yet, bookkeeping included.
-    public var outstandingCount: Int { pending.count }
+    package var outstandingCount: Int { pending.count }
 
     /// Requests of `client` without a reply yet.
-    public func outstandingCount(of client: ConnectClientID) -> Int {
+    package func outstandingCount(of client: ConnectClientID) -> Int {
         pending.values.count { $0.origin == .client(client) }
     }
 
-    public mutating func record(_ tag: RequestTag, _ request: PendingRequest) {
+    package mutating func record(_ tag: RequestTag, _ request: PendingRequest) {
         pending[tag] = request
     }
 
     /// `client` went away: its outstanding requests become bookkeeping, whose replies are dropped.
-    public mutating func removeClient(_ client: ConnectClientID) {
+    package mutating func removeClient(_ client: ConnectClientID) {
         for (tag, request) in pending where request.origin == .client(client) {
             pending[tag]?.origin = .bookkeeping
         }
@@ -75,7 +75,7 @@ public struct RequestRouter: Sendable {
 
     /// The records a reply makes (none when its client went away or it answered bookkeeping), and its effect on
     /// `ledger` (a refused join is withdrawn). `ownPath` is this link's session path, the `from` of an echo.
-    public mutating func route(
+    package mutating func route(
         _ tag: RequestTag, reply: LinkReply, ownPath: SessionPath?, formatter: ConnectRecordFormatter,
         permissions: ConnectPermissions, ledger: inout JoinLedger, receivedAtMs: Int64
     ) -> [RoutedRecord] {

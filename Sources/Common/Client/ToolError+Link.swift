@@ -6,7 +6,7 @@ import ConclaveTransport
 
 extension TransportError: ToolError {
     /// Not reaching the peer at all is "server never reached"; losing it later is "link lost".
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch code {
         case .closed, .io: .linkLost
         case .listen: .failure
@@ -17,11 +17,11 @@ extension TransportError: ToolError {
 }
 
 extension WebSocketURLError: ToolError {
-    public var exitStatus: ExitStatus { .usage }
+    package var exitStatus: ExitStatus { .usage }
 }
 
 extension LinkEnd: ToolError {
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch code {
         case .shutdown: .success
         case .refused: .refused
@@ -33,5 +33,5 @@ extension LinkEnd: ToolError {
 }
 
 extension LinkTimingError: ToolError {
-    public var exitStatus: ExitStatus { .usage }
+    package var exitStatus: ExitStatus { .usage }
 }

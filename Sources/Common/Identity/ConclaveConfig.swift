@@ -5,19 +5,19 @@ import ConclavePOSIX
 
 /// One registration: the server URL exactly as dialled, the username claimed there and the machine name this
 /// key is enrolled under (`[[servers]]`, PROTOCOL.md §8.4).
-public struct ServerRegistration: Hashable, Sendable {
-    public var url: String
-    public var username: String
-    public var machine: String
+package struct ServerRegistration: Hashable, Sendable {
+    package var url: String
+    package var username: String
+    package var machine: String
 
-    public init(url: String, username: String, machine: String) {
+    package init(url: String, username: String, machine: String) {
         self.url = url
         self.username = username
         self.machine = machine
     }
 
     /// The `[[servers]]` block as written in `config.toml`.
-    public var tomlBlock: String {
+    package var tomlBlock: String {
         "[[servers]]\nurl = \(TOMLWriter.quoted(url))\nusername = \(TOMLWriter.quoted(username))\n"
             + "machine = \(TOMLWriter.quoted(machine))\n"
     }
@@ -25,12 +25,12 @@ public struct ServerRegistration: Hashable, Sendable {
 
 /// A per-scope permission level (`[[overrides]]`): `channel` nil is the whisper scope of that server, not "every
 /// channel".
-public struct PermissionOverride: Hashable, Sendable {
-    public var server: String
-    public var channel: String?
-    public var level: PermissionLevel
+package struct PermissionOverride: Hashable, Sendable {
+    package var server: String
+    package var channel: String?
+    package var level: PermissionLevel
 
-    public init(server: String, channel: String?, level: PermissionLevel) {
+    package init(server: String, channel: String?, level: PermissionLevel) {
         self.server = server
         self.channel = channel
         self.level = level
@@ -38,7 +38,7 @@ public struct PermissionOverride: Hashable, Sendable {
 
     /// The `[[overrides]]` block as written in `config.toml`; also what a refusal under `--agent` quotes as the
     /// override that would allow the send.
-    public var tomlBlock: String {
+    package var tomlBlock: String {
         var text = "[[overrides]]\nserver = \(TOMLWriter.quoted(server))\n"
         if let channel { text += "channel = \(TOMLWriter.quoted(channel))\n" }
         return text + "level = \(TOMLWriter.quoted(level.rawValue))\n"
@@ -47,13 +47,13 @@ public struct PermissionOverride: Hashable, Sendable {
 
 /// `<dir>/config.toml` in upstream's format (PROTOCOL.md §8.4), so one directory serves both implementations.
 /// Keys this version does not know are ignored on read (upstream may add some) and not written back.
-public struct ConclaveConfig: Hashable, Sendable {
-    public var defaultPermission: PermissionLevel
-    public var servers: [ServerRegistration]
-    public var overrides: [PermissionOverride]
+package struct ConclaveConfig: Hashable, Sendable {
+    package var defaultPermission: PermissionLevel
+    package var servers: [ServerRegistration]
+    package var overrides: [PermissionOverride]
 
     /// All defaults: what a missing file means.
-    public init(
+    package init(
         defaultPermission: PermissionLevel = .notify, servers: [ServerRegistration] = [],
         overrides: [PermissionOverride] = []
     ) {
@@ -66,17 +66,17 @@ public struct ConclaveConfig: Hashable, Sendable {
 
     /// The level for a scope: the first override for exactly this URL string and this channel (nil: the whisper
     /// scope), else `defaultPermission`. URLs compare as plain strings (`wss://x` is not `wss://x/`).
-    public func permission(server: String, channel: String?) -> PermissionLevel {
+    package func permission(server: String, channel: String?) -> PermissionLevel {
         overrides.first { $0.server == server && $0.channel == channel }?.level ?? defaultPermission
     }
 
     /// The registration for exactly this URL, if any.
-    public func registration(url: String) -> ServerRegistration? {
+    package func registration(url: String) -> ServerRegistration? {
         servers.first { $0.url == url }
     }
 
     /// Records a registration, replacing the entry with the same URL in place (never a duplicate), else appending.
-    public mutating func register(url: String, username: String, machine: String) {
+    package mutating func register(url: String, username: String, machine: String) {
         let registration = ServerRegistration(url: url, username: username, machine: machine)
         if let existing = servers.firstIndex(where: { $0.url == url }) {
             servers[existing] = registration
@@ -89,7 +89,7 @@ public struct ConclaveConfig: Hashable, Sendable {
 
     /// Removes the server's registration and its overrides; returns whether anything was removed.
     @discardableResult
-    public mutating func removeServer(url: String) -> Bool {
+    package mutating func removeServer(url: String) -> Bool {
         let before = servers.count + overrides.count
         servers.removeAll { $0.url == url }
         overrides.removeAll { $0.server == url }
@@ -99,7 +99,7 @@ public struct ConclaveConfig: Hashable, Sendable {
     // MARK: Reading
 
     /// Reads the file; a missing file is all defaults.
-    public static func load(from path: String) throws(ConfigError) -> ConclaveConfig {
+    package static func load(from path: String) throws(ConfigError) -> ConclaveConfig {
         let file: FileDescriptor
         do {
             file = try FileDescriptor.open(path, flags: O_RDONLY | O_NOCTTY | O_NONBLOCK)
@@ -127,7 +127,7 @@ public struct ConclaveConfig: Hashable, Sendable {
     }
 
     /// Parses TOML text; `path` names the file in errors.
-    public init(toml bytes: [UInt8], path: String) throws(ConfigError) {
+    package init(toml bytes: [UInt8], path: String) throws(ConfigError) {
         let root: TOMLTable
         do {
             root = try TOMLReader.parse(bytes)
@@ -156,7 +156,7 @@ public struct ConclaveConfig: Hashable, Sendable {
     /// The file as upstream (Rust `toml` crate) writes it: top-level values first (`default_permission`, then an
     /// empty list as `servers = []`), then a blank line before each `[[servers]]` and `[[overrides]]` block, an
     /// absent channel omitted.
-    public var tomlText: String {
+    package var tomlText: String {
         var text = "default_permission = \(TOMLWriter.quoted(defaultPermission.rawValue))\n"
         if servers.isEmpty { text += "servers = []\n" }
         if overrides.isEmpty { text += "overrides = []\n" }
@@ -168,7 +168,7 @@ public struct ConclaveConfig: Hashable, Sendable {
     /// Loads the file, applies `change` and saves the result, holding an exclusive `flock` on the directory
     /// meanwhile, so two of our processes registering at once do not lose one of the updates (upstream does not
     /// lock; its writes stay atomic either way). The directory is created as needed.
-    public static func update(
+    package static func update(
         at path: String, _ change: (inout ConclaveConfig) throws(ConfigError) -> Void
     ) throws(ConfigError) {
         let directory: FileDescriptor
@@ -188,7 +188,7 @@ public struct ConclaveConfig: Hashable, Sendable {
 
     /// Writes the file atomically (temporary file in the same directory, then rename), creating the directory as
     /// needed. The file keeps its current mode; a new file gets 0600.
-    public func save(to path: String) throws(ConfigError) {
+    package func save(to path: String) throws(ConfigError) {
         var info = stat()
         let mode: mode_t = stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0o600
         let bytes = Array(tomlText.utf8)
@@ -254,23 +254,23 @@ private struct ConfigSchema {
 }
 
 /// `config.toml` could not be read, parsed or written.
-public struct ConfigError: Error, CustomStringConvertible, Hashable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: String
+package struct ConfigError: Error, CustomStringConvertible, Hashable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: String
         /// Not valid TOML, or a known key with the wrong type or value (status 65, bad input data).
-        public static let invalidContent = Code(rawValue: "invalid content")
+        package static let invalidContent = Code(rawValue: "invalid content")
         /// The file or its directory could not be read or written (status 1).
-        public static let ioError = Code(rawValue: "I/O error")
+        package static let ioError = Code(rawValue: "I/O error")
     }
 
-    public var code: Code
-    public var path: String
+    package var code: Code
+    package var path: String
     /// Where in the file, for content errors.
-    public var position: TOMLPosition?
-    public var message: String
+    package var position: TOMLPosition?
+    package var message: String
 
     /// A content error at `position`.
-    public init(path: String, position: TOMLPosition, message: String) {
+    package init(path: String, position: TOMLPosition, message: String) {
         code = .invalidContent
         self.path = path
         self.position = position
@@ -285,7 +285,7 @@ public struct ConfigError: Error, CustomStringConvertible, Hashable {
     }
 
     /// `path:line:column: message`, the form compilers use, so editors can jump to it.
-    public var description: String {
+    package var description: String {
         if let position { return "\(path):\(position): \(message)" }
         return "\(path): \(message)"
     }

@@ -4,9 +4,9 @@ internal import Glibc
 import ConclavePOSIX
 
 /// The directory holding `key` and `config.toml` (TOOLS.md "Where things are", PROTOCOL.md §8.1).
-public struct ConfigDirectory: Hashable, Sendable, CustomStringConvertible {
+package struct ConfigDirectory: Hashable, Sendable, CustomStringConvertible {
     /// Which rule chose the directory, for `-v` output.
-    public enum Source: String, Hashable, Sendable {
+    package enum Source: String, Hashable, Sendable {
         case flag = "--config-dir"
         case conclaveVariable = "$CONCLAVE_CONFIG_DIR"
         case xdgConfigHome = "$XDG_CONFIG_HOME"
@@ -16,27 +16,27 @@ public struct ConfigDirectory: Hashable, Sendable, CustomStringConvertible {
         case explicit = "the caller"
     }
 
-    public let path: String
-    public let source: Source
+    package let path: String
+    package let source: Source
 
-    public init(path: String, source: Source = .explicit) {
+    package init(path: String, source: Source = .explicit) {
         self.path = path
         self.source = source
     }
 
     /// The key file, `<dir>/key` (§8.2).
-    public var keyFilePath: String { FilePaths.join(path, "key") }
+    package var keyFilePath: String { FilePaths.join(path, "key") }
     /// The configuration, `<dir>/config.toml` (§8.4).
-    public var configFilePath: String { FilePaths.join(path, "config.toml") }
+    package var configFilePath: String { FilePaths.join(path, "config.toml") }
 
-    public var description: String { path }
+    package var description: String { path }
 
     /// `--config-dir DIR` > `$CONCLAVE_CONFIG_DIR` > `$XDG_CONFIG_HOME/conclave` > `~/.config/conclave`.
     ///
     /// Empty variables count as unset, and a relative `$XDG_CONFIG_HOME` is ignored, as the XDG base directory
     /// specification and upstream's `dirs` crate do. The home directory is `$HOME`, else `homeFromPasswordDatabase`
     /// (the `getpwuid` entry), which tests replace.
-    public static func resolve(
+    package static func resolve(
         flag: String?,
         environment: [String: String],
         homeFromPasswordDatabase: () -> String? = passwordDatabaseHome
@@ -58,15 +58,15 @@ public struct ConfigDirectory: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The home directory of the real user from the password database.
-    public static func passwordDatabaseHome() -> String? {
+    package static func passwordDatabaseHome() -> String? {
         guard let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir else { return nil }
         return String(cString: directory)
     }
 }
 
 /// No config directory could be found: no flag, no variables, and no home directory.
-public struct ConfigDirectoryError: Error, CustomStringConvertible, Hashable {
-    public var description: String {
+package struct ConfigDirectoryError: Error, CustomStringConvertible, Hashable {
+    package var description: String {
         "cannot find the config directory: $HOME is unset and the user has no home directory; use --config-dir"
     }
 }

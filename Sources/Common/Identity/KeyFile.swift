@@ -7,12 +7,12 @@ import ConclaveWire
 /// The key file `<dir>/key`: the seed as 43 characters of unpadded base64url, no newline, mode 0600
 /// (PROTOCOL.md §8.2). Every tool reads it through `load()`, which refuses a file group or others can read or
 /// write, as ssh does (TOOLS.md "Secrets never in argv").
-public struct KeyFile: Hashable, Sendable {
-    public let path: String
+package struct KeyFile: Hashable, Sendable {
+    package let path: String
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
-    public init(directory: ConfigDirectory) { path = directory.keyFilePath }
+    package init(directory: ConfigDirectory) { path = directory.keyFilePath }
 
     /// Longest file accepted: the seed text is 43 characters; generous room for surrounding whitespace.
     static let maximumByteCount = 4096
@@ -21,7 +21,7 @@ public struct KeyFile: Hashable, Sendable {
 
     /// Reads and checks the seed: a regular file, mode without group/other bits, whitespace trimmed, strict
     /// base64url decoding to exactly 32 bytes.
-    public func load() throws(KeyFileError) -> SecretSeed {
+    package func load() throws(KeyFileError) -> SecretSeed {
         let file: FileDescriptor
         do {
             // O_NONBLOCK: a FIFO planted at the path must not hang the open.
@@ -59,7 +59,7 @@ public struct KeyFile: Hashable, Sendable {
     /// Writes `seed` to a new key file, creating the directory as needed. The file is created with mode 0600 and
     /// `O_EXCL`, so the key is never in a file with a wider mode and an existing key is never overwritten
     /// (`alreadyExists`).
-    public func create(_ seed: SecretSeed) throws(KeyFileError) {
+    package func create(_ seed: SecretSeed) throws(KeyFileError) {
         do {
             try FilePaths.createDirectories(FilePaths.directory(of: path))
         } catch {
@@ -86,7 +86,7 @@ public struct KeyFile: Hashable, Sendable {
 
     /// Replaces the key file (or creates it) atomically with `seed`: a temporary file of mode 0600 in the same
     /// directory is renamed over it, so a reader never sees a partial key and the key is never exposed.
-    public func replace(with seed: SecretSeed) throws(KeyFileError) {
+    package func replace(with seed: SecretSeed) throws(KeyFileError) {
         do {
             try FilePaths.createDirectories(FilePaths.directory(of: path))
             try FilePaths.replaceAtomically(path, mode: 0o600) { file throws(SystemCallError) in
@@ -153,29 +153,29 @@ public struct KeyFile: Hashable, Sendable {
 }
 
 /// The key file is missing, unsafe, malformed or could not be read or written.
-public struct KeyFileError: Error, CustomStringConvertible, Hashable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: String
+package struct KeyFileError: Error, CustomStringConvertible, Hashable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: String
         /// No key file (status 66): run `conclave-keygen`.
-        public static let missing = Code(rawValue: "missing")
+        package static let missing = Code(rawValue: "missing")
         /// Group or others may read or write it (status 77).
-        public static let insecurePermissions = Code(rawValue: "insecure permissions")
+        package static let insecurePermissions = Code(rawValue: "insecure permissions")
         /// It cannot be opened for lack of permission (status 77).
-        public static let permissionDenied = Code(rawValue: "permission denied")
+        package static let permissionDenied = Code(rawValue: "permission denied")
         /// Not a regular file holding a valid seed (status 65).
-        public static let malformed = Code(rawValue: "malformed")
+        package static let malformed = Code(rawValue: "malformed")
         /// Creation found a key already there (status 1).
-        public static let alreadyExists = Code(rawValue: "already exists")
+        package static let alreadyExists = Code(rawValue: "already exists")
         /// Any other system error (status 1).
-        public static let ioError = Code(rawValue: "I/O error")
+        package static let ioError = Code(rawValue: "I/O error")
     }
 
-    public var code: Code
-    public var path: String
+    package var code: Code
+    package var path: String
     /// The rest of the sentence after the path, e.g. "is empty".
-    public var detail: String
+    package var detail: String
 
-    public init(code: Code, path: String, detail: String) {
+    package init(code: Code, path: String, detail: String) {
         self.code = code
         self.path = path
         self.detail = detail
@@ -196,5 +196,5 @@ public struct KeyFileError: Error, CustomStringConvertible, Hashable {
         self.init(code: .ioError, path: error.path, detail: "\(error.operation) failed: \(error.reason)")
     }
 
-    public var description: String { "key file \(path) \(detail)" }
+    package var description: String { "key file \(path) \(detail)" }
 }

@@ -1,5 +1,5 @@
 /// How much autonomy an agent has on a scope (PROTOCOL.md §8.5), least to most. Local policy only.
-public enum PermissionLevel: String, CaseIterable, Comparable, Hashable, Sendable, CustomStringConvertible {
+package enum PermissionLevel: String, CaseIterable, Comparable, Hashable, Sendable, CustomStringConvertible {
     /// Inbound traffic is dropped locally; sending is refused.
     case mute
     /// Delivered as read-only information for the human; sending is refused. The default.
@@ -18,10 +18,10 @@ public enum PermissionLevel: String, CaseIterable, Comparable, Hashable, Sendabl
         }
     }
 
-    public static func < (lhs: PermissionLevel, rhs: PermissionLevel) -> Bool { lhs.rank < rhs.rank }
+    package static func < (lhs: PermissionLevel, rhs: PermissionLevel) -> Bool { lhs.rank < rhs.rank }
 
     /// Whether a client may emit `channel_msg` or `whisper` on a scope with this level (`converse` and up).
-    public var allowsSending: Bool { self >= .converse }
+    package var allowsSending: Bool { self >= .converse }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

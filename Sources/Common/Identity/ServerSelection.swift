@@ -1,8 +1,8 @@
 /// Which server a tool talks to (TOOLS.md "Which server"): `-u/--url` > `$CONCLAVE_URL` > the only `[[servers]]`
 /// entry of `config.toml`. A pure function of its inputs so every tool resolves it the same way.
-public enum ServerSelection {
+package enum ServerSelection {
     /// The URL to use: `flag` if given, else `CONCLAVE_URL` from `environment`, else the one registered server.
-    public static func resolve(
+    package static func resolve(
         flag: String?, environment: [String: String], config: ConclaveConfig
     ) throws(ServerSelectionError) -> String {
         if let flag, !flag.isEmpty { return flag }
@@ -16,20 +16,20 @@ public enum ServerSelection {
 }
 
 /// No server was chosen and `config.toml` does not name exactly one.
-public struct ServerSelectionError: Error, CustomStringConvertible, Hashable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: String
+package struct ServerSelectionError: Error, CustomStringConvertible, Hashable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: String
         /// No URL anywhere (status 66: missing config).
-        public static let noServer = Code(rawValue: "no server")
+        package static let noServer = Code(rawValue: "no server")
         /// Several registrations and none chosen (status 64).
-        public static let ambiguous = Code(rawValue: "ambiguous")
+        package static let ambiguous = Code(rawValue: "ambiguous")
     }
 
-    public var code: Code
+    package var code: Code
     /// The registered URLs, listed in the message so the user can pick one.
-    public var registeredURLs: [String]
+    package var registeredURLs: [String]
 
-    public var description: String {
+    package var description: String {
         if code == .ambiguous {
             return "several servers are registered; choose one with -u or $CONCLAVE_URL: "
                 + registeredURLs.joined(separator: ", ")

@@ -10,9 +10,9 @@ internal import Glibc
 /// integers (decimal, hex, octal, binary, `_` separators); floats; booleans; inline arrays and tables; `[table]`
 /// and `[[array of tables]]` headers, dotted in headers. Refused with a clear message: dotted keys in key/value
 /// pairs and dates/times. Anything else that is not valid TOML is an error naming its line and column.
-public struct TOMLReader {
+package struct TOMLReader {
     /// Largest document accepted.
-    public static let maximumByteCount = 1 << 20
+    package static let maximumByteCount = 1 << 20
     /// Deepest nesting of arrays and inline tables, so hostile input cannot exhaust the stack.
     static let maximumDepth = 64
 
@@ -27,7 +27,7 @@ public struct TOMLReader {
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// Parses a whole document into its root table.
-    public static func parse(_ bytes: [UInt8]) throws(TOMLError) -> TOMLTable {
+    package static func parse(_ bytes: [UInt8]) throws(TOMLError) -> TOMLTable {
         guard bytes.count <= maximumByteCount else {
             throw TOMLError(position: TOMLPosition(line: 1, column: 1), message: "file is larger than 1 MiB")
         }
@@ -37,7 +37,7 @@ public struct TOMLReader {
     }
 
     /// Parses a document given as text.
-    public static func parse(_ text: String) throws(TOMLError) -> TOMLTable { try parse(Array(text.utf8)) }
+    package static func parse(_ text: String) throws(TOMLError) -> TOMLTable { try parse(Array(text.utf8)) }
 
     // MARK: Document structure
 
@@ -672,10 +672,10 @@ public struct TOMLReader {
 }
 
 /// A document that is not valid TOML (or uses a part this reader refuses), with where.
-public struct TOMLError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var position: TOMLPosition
-    public var message: String
+package struct TOMLError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var position: TOMLPosition
+    package var message: String
 
     /// `line:column: message`.
-    public var description: String { "\(position): \(message)" }
+    package var description: String { "\(position): \(message)" }
 }

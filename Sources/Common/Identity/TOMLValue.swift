@@ -1,13 +1,13 @@
 /// A line and column (both from 1, the column in Unicode scalars) in a TOML document.
-public struct TOMLPosition: Hashable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+package struct TOMLPosition: Hashable, Sendable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
 
-    public var description: String { "\(line):\(column)" }
+    package var description: String { "\(line):\(column)" }
 }
 
 /// A TOML value as read by `TOMLReader`.
-public enum TOMLValue: Hashable, Sendable {
+package enum TOMLValue: Hashable, Sendable {
     case string(String)
     case integer(Int64)
     case float(Double)
@@ -17,7 +17,7 @@ public enum TOMLValue: Hashable, Sendable {
     case table(TOMLTable)
 
     /// The TOML type name, for messages such as "`url` must be a string, not an integer".
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .string: "a string"
         case .integer: "an integer"
@@ -31,23 +31,23 @@ public enum TOMLValue: Hashable, Sendable {
 
 /// A TOML table: its keys in document order, each value, and where each key and the table itself were defined.
 /// Two tables are equal when their keys and values are; where they were written does not matter.
-public struct TOMLTable: Hashable, Sendable {
-    public private(set) var keys: [String] = []
-    public private(set) var values: [String: TOMLValue] = [:]
+package struct TOMLTable: Hashable, Sendable {
+    package private(set) var keys: [String] = []
+    package private(set) var values: [String: TOMLValue] = [:]
     /// Where each key was written.
-    public private(set) var keyPositions: [String: TOMLPosition] = [:]
+    package private(set) var keyPositions: [String: TOMLPosition] = [:]
     /// Where the table starts: its header, its `{`, or 1:1 for the root.
-    public var position: TOMLPosition
+    package var position: TOMLPosition
 
-    public init(position: TOMLPosition) { self.position = position }
+    package init(position: TOMLPosition) { self.position = position }
 
-    public subscript(key: String) -> TOMLValue? { values[key] }
+    package subscript(key: String) -> TOMLValue? { values[key] }
 
-    public static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {
+    package static func == (lhs: TOMLTable, rhs: TOMLTable) -> Bool {
         lhs.keys == rhs.keys && lhs.values == rhs.values
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(keys)
         hasher.combine(values)
     }

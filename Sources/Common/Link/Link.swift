@@ -35,7 +35,7 @@ import ConclaveWire
 ///
 /// Events are delivered on the loop's thread. Those caused by `start`, `submit` or `shutdown` arrive on a
 /// later turn, never from inside the call.
-public final class Link {
+package final class Link {
     /// Where the link stands.
     enum Phase: Equatable {
         case idle
@@ -86,7 +86,7 @@ public final class Link {
     /// How long `shutdown` waits for the server's WebSocket close.
     static let closeTimeoutMs = 1_000
 
-    public let configuration: LinkConfiguration
+    package let configuration: LinkConfiguration
     /// Held strongly: the deinit still needs it, and the loop refers to the link only weakly.
     let loop: EventLoop
     let onEvent: (LinkEvent) -> Void
@@ -129,14 +129,14 @@ public final class Link {
     var lastErrorText: String?
 
     /// The session path while the link is up.
-    public internal(set) var path: SessionPath?
+    package internal(set) var path: SessionPath?
     /// Whether the session is established (from `established` until the connection drops).
-    public var isUp: Bool { path != nil }
+    package var isUp: Bool { path != nil }
     /// Channels whose `joined` arrived and that were not left since; re-joined after every reconnect.
-    public internal(set) var joinedChannels: Set<String> = []
+    package internal(set) var joinedChannels: Set<String> = []
 
     /// Submitted requests without a reply yet, written or waiting.
-    public var outstandingCount: Int {
+    package var outstandingCount: Int {
         var count = queue.count + (check?.posts.count ?? 0)
         for entry in fifo.outstanding {
             if case .request = entry { count += 1 }
@@ -149,7 +149,7 @@ public final class Link {
     ///   - tls: the client TLS settings for a `wss://` URL; made at the first dial when nil (system CAs and
     ///     `CONCLAVE_CA_FILE`).
     ///   - onEvent: called on the loop's thread with everything the link reports.
-    public init(
+    package init(
         configuration: LinkConfiguration, loop: EventLoop, tls: TLSClientContext? = nil,
         onEvent: @escaping (LinkEvent) -> Void
     ) {
@@ -171,7 +171,7 @@ public final class Link {
     }
 
     /// Starts dialling (on the next turn of the loop); events follow on the loop.
-    public func start() {
+    package func start() {
         guard phase == .idle else { return }
         // OpenSSL writes with write(2): a peer gone mid-write must be an error, not a fatal SIGPIPE.
         Socket.ignoreBrokenPipeSignal()
@@ -184,7 +184,7 @@ public final class Link {
     /// answered `pong` at once, locally). The `from` of a `channel_msg` or `whisper` is set to the link's
     /// path. A `leave` forgets the channel at once; a `join` counts only once `joined` arrives.
     @discardableResult
-    public func submit(_ frame: ProtocolMessage) -> RequestTag {
+    package func submit(_ frame: ProtocolMessage) -> RequestTag {
         let tag = RequestTag(rawValue: nextTag)
         nextTag += 1
         if case .ping = frame {
@@ -211,7 +211,7 @@ public final class Link {
 
     /// Stops for good: no more reconnects; outstanding requests fail; a WebSocket close is sent and the server's
     /// awaited briefly; then `.ended(.shutdown)`.
-    public func shutdown() {
+    package func shutdown() {
         switch phase {
         case .ended, .closing:
             return

@@ -2,25 +2,25 @@ import ConclaveTransport
 import ConclaveWire
 
 /// Everything a `Link` needs to know before it dials.
-public struct LinkConfiguration: Sendable {
+package struct LinkConfiguration: Sendable {
     /// The server to dial.
-    public var url: WebSocketURL
+    package var url: WebSocketURL
     /// The URL as configured, for messages, `_server` annotations and same-server detection (§7.5).
-    public var urlText: String
+    package var urlText: String
     /// The session handle, and whether the flapping breaker may rename it (§7.6).
-    public var handle: SessionHandle
+    package var handle: SessionHandle
     /// The machine's key, which answers the server's challenge.
-    public var signingKey: SigningKey
+    package var signingKey: SigningKey
     /// When set, the first successful handshake registers this account and machine (§5.4); later
     /// reconnects authenticate plainly.
-    public var registration: LinkRegistration?
-    public var timing: LinkTiming
+    package var registration: LinkRegistration?
+    package var timing: LinkTiming
     /// Failed dials in a row after which the link ends (`--retry N`); nil: never.
-    public var retryLimit: Int?
+    package var retryLimit: Int?
     /// False (`--no-reconnect`): the first drop or failed dial ends the link.
-    public var reconnects: Bool
+    package var reconnects: Bool
 
-    public init(
+    package init(
         url: WebSocketURL, urlText: String? = nil, handle: SessionHandle, signingKey: SigningKey,
         registration: LinkRegistration? = nil, timing: LinkTiming = LinkTiming(), retryLimit: Int? = nil,
         reconnects: Bool = true

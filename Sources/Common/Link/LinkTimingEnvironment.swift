@@ -2,19 +2,19 @@
 /// of flapping and backoff run in seconds.
 extension LinkTiming {
     /// `CONCLAVE_STABILITY_MS`: the stability window (§7.4, §7.6).
-    public static let stabilityVariable = "CONCLAVE_STABILITY_MS"
+    package static let stabilityVariable = "CONCLAVE_STABILITY_MS"
     /// `CONCLAVE_BACKOFF_BASE_MS`: the first reconnect delay.
-    public static let backoffBaseVariable = "CONCLAVE_BACKOFF_BASE_MS"
+    package static let backoffBaseVariable = "CONCLAVE_BACKOFF_BASE_MS"
     /// `CONCLAVE_BACKOFF_CAP_MS`: the longest reconnect delay.
-    public static let backoffCapVariable = "CONCLAVE_BACKOFF_CAP_MS"
+    package static let backoffCapVariable = "CONCLAVE_BACKOFF_CAP_MS"
     /// `CONCLAVE_FLAP_THRESHOLD`: short-lived links in a row that trip the flapping breaker.
-    public static let flapThresholdVariable = "CONCLAVE_FLAP_THRESHOLD"
+    package static let flapThresholdVariable = "CONCLAVE_FLAP_THRESHOLD"
 
     /// The largest value a hook accepts: one day in milliseconds.
-    public static let largestHookValue = 86_400_000
+    package static let largestHookValue = 86_400_000
 
     /// The defaults with the test hooks found in `environment` applied; an empty variable counts as unset.
-    public static func fromEnvironment(_ environment: [String: String]) throws(LinkTimingError) -> LinkTiming {
+    package static func fromEnvironment(_ environment: [String: String]) throws(LinkTimingError) -> LinkTiming {
         var timing = LinkTiming()
         func read(_ name: String, minimum: Int) throws(LinkTimingError) -> Int? {
             guard let text = environment[name], !text.isEmpty else { return nil }
@@ -38,31 +38,31 @@ extension LinkTiming {
 }
 
 /// A link test-hook variable that cannot be used.
-public struct LinkTimingError: Error, CustomStringConvertible, Hashable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: Int
-        public init(rawValue: Int) { self.rawValue = rawValue }
+package struct LinkTimingError: Error, CustomStringConvertible, Hashable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: Int
+        package init(rawValue: Int) { self.rawValue = rawValue }
         /// Not a whole number in the accepted range.
-        public static let invalidNumber = Code(rawValue: 1)
+        package static let invalidNumber = Code(rawValue: 1)
         /// `CONCLAVE_BACKOFF_CAP_MS` below the base delay.
-        public static let capBelowBase = Code(rawValue: 2)
+        package static let capBelowBase = Code(rawValue: 2)
     }
 
-    public var code: Code
+    package var code: Code
     /// The variable, e.g. `CONCLAVE_BACKOFF_BASE_MS`.
-    public var variable: String
-    public var value: String
+    package var variable: String
+    package var value: String
     /// The smallest value accepted.
-    public var minimum: Int
+    package var minimum: Int
 
-    public init(_ code: Code, variable: String, value: String, minimum: Int) {
+    package init(_ code: Code, variable: String, value: String, minimum: Int) {
         self.code = code
         self.variable = variable
         self.value = value
         self.minimum = minimum
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .capBelowBase:
             "invalid \(variable)=\(value): below the backoff base of \(minimum) ms"

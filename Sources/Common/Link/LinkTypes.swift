@@ -13,44 +13,44 @@ import ConclaveWire
 /// ```
 
 /// Identifies one submitted request; its one reply carries the same tag.
-public struct RequestTag: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public var description: String { "#\(rawValue)" }
+package struct RequestTag: Hashable, Sendable, CustomStringConvertible {
+    package let rawValue: UInt64
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
+    package var description: String { "#\(rawValue)" }
 }
 
 /// How the session handle was chosen (§7.6): an explicit one is never renamed; a defaulted one gains
 /// `-2`, `-3`, … when the flapping breaker trips.
-public enum SessionHandle: Hashable, Sendable {
+package enum SessionHandle: Hashable, Sendable {
     case explicit(String)
     case defaulted(base: String)
 }
 
 /// First-time registration (§5.4) run by the first handshake instead of plain authentication.
-public struct LinkRegistration: Hashable, Sendable {
-    public var username: String
-    public var machine: String
-    public init(username: String, machine: String) {
+package struct LinkRegistration: Hashable, Sendable {
+    package var username: String
+    package var machine: String
+    package init(username: String, machine: String) {
         self.username = username
         self.machine = machine
     }
 }
 
 /// The link's clocks, all in milliseconds. Defaults are PROTOCOL.md §0 and TOOLS.md.
-public struct LinkTiming: Hashable, Sendable {
-    public var dialTimeoutMs = 10_000
-    public var handshakeTimeoutMs = 15_000
-    public var pingIntervalMs = 20_000
-    public var pongTimeoutMs = 10_000
-    public var backoffBaseMs = 200
-    public var backoffCapMs = 30_000
-    public var stabilityWindowMs = 30_000
-    public var flapThreshold = 3
-    public init() {}
+package struct LinkTiming: Hashable, Sendable {
+    package var dialTimeoutMs = 10_000
+    package var handshakeTimeoutMs = 15_000
+    package var pingIntervalMs = 20_000
+    package var pongTimeoutMs = 10_000
+    package var backoffBaseMs = 200
+    package var backoffCapMs = 30_000
+    package var stabilityWindowMs = 30_000
+    package var flapThreshold = 3
+    package init() {}
 }
 
 /// What the link reports to the tool, on the event loop's thread.
-public enum LinkEvent: Sendable {
+package enum LinkEvent: Sendable {
     /// Authenticated (and channels re-joined, queued requests sent). `admin` is nil when the server sent
     /// no `server_info`; `serverID` nil when the upgrade had no `x-conclave-server-id`.
     case up(path: SessionPath, serverID: String?, admin: Bool?)
@@ -70,7 +70,7 @@ public enum LinkEvent: Sendable {
 }
 
 /// The outcome of one request.
-public enum LinkReply: Hashable, Sendable {
+package enum LinkReply: Hashable, Sendable {
     /// The server's reply frame (which may be an `error`).
     case frame(ProtocolMessage)
     /// No reply will come: the link dropped (a whisper that may not have been delivered, a non-idempotent
@@ -79,31 +79,31 @@ public enum LinkReply: Hashable, Sendable {
 }
 
 /// Why the link stopped. Its exit status is the tool's (TOOLS.md "Exit status").
-public struct LinkEnd: Error, CustomStringConvertible, Hashable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: Int
-        public init(rawValue: Int) { self.rawValue = rawValue }
+package struct LinkEnd: Error, CustomStringConvertible, Hashable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: Int
+        package init(rawValue: Int) { self.rawValue = rawValue }
         /// `shutdown()` was called and finished.
-        public static let shutdown = Code(rawValue: 0)
+        package static let shutdown = Code(rawValue: 0)
         /// The server refused authentication or registration (`unauthorized` during the handshake): 77.
-        public static let refused = Code(rawValue: 1)
+        package static let refused = Code(rawValue: 1)
         /// Version mismatch or an undecodable frame during the handshake: 76.
-        public static let protocolError = Code(rawValue: 2)
+        package static let protocolError = Code(rawValue: 2)
         /// Retries exhausted or reconnecting disabled, never having been up: 69.
-        public static let unreachable = Code(rawValue: 3)
+        package static let unreachable = Code(rawValue: 3)
         /// Retries exhausted or reconnecting disabled after having been up: 75.
-        public static let lost = Code(rawValue: 4)
+        package static let lost = Code(rawValue: 4)
         /// This URL reaches a server another link of this process already uses (§7.5): 69.
-        public static let sameServer = Code(rawValue: 5)
+        package static let sameServer = Code(rawValue: 5)
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,26 +1,26 @@
 internal import Glibc
 
 /// A point on the monotonic clock (CLOCK_MONOTONIC), used for deadlines and timers; immune to wall-clock changes.
-public struct MonotonicInstant: Comparable, Hashable, Sendable {
+package struct MonotonicInstant: Comparable, Hashable, Sendable {
     /// Nanoseconds since an arbitrary origin (boot).
-    public var nanoseconds: UInt64
+    package var nanoseconds: UInt64
 
-    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    package init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// The current instant.
-    public static func now() -> MonotonicInstant {
+    package static func now() -> MonotonicInstant {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return MonotonicInstant(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))
     }
 
     /// The instant `milliseconds` from now; negative values give an instant already past.
-    public static func after(milliseconds: Int) -> MonotonicInstant {
+    package static func after(milliseconds: Int) -> MonotonicInstant {
         now().advanced(byMilliseconds: milliseconds)
     }
 
     /// This instant moved by `milliseconds`, saturating at the clock's range.
-    public func advanced(byMilliseconds milliseconds: Int) -> MonotonicInstant {
+    package func advanced(byMilliseconds milliseconds: Int) -> MonotonicInstant {
         let delta = UInt64(milliseconds.magnitude).multipliedReportingOverflow(by: 1_000_000)
         let step = delta.overflow ? UInt64.max : delta.partialValue
         if milliseconds >= 0 {
@@ -31,7 +31,7 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable {
     }
 
     /// Whole milliseconds from now until this instant, rounded up, 0 if it has passed; clamped for poll(2).
-    public var millisecondsFromNow: Int32 {
+    package var millisecondsFromNow: Int32 {
         let current = MonotonicInstant.now().nanoseconds
         guard nanoseconds > current else { return 0 }
         let milliseconds = (nanoseconds - current + 999_999) / 1_000_000
@@ -39,9 +39,9 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable {
     }
 
     /// Whether this instant is now or in the past.
-    public var hasPassed: Bool { MonotonicInstant.now() >= self }
+    package var hasPassed: Bool { MonotonicInstant.now() >= self }
 
-    public static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool {
+    package static func < (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Bool {
         lhs.nanoseconds < rhs.nanoseconds
     }
 }

@@ -4,9 +4,9 @@ internal import Glibc
 
 /// The process environment as a dictionary, read once at startup and passed down, so that every decision that
 /// depends on it (config directory, URL, socket) is a function of its inputs and can be unit-tested.
-public enum ProcessEnvironment {
+package enum ProcessEnvironment {
     /// The current `environ`; an entry without `=` is skipped, the first of duplicate names wins (as `getenv`).
-    public static func current() -> [String: String] {
+    package static func current() -> [String: String] {
         var result: [String: String] = [:]
         var entry = environ
         while let pointer = entry.pointee {

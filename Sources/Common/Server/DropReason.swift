@@ -1,6 +1,6 @@
 /// Why the server force-dropped a session (PROTOCOL.md §6.8). The `text` goes to the client in
 /// `error: unauthorized` just before the close.
-public enum DropReason: String, CaseIterable, Hashable, Sendable {
+package enum DropReason: String, CaseIterable, Hashable, Sendable {
     case superseded = "superseded"
     case idleTimeout = "idle_timeout"
     case slowConsumer = "slow_consumer"
@@ -9,7 +9,7 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable {
     case terminated = "terminated"
 
     /// Upstream's reason text.
-    public var text: String {
+    package var text: String {
         switch self {
         case .superseded: "session superseded by a newer connection for the same session path"
         case .idleTimeout: "idle timeout: no heartbeat"

@@ -7,9 +7,9 @@ import ConclaveWire
 ///
 /// Flags beat the environment: `--bind` beats `CONCLAVE_BIND`, `--data-dir`/`--ephemeral` beat
 /// `CONCLAVE_DATA_DIR`, and any `--admin` replaces the whole of `CONCLAVE_ADMINS`.
-public struct ServeConfiguration: Hashable, Sendable {
+package struct ServeConfiguration: Hashable, Sendable {
     /// Where the server keeps its state.
-    public enum Storage: Hashable, Sendable {
+    package enum Storage: Hashable, Sendable {
         /// SQLite in this directory, created private to its owner when missing.
         case directory(String)
         /// In memory: gone at exit, with a new instance id at every start.
@@ -17,53 +17,53 @@ public struct ServeConfiguration: Hashable, Sendable {
     }
 
     /// One name on the server-admin allowlist (PROTOCOL.md §6.2, §6.12).
-    public struct Admin: Hashable, Sendable {
+    package struct Admin: Hashable, Sendable {
         /// The account name that gets server-admin rights.
-        public var username: String
+        package var username: String
         /// The b64u text of the only key that may register this name, if pinned.
-        public var pinnedKey: String?
+        package var pinnedKey: String?
 
-        public init(username: String, pinnedKey: String? = nil) {
+        package init(username: String, pinnedKey: String? = nil) {
             self.username = username
             self.pinnedKey = pinnedKey
         }
     }
 
     /// The certificate chain and private key files for `wss://`, both PEM.
-    public struct TLSFiles: Hashable, Sendable {
+    package struct TLSFiles: Hashable, Sendable {
         /// The path of the certificate chain, leaf first.
-        public var certificate: String
+        package var certificate: String
         /// The path of the private key of the leaf certificate.
-        public var key: String
+        package var key: String
 
-        public init(certificate: String, key: String) {
+        package init(certificate: String, key: String) {
             self.certificate = certificate
             self.key = key
         }
     }
 
     /// Where the server listens unless told otherwise: loopback only, so a default start exposes nothing.
-    public static let defaultBind = HostAndPort(host: "127.0.0.1", port: 4390)
+    package static let defaultBind = HostAndPort(host: "127.0.0.1", port: 4390)
 
     /// Every environment variable resolution reads.
-    public static let environmentVariables = [
+    package static let environmentVariables = [
         "CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "XDG_DATA_HOME", "HOME",
     ]
 
     /// The address to listen on.
-    public var bind: HostAndPort
+    package var bind: HostAndPort
     /// Where state is kept.
-    public var storage: Storage
+    package var storage: Storage
     /// In the order given; a name given twice appears once.
-    public var admins: [Admin]
+    package var admins: [Admin]
     /// Serve `wss://` with these files; `nil` serves plain `ws://`.
-    public var tls: TLSFiles?
+    package var tls: TLSFiles?
     /// Timers and queue bounds handed to the dispatch core.
-    public var limits: ServerLimits
+    package var limits: ServerLimits
     /// How much goes to stderr: `-q` only the listening line and fatal errors, `-v` also every request.
-    public var verbosity: Verbosity
+    package var verbosity: Verbosity
 
-    public init(
+    package init(
         bind: HostAndPort = ServeConfiguration.defaultBind,
         storage: Storage = .ephemeral,
         admins: [Admin] = [],
@@ -81,7 +81,7 @@ public struct ServeConfiguration: Hashable, Sendable {
 
     /// Resolves the flags and the environment (`CONCLAVE_BIND`, `CONCLAVE_DATA_DIR`, `CONCLAVE_ADMINS`,
     /// `XDG_DATA_HOME`, `HOME`). An empty variable counts as unset.
-    public init(arguments: ServeArguments, environment: [String: String]) throws(ServeConfigurationError) {
+    package init(arguments: ServeArguments, environment: [String: String]) throws(ServeConfigurationError) {
         func variable(_ name: String) -> String? {
             guard let value = environment[name], !value.isEmpty else { return nil }
             return value
@@ -143,14 +143,14 @@ public struct ServeConfiguration: Hashable, Sendable {
     }
 
     /// The allowlist the dispatch core checks.
-    public var adminAllowlist: AdminAllowlist {
+    package var adminAllowlist: AdminAllowlist {
         var allowlist = AdminAllowlist()
         for admin in admins { allowlist.add(admin.username, pinnedKey: admin.pinnedKey) }
         return allowlist
     }
 
     /// `$XDG_DATA_HOME/conclave` when that is an absolute path (the XDG rule), else `$HOME/.local/share/conclave`.
-    public static func defaultDataDirectory(environment: (String) -> String?) -> String? {
+    package static func defaultDataDirectory(environment: (String) -> String?) -> String? {
         if let base = environment("XDG_DATA_HOME"), base.hasPrefix("/") { return join(base, "conclave") }
         if let home = environment("HOME") { return join(home, ".local/share/conclave") }
         return nil

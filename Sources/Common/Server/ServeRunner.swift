@@ -12,7 +12,7 @@ import ConclaveWire
 /// frames have left so that its slow-consumer bound counts only what a peer's socket has not taken, and drives
 /// the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up
 /// to two seconds for the goodbyes to flush, and return.
-public final class ServeRunner: WebSocketServerConnectionHandler {
+package final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000
 
@@ -31,7 +31,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
     private let flushThreshold: (frames: Int, bytes: Int)
 
     /// Opens the store and binds the listening socket; nothing is accepted before ``run()``.
-    public init(configuration: ServeConfiguration, log: ServeLog) throws(ServeError) {
+    package init(configuration: ServeConfiguration, log: ServeLog) throws(ServeError) {
         self.configuration = configuration
         self.log = log
         flushThreshold = (
@@ -86,13 +86,13 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
     }
 
     /// The address bound, with the port the kernel chose when port 0 was asked for.
-    public var address: HostAndPort { server.address }
+    package var address: HostAndPort { server.address }
 
     /// `ws://ADDR` or `wss://ADDR`.
-    public var url: String { "\(configuration.tls == nil ? "ws" : "wss")://\(address)" }
+    package var url: String { "\(configuration.tls == nil ? "ws" : "wss")://\(address)" }
 
     /// Serves until SIGINT or SIGTERM, then closes every session cleanly and returns.
-    public func run() throws(ServeError) {
+    package func run() throws(ServeError) {
         do {
             let signals = try StopSignals { [unowned self] signal in
                 if stopSignal == nil { stopSignal = signal }
@@ -162,7 +162,7 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         if tickDueMs.map({ deadline < $0 }) ?? true { scheduleTick() }
     }
 
-    public func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8]) {
+    package func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8]) {
         let id = ConnectionID(connection.id)
         let frame: ProtocolMessage
         do {
@@ -175,11 +175,11 @@ public final class ServeRunner: WebSocketServerConnectionHandler {
         perform(core.received(frame, on: id))
     }
 
-    public func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {
+    package func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {
         core.wrote(frames: count, bytes: bytes, on: ConnectionID(connection.id))
     }
 
-    public func connectionDidEnd(
+    package func connectionDidEnd(
         _ connection: WebSocketServerConnection, reason: WebSocketServerConnection.EndReason
     ) {
         let id = ConnectionID(connection.id)

@@ -2,28 +2,28 @@ import ConclaveWire
 
 /// One connection as the I/O layer numbers it, from TCP accept to close. Never reuse a number while the
 /// core runs: events for a closed connection are ignored by number.
-public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt64
+package struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    package var rawValue: UInt64
 
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    package init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
-    public var description: String { "#\(rawValue)" }
+    package var description: String { "#\(rawValue)" }
 }
 
 /// A frame ready for a connection's outbound queue: the value, and its encoding, made once per frame
 /// and shared by every recipient of a fan-out.
-public struct OutboundFrame: Hashable, Sendable {
-    public var message: ProtocolMessage
-    public var bytes: [UInt8]
+package struct OutboundFrame: Hashable, Sendable {
+    package var message: ProtocolMessage
+    package var bytes: [UInt8]
 
-    public init(message: ProtocolMessage, bytes: [UInt8]) {
+    package init(message: ProtocolMessage, bytes: [UInt8]) {
         self.message = message
         self.bytes = bytes
     }
 }
 
 /// What the I/O layer must do, in order, after feeding the core an event.
-public enum ServerAction: Hashable, Sendable {
+package enum ServerAction: Hashable, Sendable {
     /// Append `frame` to the connection's outbound queue as one binary WebSocket message. Report it with
     /// ``ServerCore/wrote(frames:bytes:on:)`` once written, so that the queue bound stays exact.
     case send(ConnectionID, OutboundFrame)

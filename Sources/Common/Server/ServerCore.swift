@@ -27,7 +27,7 @@ import ConclaveWire
 /// // at core.nextDeadlineMs:   perform(core.tick())
 /// // SIGTERM:                  perform(core.shutdown())
 /// ```
-public final class ServerCore {
+package final class ServerCore {
     let store: any ServerStore
     let admins: AdminAllowlist
     let limits: ServerLimits
@@ -36,7 +36,7 @@ public final class ServerCore {
     let log: (ServerLogEvent) -> Void
 
     /// Counters for `/metrics`.
-    public internal(set) var metrics = ServerMetrics()
+    package internal(set) var metrics = ServerMetrics()
 
     var connections: [ConnectionID: Connection] = [:]
     /// The subset still in the handshake, so deadline checks do not walk every session.
@@ -53,7 +53,7 @@ public final class ServerCore {
     ///   - clock: wall time for timestamps, monotonic time for deadlines.
     ///   - random: nonces and invite tokens.
     ///   - log: receives one event per loggable thing, on the core's thread.
-    public init(
+    package init(
         store: any ServerStore,
         admins: AdminAllowlist = AdminAllowlist(),
         limits: ServerLimits = ServerLimits(),
@@ -74,7 +74,7 @@ public final class ServerCore {
     // MARK: Inputs
 
     /// Runs the start-up retention sweep (§6.11) and starts the reaper's and the sweep's schedules.
-    public func start() -> [ServerAction] {
+    package func start() -> [ServerAction] {
         let now = clock.monotonicMs()
         sweepRetention()
         nextRetentionSweepMs = now + limits.retentionSweepIntervalMs
@@ -84,7 +84,7 @@ public final class ServerCore {
 
     /// A TCP connection was accepted; its handshake deadline starts now, or at `acceptedAtMs` (monotonic) when
     /// the I/O layer hears of it later, after the HTTP upgrade (TOOLS.md).
-    public func connectionOpened(_ id: ConnectionID, acceptedAtMs: Int64? = nil) -> [ServerAction] {
+    package func connectionOpened(_ id: ConnectionID, acceptedAtMs: Int64? = nil) -> [ServerAction] {
         guard connections[id] == nil else { return [] }
         let connection = Connection(id: id, openedAtMs: acceptedAtMs ?? clock.monotonicMs())
         connections[id] = connection
@@ -95,7 +95,7 @@ public final class ServerCore {
     }
 
     /// One decoded inbound frame. Frames for a connection the core has closed are ignored.
-    public func received(_ frame: ProtocolMessage, on id: ConnectionID) -> [ServerAction] {
+    package func received(_ frame: ProtocolMessage, on id: ConnectionID) -> [ServerAction] {
         guard let connection = connections[id] else { return [] }
         connection.lastSeenMs = clock.monotonicMs()
         metrics.framesIn[frame.typeName, default: 0] += 1
@@ -109,7 +109,7 @@ public final class ServerCore {
 
     /// An inbound message that did not decode (or broke the size limit): the connection ends without an
     /// `error` frame (§2.2, §2.4).
-    public func receivedUndecodable(on id: ConnectionID) -> [ServerAction] {
+    package func receivedUndecodable(on id: ConnectionID) -> [ServerAction] {
         guard let connection = connections[id] else { return [] }
         log(.undecodableFrame(id, path: connection.path))
         close(connection)
@@ -117,14 +117,14 @@ public final class ServerCore {
     }
 
     /// The I/O layer wrote `frames` queued frames totalling `bytes` encoded bytes to the connection.
-    public func wrote(frames: Int, bytes: Int, on id: ConnectionID) {
+    package func wrote(frames: Int, bytes: Int, on id: ConnectionID) {
         guard let connection = connections[id] else { return }
         connection.queuedFrames = max(0, connection.queuedFrames - frames)
         connection.queuedBytes = max(0, connection.queuedBytes - bytes)
     }
 
     /// The peer closed (or the socket failed). The session leaves presence silently (§5.3: nothing recorded).
-    public func connectionClosed(_ id: ConnectionID) -> [ServerAction] {
+    package func connectionClosed(_ id: ConnectionID) -> [ServerAction] {
         guard let connection = connections[id] else { return [] }
         log(.connectionClosed(id, path: connection.path))
         forget(connection)
@@ -132,7 +132,7 @@ public final class ServerCore {
     }
 
     /// Runs whatever is due: handshake deadlines, the idle reaper (§6.9), the retention sweep (§6.11).
-    public func tick() -> [ServerAction] {
+    package func tick() -> [ServerAction] {
         let now = clock.monotonicMs()
         for connection in pendingHandshakes.values {
             if now - connection.openedAtMs >= limits.handshakeTimeoutMs {
@@ -151,13 +151,13 @@ public final class ServerCore {
     }
 
     /// The monotonic time at which ``tick()`` next has work, so the I/O layer can sleep until then.
-    public var nextDeadlineMs: Int64? {
+    package var nextDeadlineMs: Int64? {
         let handshakeDeadlines = pendingHandshakes.values.lazy.map { $0.openedAtMs + self.limits.handshakeTimeoutMs }
         return ([nextReapMs, nextRetentionSweepMs].compactMap { $0 } + handshakeDeadlines).min()
     }
 
     /// Graceful shutdown: every session is dropped with "session terminated" and every handshake closed.
-    public func shutdown() -> [ServerAction] {
+    package func shutdown() -> [ServerAction] {
         for connection in connections.values {
             if connection.path != nil { drop(connection, .terminated) } else { close(connection) }
         }

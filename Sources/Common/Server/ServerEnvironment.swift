@@ -2,19 +2,19 @@ internal import CSodium
 internal import Glibc
 
 /// The server's two clocks, injected so that tests can move time by hand.
-public struct ServerClock {
+package struct ServerClock {
     /// Unix epoch milliseconds: message timestamps, `added_at`, invite expiry, retention.
-    public var wallMs: () -> Int64
+    package var wallMs: () -> Int64
     /// Milliseconds from an arbitrary origin that never jumps: handshake deadlines, idle reaping, sweeps.
-    public var monotonicMs: () -> Int64
+    package var monotonicMs: () -> Int64
 
-    public init(wallMs: @escaping () -> Int64, monotonicMs: @escaping () -> Int64) {
+    package init(wallMs: @escaping () -> Int64, monotonicMs: @escaping () -> Int64) {
         self.wallMs = wallMs
         self.monotonicMs = monotonicMs
     }
 
     /// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
-    public static var system: ServerClock {
+    package static var system: ServerClock {
         ServerClock(wallMs: { milliseconds(of: CLOCK_REALTIME) }, monotonicMs: { milliseconds(of: CLOCK_MONOTONIC) })
     }
 
@@ -26,10 +26,10 @@ public struct ServerClock {
 }
 
 /// Where nonces and invite tokens come from: `count` bytes of randomness.
-public typealias ServerRandomSource = (_ count: Int) -> [UInt8]
+package typealias ServerRandomSource = (_ count: Int) -> [UInt8]
 
 /// libsodium's `randombytes_buf`, the default ``ServerRandomSource``.
-public func secureRandomBytes(_ count: Int) -> [UInt8] {
+package func secureRandomBytes(_ count: Int) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: count)
     bytes.withUnsafeMutableBytes { buffer in
         if let base = buffer.baseAddress { randombytes_buf(base, buffer.count) }

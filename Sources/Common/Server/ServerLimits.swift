@@ -1,21 +1,21 @@
 /// The server's timers and bounds (PROTOCOL.md §0, TOOLS.md `conclave-serve`). Tests shorten them.
-public struct ServerLimits: Hashable, Sendable {
+package struct ServerLimits: Hashable, Sendable {
     /// From TCP accept to `established` (§5.3; TOOLS.md: the deadline runs from accept).
-    public var handshakeTimeoutMs: Int64 = 10_000
+    package var handshakeTimeoutMs: Int64 = 10_000
     /// A session silent this long is reaped (§6.9).
-    public var idleTimeoutMs: Int64 = 60_000
+    package var idleTimeoutMs: Int64 = 60_000
     /// How often the reaper looks for idle sessions (§6.9).
-    public var reaperIntervalMs: Int64 = 15_000
+    package var reaperIntervalMs: Int64 = 15_000
     /// How long channel history is kept (§6.11).
-    public var retentionMs: Int64 = 604_800_000
+    package var retentionMs: Int64 = 604_800_000
     /// How often the retention sweep runs after the one at start-up (§6.11).
-    public var retentionSweepIntervalMs: Int64 = 3_600_000
+    package var retentionSweepIntervalMs: Int64 = 3_600_000
     /// Outbound queue bound in frames (§6.10).
-    public var queueFrameLimit = 1024
+    package var queueFrameLimit = 1024
     /// Outbound queue bound in encoded bytes (TOOLS.md).
-    public var queueByteLimit = 64 << 20
+    package var queueByteLimit = 64 << 20
     /// Rows per `history` reply (§6.5).
-    public var historyPageSize = 500
+    package var historyPageSize = 500
 
-    public init() {}
+    package init() {}
 }

@@ -1,7 +1,7 @@
 import ConclaveWire
 
 /// One thing worth a log line. Events name frame kinds, paths and channels only: never bodies, tokens or keys.
-public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
+package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     case connectionOpened(ConnectionID)
     /// The peer went away (or the I/O layer gave up on it); `path` is `nil` during the handshake.
     case connectionClosed(ConnectionID, path: SessionPath?)
@@ -18,7 +18,7 @@ public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     case retentionSwept(deletedRows: Int)
 
     /// True for the per-frame events an operator usually filters out.
-    public var isDetail: Bool {
+    package var isDetail: Bool {
         switch self {
         case .request, .refused: true
         default: false
@@ -27,7 +27,7 @@ public enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
 
     /// The event as one log line. Names come from clients, so control characters are escaped (`\x0a`):
     /// a handle with a newline cannot forge a second line.
-    public var description: String { Self.escapingControlCharacters(text) }
+    package var description: String { Self.escapingControlCharacters(text) }
 
     private var text: String {
         switch self {

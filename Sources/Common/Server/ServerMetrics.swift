@@ -1,24 +1,24 @@
 /// Counters for `GET /metrics` (TOOLS.md `conclave-serve`). The core updates them; the I/O layer reads them.
-public struct ServerMetrics: Hashable, Sendable {
+package struct ServerMetrics: Hashable, Sendable {
     /// Established sessions right now.
-    public internal(set) var liveSessions = 0
+    package internal(set) var liveSessions = 0
     /// Connections accepted and not yet established, refused or closed.
-    public internal(set) var handshakesInProgress = 0
+    package internal(set) var handshakesInProgress = 0
     /// Decoded inbound frames by kind (§4.2 names).
-    public internal(set) var framesIn: [String: UInt64] = [:]
+    package internal(set) var framesIn: [String: UInt64] = [:]
     /// Frames queued outbound by kind.
-    public internal(set) var framesOut: [String: UInt64] = [:]
+    package internal(set) var framesOut: [String: UInt64] = [:]
     /// `channel_msg` and `whisper` frames queued to recipients.
-    public internal(set) var deliveries: UInt64 = 0
+    package internal(set) var deliveries: UInt64 = 0
     /// Forced drops (§6.8) by reason.
-    public internal(set) var drops: [DropReason: UInt64] = [:]
+    package internal(set) var drops: [DropReason: UInt64] = [:]
     /// Handshakes that ended in an `error` frame (including timeouts).
-    public internal(set) var handshakeFailures: UInt64 = 0
+    package internal(set) var handshakeFailures: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// The counters in the Prometheus text exposition format, labels sorted so that output is stable.
-    public func prometheusText() -> String {
+    package func prometheusText() -> String {
         var text = ""
         text += "# TYPE conclave_sessions gauge\nconclave_sessions \(liveSessions)\n"
         text += "# TYPE conclave_handshakes gauge\nconclave_handshakes \(handshakesInProgress)\n"

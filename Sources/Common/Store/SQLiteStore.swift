@@ -16,9 +16,9 @@ import ConclaveWire
 /// `constraint` error; deleting, renaming or re-tiering a missing channel, and removing a member or ban that
 /// is not there, changes nothing. Lists come sorted: machines and members and bans by name, invites in
 /// creation order.
-public final class SQLiteStore: ServerStore {
+package final class SQLiteStore: ServerStore {
     /// Where the database lives.
-    public enum Location: Hashable, Sendable {
+    package enum Location: Hashable, Sendable {
         /// `conclave.sqlite3` in this directory, which is created (mode 0700, with parents) if missing.
         case directory(String)
         /// Nothing on disk; everything is lost when the store is released (`--ephemeral`).
@@ -26,17 +26,17 @@ public final class SQLiteStore: ServerStore {
     }
 
     /// The database file's name inside a data directory.
-    public static let fileName = "conclave.sqlite3"
+    package static let fileName = "conclave.sqlite3"
 
     /// The database file's path, or `:memory:`; for logs.
-    public let path: String
+    package let path: String
 
     private let connection: SQLiteConnection
     private let storedInstanceID: String
 
     /// Opens the store, creating and migrating the database as needed. Any failure is `unavailable`
     /// and names the path.
-    public init(at location: Location) throws(StoreError) {
+    package init(at location: Location) throws(StoreError) {
         switch location {
         case .directory(let directory):
             try DataDirectory.create(directory)
@@ -91,18 +91,18 @@ public final class SQLiteStore: ServerStore {
         try SQLiteSchema.version(of: connection)
     }
 
-    public func instanceID() throws(StoreError) -> String {
+    package func instanceID() throws(StoreError) -> String {
         storedInstanceID
     }
 
     // MARK: Users and machines
 
-    public func userExists(_ username: String) throws(StoreError) -> Bool {
+    package func userExists(_ username: String) throws(StoreError) -> Bool {
         try connection.statement("SELECT 1 FROM users WHERE username = ?1")
             .firstRow([.text(username)]) { _ in true } ?? false
     }
 
-    public func registerUser(_ username: String, machine: String, publicKey: String, at timeMs: Int64)
+    package func registerUser(_ username: String, machine: String, publicKey: String, at timeMs: Int64)
         throws(StoreError)
     {
         try connection.transaction { () throws(StoreError) in
@@ -112,25 +112,25 @@ public final class SQLiteStore: ServerStore {
         }
     }
 
-    public func machine(withPublicKey publicKey: String) throws(StoreError) -> MachineRecord? {
+    package func machine(withPublicKey publicKey: String) throws(StoreError) -> MachineRecord? {
         try connection.statement(
             "SELECT username, name, public_key, added_at_ms FROM machines WHERE public_key = ?1"
         ).firstRow([.text(publicKey)], Self.machineRecord)
     }
 
-    public func machines(of username: String) throws(StoreError) -> [MachineRecord] {
+    package func machines(of username: String) throws(StoreError) -> [MachineRecord] {
         try connection.statement(
             "SELECT username, name, public_key, added_at_ms FROM machines WHERE username = ?1 ORDER BY name"
         ).rows([.text(username)], Self.machineRecord)
     }
 
-    public func addMachine(_ name: String, of username: String, publicKey: String, at timeMs: Int64)
+    package func addMachine(_ name: String, of username: String, publicKey: String, at timeMs: Int64)
         throws(StoreError)
     {
         try insertMachine(name, of: username, publicKey: publicKey, at: timeMs)
     }
 
-    public func removeMachine(_ name: String, of username: String) throws(StoreError) -> MachineRecord? {
+    package func removeMachine(_ name: String, of username: String) throws(StoreError) -> MachineRecord? {
         try connection.statement("""
             DELETE FROM machines WHERE username = ?1 AND name = ?2
             RETURNING username, name, public_key, added_at_ms
@@ -138,7 +138,7 @@ public final class SQLiteStore: ServerStore {
         ).firstRow([.text(username), .text(name)], Self.machineRecord)
     }
 
-    public func removeUser(_ username: String) throws(StoreError) -> [String] {
+    package func removeUser(_ username: String) throws(StoreError) -> [String] {
         let user = SQLiteValue.text(username)
         return try connection.transaction { () throws(StoreError) -> [String] in
             // Children of the channels go with them by cascade; machines go with the user.
@@ -151,7 +151,7 @@ public final class SQLiteStore: ServerStore {
         }
     }
 
-    public func usernames() throws(StoreError) -> [String] {
+    package func usernames() throws(StoreError) -> [String] {
         try connection.statement("SELECT username FROM users ORDER BY username").rows([]) { $0.text(0) }
     }
 
@@ -169,7 +169,7 @@ public final class SQLiteStore: ServerStore {
 
     // MARK: Channels
 
-    public func createChannel(_ name: String, visibility: Visibility, createdBy username: String, at timeMs: Int64)
+    package func createChannel(_ name: String, visibility: Visibility, createdBy username: String, at timeMs: Int64)
         throws(StoreError)
     {
         try connection.transaction { () throws(StoreError) in
@@ -186,27 +186,27 @@ public final class SQLiteStore: ServerStore {
         }
     }
 
-    public func channel(named name: String) throws(StoreError) -> ChannelRecord? {
+    package func channel(named name: String) throws(StoreError) -> ChannelRecord? {
         try connection.statement(
             "SELECT name, visibility, created_by, created_at_ms FROM channels WHERE name = ?1"
         ).firstRow([.text(name)], Self.channelRecord)
     }
 
-    public func channels() throws(StoreError) -> [ChannelRecord] {
+    package func channels() throws(StoreError) -> [ChannelRecord] {
         try connection.statement(
             "SELECT name, visibility, created_by, created_at_ms FROM channels ORDER BY name"
         ).rows([], Self.channelRecord)
     }
 
-    public func deleteChannel(_ name: String) throws(StoreError) {
+    package func deleteChannel(_ name: String) throws(StoreError) {
         try connection.statement("DELETE FROM channels WHERE name = ?1").run([.text(name)])
     }
 
-    public func renameChannel(_ name: String, to newName: String) throws(StoreError) {
+    package func renameChannel(_ name: String, to newName: String) throws(StoreError) {
         try connection.statement("UPDATE channels SET name = ?2 WHERE name = ?1").run([.text(name), .text(newName)])
     }
 
-    public func setVisibility(_ visibility: Visibility, ofChannel name: String) throws(StoreError) {
+    package func setVisibility(_ visibility: Visibility, ofChannel name: String) throws(StoreError) {
         try connection.statement("UPDATE channels SET visibility = ?2 WHERE name = ?1")
             .run([.text(name), .integer(Int64(visibility.rawValue))])
     }
@@ -230,35 +230,35 @@ public final class SQLiteStore: ServerStore {
 
     // MARK: ACL and bans
 
-    public func isMember(_ username: String, ofChannel channel: String) throws(StoreError) -> Bool {
+    package func isMember(_ username: String, ofChannel channel: String) throws(StoreError) -> Bool {
         try contains(username, inChannel: channel, table: .memberships)
     }
 
-    public func addMember(_ username: String, toChannel channel: String) throws(StoreError) {
+    package func addMember(_ username: String, toChannel channel: String) throws(StoreError) {
         try add(username, toChannel: channel, table: .memberships)
     }
 
-    public func removeMember(_ username: String, fromChannel channel: String) throws(StoreError) {
+    package func removeMember(_ username: String, fromChannel channel: String) throws(StoreError) {
         try remove(username, fromChannel: channel, table: .memberships)
     }
 
-    public func members(ofChannel channel: String) throws(StoreError) -> [String] {
+    package func members(ofChannel channel: String) throws(StoreError) -> [String] {
         try list(channel, table: .memberships)
     }
 
-    public func isBanned(_ username: String, fromChannel channel: String) throws(StoreError) -> Bool {
+    package func isBanned(_ username: String, fromChannel channel: String) throws(StoreError) -> Bool {
         try contains(username, inChannel: channel, table: .bans)
     }
 
-    public func addBan(_ username: String, onChannel channel: String) throws(StoreError) {
+    package func addBan(_ username: String, onChannel channel: String) throws(StoreError) {
         try add(username, toChannel: channel, table: .bans)
     }
 
-    public func removeBan(_ username: String, fromChannel channel: String) throws(StoreError) {
+    package func removeBan(_ username: String, fromChannel channel: String) throws(StoreError) {
         try remove(username, fromChannel: channel, table: .bans)
     }
 
-    public func bans(ofChannel channel: String) throws(StoreError) -> [String] {
+    package func bans(ofChannel channel: String) throws(StoreError) -> [String] {
         try list(channel, table: .bans)
     }
 
@@ -305,7 +305,7 @@ public final class SQLiteStore: ServerStore {
 
     // MARK: Invites
 
-    public func createInvite(_ invite: InviteRecord) throws(StoreError) {
+    package func createInvite(_ invite: InviteRecord) throws(StoreError) {
         try connection.transaction { () throws(StoreError) in
             let id = try channelID(of: invite.channel)
             try connection.statement("""
@@ -319,7 +319,7 @@ public final class SQLiteStore: ServerStore {
         }
     }
 
-    public func invite(withToken token: String) throws(StoreError) -> InviteRecord? {
+    package func invite(withToken token: String) throws(StoreError) -> InviteRecord? {
         try connection.statement("""
             SELECT i.token, c.name, i.uses_remaining, i.expires_at_ms, i.created_by
             FROM invites AS i JOIN channels AS c ON c.id = i.channel_id WHERE i.token = ?1
@@ -327,11 +327,11 @@ public final class SQLiteStore: ServerStore {
         ).firstRow([.text(token)], Self.inviteRecord)
     }
 
-    public func deleteInvite(withToken token: String) throws(StoreError) {
+    package func deleteInvite(withToken token: String) throws(StoreError) {
         try connection.statement("DELETE FROM invites WHERE token = ?1").run([.text(token)])
     }
 
-    public func invites(ofChannel channel: String) throws(StoreError) -> [InviteRecord] {
+    package func invites(ofChannel channel: String) throws(StoreError) -> [InviteRecord] {
         try connection.statement("""
             SELECT i.token, c.name, i.uses_remaining, i.expires_at_ms, i.created_by
             FROM invites AS i JOIN channels AS c ON c.id = i.channel_id WHERE c.name = ?1 ORDER BY i.rowid
@@ -339,7 +339,7 @@ public final class SQLiteStore: ServerStore {
         ).rows([.text(channel)], Self.inviteRecord)
     }
 
-    public func redeemInvite(_ token: String, forChannel channel: String, nowMs: Int64) throws(StoreError)
+    package func redeemInvite(_ token: String, forChannel channel: String, nowMs: Int64) throws(StoreError)
         -> Bool
     {
         try connection.transaction { () throws(StoreError) -> Bool in
@@ -368,7 +368,7 @@ public final class SQLiteStore: ServerStore {
 
     // MARK: History
 
-    public func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
+    package func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
         throws(StoreError)
     {
         // One statement on the hot path: the channel lookup is part of the insert.
@@ -380,7 +380,7 @@ public final class SQLiteStore: ServerStore {
         guard connection.changes == 1 else { throw StoreError(.constraint, "no channel named `\(channel)`") }
     }
 
-    public func messages(inChannel channel: String, after sinceMs: Int64, limit: Int) throws(StoreError)
+    package func messages(inChannel channel: String, after sinceMs: Int64, limit: Int) throws(StoreError)
         -> [MessageRecord]
     {
         guard limit > 0 else { return [] }
@@ -393,7 +393,7 @@ public final class SQLiteStore: ServerStore {
         }
     }
 
-    public func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int {
+    package func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int {
         try connection.statement("DELETE FROM messages WHERE ts_ms < ?1").run([.integer(cutoffMs)])
         return connection.changes
     }

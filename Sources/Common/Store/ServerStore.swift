@@ -5,7 +5,7 @@ import ConclaveWire
 /// Calls are synchronous and made from the server's single event-loop thread. Times are Unix epoch
 /// milliseconds; formatting them as RFC 3339 is the caller's job. Public keys are b64u text (§5.1).
 /// Every failure is a ``StoreError``; its text is what an `internal` reply carries (§6.3).
-public protocol ServerStore: AnyObject {
+package protocol ServerStore: AnyObject {
     /// The persistent instance id (24 random bytes as b64u), created on first use (§2.3).
     func instanceID() throws(StoreError) -> String
 
@@ -75,17 +75,17 @@ public protocol ServerStore: AnyObject {
 }
 
 /// One machine of a user: the Ed25519 public key (base64url) it authenticates with.
-public struct MachineRecord: Hashable, Sendable {
+package struct MachineRecord: Hashable, Sendable {
     /// The user the machine belongs to.
-    public var username: String
+    package var username: String
     /// The machine's name, unique within its user.
-    public var name: String
+    package var name: String
     /// The Ed25519 public key, base64url without padding.
-    public var publicKey: String
+    package var publicKey: String
     /// When it was added, in Unix milliseconds.
-    public var addedAtMs: Int64
+    package var addedAtMs: Int64
 
-    public init(username: String, name: String, publicKey: String, addedAtMs: Int64) {
+    package init(username: String, name: String, publicKey: String, addedAtMs: Int64) {
         self.username = username
         self.name = name
         self.publicKey = publicKey
@@ -94,17 +94,17 @@ public struct MachineRecord: Hashable, Sendable {
 }
 
 /// A channel as stored; members, bans and invites are kept apart.
-public struct ChannelRecord: Hashable, Sendable {
+package struct ChannelRecord: Hashable, Sendable {
     /// The channel's name, unique on the server.
-    public var name: String
+    package var name: String
     /// Who may see and join it.
-    public var visibility: Visibility
+    package var visibility: Visibility
     /// The username of the creator, who administers the channel.
-    public var createdBy: String
+    package var createdBy: String
     /// When it was created, in Unix milliseconds.
-    public var createdAtMs: Int64
+    package var createdAtMs: Int64
 
-    public init(name: String, visibility: Visibility, createdBy: String, createdAtMs: Int64) {
+    package init(name: String, visibility: Visibility, createdBy: String, createdAtMs: Int64) {
         self.name = name
         self.visibility = visibility
         self.createdBy = createdBy
@@ -113,19 +113,19 @@ public struct ChannelRecord: Hashable, Sendable {
 }
 
 /// An invite token to a channel, with its remaining uses and expiry.
-public struct InviteRecord: Hashable, Sendable {
+package struct InviteRecord: Hashable, Sendable {
     /// The secret a joiner presents.
-    public var token: String
+    package var token: String
     /// The channel it admits to.
-    public var channel: String
+    package var channel: String
     /// `nil` means unlimited.
-    public var usesRemaining: Int64?
+    package var usesRemaining: Int64?
     /// `nil` means never.
-    public var expiresAtMs: Int64?
+    package var expiresAtMs: Int64?
     /// The username that made the invite.
-    public var createdBy: String
+    package var createdBy: String
 
-    public init(token: String, channel: String, usesRemaining: Int64?, expiresAtMs: Int64?, createdBy: String) {
+    package init(token: String, channel: String, usesRemaining: Int64?, expiresAtMs: Int64?, createdBy: String) {
         self.token = token
         self.channel = channel
         self.usesRemaining = usesRemaining
@@ -135,17 +135,17 @@ public struct InviteRecord: Hashable, Sendable {
 }
 
 /// One message of a channel's history, payload kept in its wire encoding so history replays byte for byte.
-public struct MessageRecord: Hashable, Sendable {
+package struct MessageRecord: Hashable, Sendable {
     /// The channel it was posted to.
-    public var channel: String
+    package var channel: String
     /// The sender's path in text form.
-    public var from: String
+    package var from: String
     /// The bincode encoding of the `Payload`.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
     /// When the server accepted it, in Unix milliseconds.
-    public var timeMs: Int64
+    package var timeMs: Int64
 
-    public init(channel: String, from: String, payload: [UInt8], timeMs: Int64) {
+    package init(channel: String, from: String, payload: [UInt8], timeMs: Int64) {
         self.channel = channel
         self.from = from
         self.payload = payload
@@ -154,28 +154,28 @@ public struct MessageRecord: Hashable, Sendable {
 }
 
 /// A store failure. Its description is the store's own text, as carried in an `internal` reply.
-public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
-    public struct Code: Hashable, Sendable {
-        public var rawValue: Int
-        public init(rawValue: Int) { self.rawValue = rawValue }
+    package struct Code: Hashable, Sendable {
+        package var rawValue: Int
+        package init(rawValue: Int) { self.rawValue = rawValue }
         /// A uniqueness or reference constraint failed (duplicate name, key or token).
-        public static let constraint = Code(rawValue: 1)
+        package static let constraint = Code(rawValue: 1)
         /// The database could not be opened, created or migrated.
-        public static let unavailable = Code(rawValue: 2)
+        package static let unavailable = Code(rawValue: 2)
         /// Any other engine failure.
-        public static let engine = Code(rawValue: 3)
+        package static let engine = Code(rawValue: 3)
     }
 
     /// What kind of failure this is.
-    public var code: Code
+    package var code: Code
     /// The engine's text, naming the table or constraint where it has one.
-    public var message: String
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -3,25 +3,25 @@ internal import Glibc
 import ConclavePOSIX
 
 /// What an `EventLoop` reports for a registered descriptor.
-public struct IOEvents: Hashable, Sendable {
+package struct IOEvents: Hashable, Sendable {
     /// Ready for reading (also set on hang-up and error, so that the next read reports what happened).
-    public var isReadable: Bool
-    public var isWritable: Bool
+    package var isReadable: Bool
+    package var isWritable: Bool
     /// The peer hung up or the socket has an error.
-    public var isHangUp: Bool
+    package var isHangUp: Bool
 }
 
 /// Receives the readiness of the descriptors it registered.
-public protocol EventLoopHandler: AnyObject {
+package protocol EventLoopHandler: AnyObject {
     func handle(_ events: IOEvents, on loop: EventLoop)
 }
 
 /// A single-threaded epoll loop: level-triggered readiness for many descriptors, timers on the monotonic
 /// clock, and actions deferred to the next turn. Nothing in it blocks but `epoll_wait`, so one slow peer
 /// cannot stall another as long as handlers use non-blocking I/O.
-public final class EventLoop {
+package final class EventLoop {
     /// A scheduled timer, for `cancel`.
-    public struct TimerID: Hashable, Sendable {
+    package struct TimerID: Hashable, Sendable {
         fileprivate let value: UInt64
     }
 
@@ -46,7 +46,7 @@ public final class EventLoop {
     private var isStopping = false
     private var events: [cshim_epoll_event]
 
-    public init(maxEventsPerTurn: Int = 256) throws(TransportError) {
+    package init(maxEventsPerTurn: Int = 256) throws(TransportError) {
         let fd = cshim_epoll_create()
         guard fd >= 0 else { throw TransportError(.io, "epoll_create1 failed: \(TransportError.errnoText(errno))") }
         epoll = Socket(adopting: fd, label: "epoll")
@@ -54,11 +54,11 @@ public final class EventLoop {
     }
 
     /// How many descriptors are registered.
-    public var registeredCount: Int { registrations.count }
+    package var registeredCount: Int { registrations.count }
 
     /// Starts reporting the readiness of `fileDescriptor` to `handler`. The loop keeps `handler` alive until
     /// `unregister`.
-    public func register(
+    package func register(
         _ fileDescriptor: Int32, interest: IOInterest, handler: EventLoopHandler
     ) throws(TransportError) {
         let generation = nextGeneration
@@ -72,7 +72,7 @@ public final class EventLoop {
     }
 
     /// Changes what `fileDescriptor` is watched for; a no-op when unchanged or not registered.
-    public func setInterest(_ interest: IOInterest, for fileDescriptor: Int32) {
+    package func setInterest(_ interest: IOInterest, for fileDescriptor: Int32) {
         guard var registration = registrations[fileDescriptor], registration.interest != interest else { return }
         registration.interest = interest
         registrations[fileDescriptor] = registration
@@ -81,19 +81,19 @@ public final class EventLoop {
     }
 
     /// The interest `fileDescriptor` is registered with, nil if it is not.
-    public func interest(for fileDescriptor: Int32) -> IOInterest? {
+    package func interest(for fileDescriptor: Int32) -> IOInterest? {
         registrations[fileDescriptor]?.interest
     }
 
     /// Stops watching `fileDescriptor` and releases its handler. Call it before closing the descriptor.
-    public func unregister(_ fileDescriptor: Int32) {
+    package func unregister(_ fileDescriptor: Int32) {
         guard registrations.removeValue(forKey: fileDescriptor) != nil else { return }
         cshim_epoll_ctl(epoll.fileDescriptor, CSHIM_EPOLL_CTL_DEL, fileDescriptor, 0, 0)
     }
 
     /// Runs `action` once at `instant` (or at the first turn after it).
     @discardableResult
-    public func schedule(at instant: MonotonicInstant, _ action: @escaping () -> Void) -> TimerID {
+    package func schedule(at instant: MonotonicInstant, _ action: @escaping () -> Void) -> TimerID {
         let id = nextTimerID
         nextTimerID += 1
         timerActions[id] = action
@@ -104,27 +104,27 @@ public final class EventLoop {
 
     /// Runs `action` once, `milliseconds` from now.
     @discardableResult
-    public func schedule(afterMilliseconds milliseconds: Int, _ action: @escaping () -> Void) -> TimerID {
+    package func schedule(afterMilliseconds milliseconds: Int, _ action: @escaping () -> Void) -> TimerID {
         schedule(at: .after(milliseconds: milliseconds), action)
     }
 
     /// Cancels a timer that has not fired; harmless otherwise.
-    public func cancel(_ timer: TimerID) {
+    package func cancel(_ timer: TimerID) {
         timerActions.removeValue(forKey: timer.value)
     }
 
     /// Runs `action` at the start of the next turn, before waiting for events. Use it for work that must not
     /// wait for the descriptor, such as input TLS already decrypted.
-    public func runSoon(_ action: @escaping () -> Void) {
+    package func runSoon(_ action: @escaping () -> Void) {
         deferred.append(action)
     }
 
     /// Makes `run` return after the current turn, or at once if it is not running yet; the turn does not
     /// wait for events any more.
-    public func stop() { isStopping = true }
+    package func stop() { isStopping = true }
 
     /// Turns until `stop` is called.
-    public func run() throws(TransportError) {
+    package func run() throws(TransportError) {
         defer { isStopping = false }
         while !isStopping {
             try runOnce(timeoutMilliseconds: -1)
@@ -134,7 +134,7 @@ public final class EventLoop {
     /// One turn: runs deferred actions, waits for events at most `timeoutMilliseconds` (-1: until the next
     /// timer or event), dispatches them, then fires due timers. The wait is skipped (a zero timeout) when a
     /// deferred action queued another or stopped the loop, which would otherwise wait with nothing to wake it.
-    public func runOnce(timeoutMilliseconds: Int32) throws(TransportError) {
+    package func runOnce(timeoutMilliseconds: Int32) throws(TransportError) {
         let ready = deferred
         deferred.removeAll()
         for action in ready { action() }

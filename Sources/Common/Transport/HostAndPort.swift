@@ -1,18 +1,18 @@
 /// A host (name, IPv4 or IPv6 literal) and a TCP port, as written on a command line: `127.0.0.1:4390`,
 /// `[::1]:0`, `example.org:443`.
-public struct HostAndPort: Hashable, Sendable, CustomStringConvertible {
+package struct HostAndPort: Hashable, Sendable, CustomStringConvertible {
     /// The host without brackets (`::1`, not `[::1]`).
-    public var host: String
-    public var port: UInt16
+    package var host: String
+    package var port: UInt16
 
-    public init(host: String, port: UInt16) {
+    package init(host: String, port: UInt16) {
         self.host = host
         self.port = port
     }
 
     /// Parses `HOST:PORT` or `[IPV6]:PORT`. A bare IPv6 literal without brackets is refused (its colons are
     /// ambiguous with the port separator).
-    public init(parsing text: String) throws(TransportError) {
+    package init(parsing text: String) throws(TransportError) {
         func invalid(_ why: String) -> TransportError {
             TransportError(.resolve, "invalid address \"\(text)\": \(why)")
         }
@@ -37,7 +37,7 @@ public struct HostAndPort: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `host:port`, with an IPv6 literal in brackets.
-    public var description: String {
+    package var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 

@@ -3,7 +3,7 @@ internal import Glibc
 /// Bytes waiting to be written to one stream, in order, with their total kept so that a caller can bound
 /// what one slow peer may hold in memory. Chunks may be tagged as messages, so that a caller bounding its
 /// queue in messages learns when they have left (`takeWrittenMessages`).
-public struct OutboundQueue: Sendable {
+package struct OutboundQueue: Sendable {
     private struct Chunk: Sendable {
         var bytes: [UInt8]
         /// The size the caller reports for this message, nil for bytes that are not a message.
@@ -18,18 +18,18 @@ public struct OutboundQueue: Sendable {
     private var writtenMessageBytes = 0
 
     /// Bytes queued and not yet written.
-    public private(set) var byteCount = 0
+    package private(set) var byteCount = 0
     /// Messages queued and not completely written.
-    public private(set) var messageCount = 0
+    package private(set) var messageCount = 0
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { byteCount == 0 }
+    package var isEmpty: Bool { byteCount == 0 }
 
     /// Queues `bytes` after everything already queued. With `messageSize`, the chunk counts as one message of
     /// that size (the caller's measure, e.g. its payload without framing) in `messageCount` and
     /// `takeWrittenMessages`.
-    public mutating func append(_ bytes: [UInt8], messageSize: Int? = nil) {
+    package mutating func append(_ bytes: [UInt8], messageSize: Int? = nil) {
         guard !bytes.isEmpty else { return }
         chunks.append(Chunk(bytes: bytes, messageSize: messageSize))
         byteCount += bytes.count
@@ -37,7 +37,7 @@ public struct OutboundQueue: Sendable {
     }
 
     /// The messages completely written since the last call, and the sum of their sizes.
-    public mutating func takeWrittenMessages() -> (count: Int, bytes: Int) {
+    package mutating func takeWrittenMessages() -> (count: Int, bytes: Int) {
         defer {
             writtenMessages = 0
             writtenMessageBytes = 0
@@ -47,7 +47,7 @@ public struct OutboundQueue: Sendable {
 
     /// Writes as much as `stream` takes now. Returns nil when the queue is empty afterwards, else what to
     /// wait for before calling again. Over plain TCP, several queued chunks go out in one writev(2).
-    public mutating func flush(to stream: TransportStream) throws(TransportError) -> IOInterest? {
+    package mutating func flush(to stream: TransportStream) throws(TransportError) -> IOInterest? {
         while head < chunks.count {
             let outcome: IOOutcome
             if !stream.isTLS && chunks.count - head > 1 {

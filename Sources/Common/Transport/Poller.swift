@@ -2,16 +2,16 @@ internal import Glibc
 import ConclavePOSIX
 
 /// A small poll(2) wait for single-threaded clients: a link's socket, stdin, perhaps a second link.
-public enum Poller {
+package enum Poller {
     /// One descriptor to watch and, after `wait`, what it is ready for.
-    public struct Entry: Hashable, Sendable {
-        public var fileDescriptor: Int32
-        public var interest: IOInterest
+    package struct Entry: Hashable, Sendable {
+        package var fileDescriptor: Int32
+        package var interest: IOInterest
         /// Set by `wait`: readable/writable as asked, and also readable on hang-up or error, so that the
         /// next read reports what happened.
-        public var ready: IOInterest = []
+        package var ready: IOInterest = []
 
-        public init(fileDescriptor: Int32, interest: IOInterest) {
+        package init(fileDescriptor: Int32, interest: IOInterest) {
             self.fileDescriptor = fileDescriptor
             self.interest = interest
         }
@@ -20,7 +20,7 @@ public enum Poller {
     /// Waits until one entry is ready or `timeoutMilliseconds` pass (-1: no limit). Returns how many entries
     /// are ready; 0 on timeout or when a signal interrupted the wait (the caller re-checks its flags and loops).
     @discardableResult
-    public static func wait(_ entries: inout [Entry], timeoutMilliseconds: Int32) throws(TransportError) -> Int {
+    package static func wait(_ entries: inout [Entry], timeoutMilliseconds: Int32) throws(TransportError) -> Int {
         var fds = entries.map { entry in
             var events: Int16 = 0
             if entry.interest.contains(.readable) { events |= Int16(POLLIN) }

@@ -7,21 +7,21 @@ internal import Glibc
 /// Create it early in `main`, before any thread starts: the signals are blocked for the creating thread and
 /// the threads it starts later, and stay blocked (children started with posix_spawn inherit the mask, so
 /// reset it there when they should see these signals).
-public final class SignalSource {
+package final class SignalSource {
     private let socket: Socket
 
     /// Starts reporting `signals` (e.g. `[SIGINT, SIGTERM]`) instead of letting them act.
-    public init(_ signals: [Int32]) throws(TransportError) {
+    package init(_ signals: [Int32]) throws(TransportError) {
         let fd = signals.withUnsafeBufferPointer { cshim_signalfd_open($0.baseAddress, Int32($0.count)) }
         guard fd >= 0 else { throw TransportError(.io, "signalfd failed: \(TransportError.errnoText(errno))") }
         socket = Socket(adopting: fd, label: "signalfd")
     }
 
     /// The descriptor to poll for readability.
-    public var fileDescriptor: Int32 { socket.fileDescriptor }
+    package var fileDescriptor: Int32 { socket.fileDescriptor }
 
     /// The next pending signal's number, nil when none is pending.
-    public func next() -> Int32? {
+    package func next() -> Int32? {
         let signal = cshim_signalfd_read(socket.fileDescriptor)
         return signal > 0 ? signal : nil
     }

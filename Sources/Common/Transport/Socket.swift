@@ -2,16 +2,16 @@ internal import Glibc
 import ConclavePOSIX
 
 /// What a caller waits for on a file descriptor.
-public struct IOInterest: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct IOInterest: OptionSet, Hashable, Sendable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let readable = IOInterest(rawValue: 1)
-    public static let writable = IOInterest(rawValue: 2)
+    package static let readable = IOInterest(rawValue: 1)
+    package static let writable = IOInterest(rawValue: 2)
 }
 
 /// The result of one non-blocking read or write.
-public enum IOOutcome: Hashable, Sendable {
+package enum IOOutcome: Hashable, Sendable {
     /// This many bytes moved (more than zero).
     case transferred(Int)
     /// Nothing moved now; wait until the descriptor is ready for this, then retry.
@@ -21,11 +21,11 @@ public enum IOOutcome: Hashable, Sendable {
 }
 
 /// A socket file descriptor owned by this object and closed when it goes away. Always non-blocking.
-public final class Socket {
+package final class Socket {
     /// The descriptor, for poll/epoll; -1 once closed. Do not close it yourself.
-    public private(set) var fileDescriptor: Int32
+    package private(set) var fileDescriptor: Int32
     /// The peer or local address this socket was made for, for messages (`127.0.0.1:4390`).
-    public let label: String
+    package let label: String
 
     init(adopting fileDescriptor: Int32, label: String) {
         self.fileDescriptor = fileDescriptor
@@ -36,7 +36,7 @@ public final class Socket {
 
     /// Closes the descriptor now rather than when this object goes away (an owner may outlive the
     /// connection). Further reads and writes fail.
-    public func close() {
+    package func close() {
         guard fileDescriptor >= 0 else { return }
         Glibc.close(fileDescriptor)
         fileDescriptor = -1
@@ -44,13 +44,13 @@ public final class Socket {
 
     /// Ignores SIGPIPE for the process: a write to a closed peer then fails with EPIPE instead of killing us.
     /// `send` uses MSG_NOSIGNAL, but SSL_write writes with plain write(2).
-    public static func ignoreBrokenPipeSignal() {
+    package static func ignoreBrokenPipeSignal() {
         signal(SIGPIPE, SIG_IGN)
     }
 
     /// Opens a TCP connection to `endpoint`, trying each resolved address in turn until `deadline`.
     /// The socket is non-blocking with TCP_NODELAY set.
-    public static func connect(to endpoint: HostAndPort, deadline: MonotonicInstant) throws(TransportError) -> Socket {
+    package static func connect(to endpoint: HostAndPort, deadline: MonotonicInstant) throws(TransportError) -> Socket {
         let addresses = try SocketAddress.resolve(endpoint, passive: false)
         var lastError = TransportError(.connect, "cannot connect to \(endpoint): no address")
         for address in addresses {
@@ -113,7 +113,7 @@ public final class Socket {
     }
 
     /// Reads what is available into `buffer`.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOOutcome {
+    package func receive(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOOutcome {
         while true {
             let count = recv(fileDescriptor, buffer.baseAddress, buffer.count, 0)
             if count > 0 { return .transferred(count) }
@@ -129,7 +129,7 @@ public final class Socket {
     }
 
     /// Writes as much of `bytes` as the kernel takes now.
-    public func send(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> IOOutcome {
+    package func send(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> IOOutcome {
         if bytes.isEmpty { return .transferred(0) }
         while true {
             let count = Glibc.send(fileDescriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
@@ -163,21 +163,21 @@ public final class Socket {
     }
 
     /// Stops further sends (the peer reads end of stream); reads stay possible.
-    public func shutdownOutput() {
+    package func shutdownOutput() {
         Glibc.shutdown(fileDescriptor, Int32(SHUT_WR))
     }
 }
 
 /// A socket bound to a local address and listening for TCP connections; accepts without blocking.
-public final class ListeningSocket {
-    public let socket: Socket
+package final class ListeningSocket {
+    package let socket: Socket
     /// The address actually bound (the port the kernel chose when 0 was asked).
-    public let address: HostAndPort
+    package let address: HostAndPort
 
-    public var fileDescriptor: Int32 { socket.fileDescriptor }
+    package var fileDescriptor: Int32 { socket.fileDescriptor }
 
     /// Binds and listens on `endpoint` (`127.0.0.1:4390`, `[::1]:0`, `0.0.0.0:4390`), with SO_REUSEADDR.
-    public init(binding endpoint: HostAndPort, backlog: Int32 = 1024) throws(TransportError) {
+    package init(binding endpoint: HostAndPort, backlog: Int32 = 1024) throws(TransportError) {
         let addresses: [SocketAddress]
         do {
             addresses = try SocketAddress.resolve(endpoint, passive: true)
@@ -211,7 +211,7 @@ public final class ListeningSocket {
 
     /// The next pending connection (non-blocking, TCP_NODELAY), or nil when none is waiting. Errors that
     /// concern only the one connection (it was reset before we took it) also give nil.
-    public func accept() throws(TransportError) -> Socket? {
+    package func accept() throws(TransportError) -> Socket? {
         try socket.acceptConnection(listening: address.description) { storage, length in
             SocketAddress(storage: storage, length: length).numericDescription
         }

@@ -5,20 +5,20 @@ internal import Glibc
 /// OpenSSL settings for dialling `wss://`: the peer must present a certificate for the host we dialled,
 /// chained to a system CA or to the CA file named by `CONCLAVE_CA_FILE`; TLS 1.2 or later.
 /// Create one only when a `wss://` URL is used: even lazily loaded, OpenSSL setup is not free.
-public final class TLSClientContext {
+package final class TLSClientContext {
     let context: OpaquePointer
 
     /// The environment variable naming an extra PEM file of CA certificates to trust.
-    public static let caFileVariable = "CONCLAVE_CA_FILE"
+    package static let caFileVariable = "CONCLAVE_CA_FILE"
 
     /// The CA file named by `CONCLAVE_CA_FILE`, if set and not empty.
-    public static var caFileFromEnvironment: String? {
+    package static var caFileFromEnvironment: String? {
         guard let value = getenv(caFileVariable), value.pointee != 0 else { return nil }
         return String(cString: value)
     }
 
     /// - Parameter extraCAFile: a PEM file of CA certificates trusted in addition to the system's.
-    public init(extraCAFile: String? = TLSClientContext.caFileFromEnvironment) throws(TransportError) {
+    package init(extraCAFile: String? = TLSClientContext.caFileFromEnvironment) throws(TransportError) {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw TransportError(.tls, "TLS: cannot create a client context: \(OpenSSLErrors.drain())")
@@ -42,10 +42,10 @@ public final class TLSClientContext {
 }
 
 /// OpenSSL settings for serving `wss://` with a certificate chain and its private key (PEM files).
-public final class TLSServerContext {
+package final class TLSServerContext {
     let context: OpaquePointer
 
-    public init(certificateFile: String, keyFile: String) throws(TransportError) {
+    package init(certificateFile: String, keyFile: String) throws(TransportError) {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TransportError(.tls, "TLS: cannot create a server context: \(OpenSSLErrors.drain())")

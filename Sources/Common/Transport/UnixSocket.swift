@@ -3,18 +3,18 @@ internal import Glibc
 /// A Unix-domain stream socket listening at a file-system path, for the local clients of a running tool
 /// (`conclave-connect --socket PATH`). The path is created with the given permissions (0600: only this
 /// user) and removed when this object goes away.
-public final class UnixListeningSocket {
-    public let socket: Socket
-    public let path: String
+package final class UnixListeningSocket {
+    package let socket: Socket
+    package let path: String
 
-    public var fileDescriptor: Int32 { socket.fileDescriptor }
+    package var fileDescriptor: Int32 { socket.fileDescriptor }
 
     /// The longest path a Unix socket address holds, in bytes.
-    public static var maximumPathLength: Int { MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1 }
+    package static var maximumPathLength: Int { MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1 }
 
     /// Binds and listens at `path`. A leftover socket file nobody listens on is replaced; a live one is
     /// refused as in use, and anything that is not a socket is left alone and refused.
-    public init(path: String, permissions: UInt32 = 0o600, backlog: Int32 = 128) throws(TransportError) {
+    package init(path: String, permissions: UInt32 = 0o600, backlog: Int32 = 128) throws(TransportError) {
         let address = try UnixSocketAddress(path: path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
             | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -56,14 +56,14 @@ public final class UnixListeningSocket {
     deinit { unlink(path) }
 
     /// The next pending connection (non-blocking), or nil when none is waiting.
-    public func accept() throws(TransportError) -> Socket? {
+    package func accept() throws(TransportError) -> Socket? {
         try socket.acceptConnection(listening: path) { _, _ in "unix:\(path)" }
     }
 }
 
 extension Socket {
     /// Connects to a Unix-domain stream socket at `path` (a local connect completes or fails at once).
-    public static func connect(unixPath path: String) throws(TransportError) -> Socket {
+    package static func connect(unixPath path: String) throws(TransportError) -> Socket {
         let address = try UnixSocketAddress(path: path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {

@@ -14,10 +14,10 @@ import ConclaveWire
 ///     try client.flush()
 /// }
 /// ```
-public final class WebSocketClient {
-    public let url: WebSocketURL
+package final class WebSocketClient {
+    package let url: WebSocketURL
     /// The server's `x-conclave-server-id`, when its 101 response carried one (PROTOCOL.md §2.3).
-    public let serverID: String?
+    package let serverID: String?
     private let stream: TransportStream
     private var connection: WebSocketConnection
     private var outbound = OutboundQueue()
@@ -41,7 +41,7 @@ public final class WebSocketClient {
     ///
     /// - Parameter tls: the client TLS settings for `wss://`; made on demand (system CAs and
     ///   `CONCLAVE_CA_FILE`) when nil. Unused for `ws://`.
-    public static func connect(
+    package static func connect(
         to url: WebSocketURL, tls: TLSClientContext? = nil, deadline: MonotonicInstant,
         maximumMessageSize: Int = WebSocketConnection.defaultMaximumMessageSize
     ) throws(TransportError) -> WebSocketClient {
@@ -49,26 +49,26 @@ public final class WebSocketClient {
     }
 
     /// The descriptor to poll.
-    public var fileDescriptor: Int32 { stream.fileDescriptor }
+    package var fileDescriptor: Int32 { stream.fileDescriptor }
 
     /// What to poll the descriptor for: readable always, writable while output is queued.
-    public var pollInterest: IOInterest { outbound.isEmpty ? .readable : [.readable, .writable] }
+    package var pollInterest: IOInterest { outbound.isEmpty ? .readable : [.readable, .writable] }
 
     /// Whether `nextEvent()` may have something without waiting (decrypted TLS bytes, or frames not yet
     /// taken): check it before polling.
-    public var hasBufferedInput: Bool { hasUnparsedInput || stream.hasBufferedInput }
+    package var hasBufferedInput: Bool { hasUnparsedInput || stream.hasBufferedInput }
 
     /// Bytes queued for the server and not yet written.
-    public var outboundByteCount: Int { outbound.byteCount }
+    package var outboundByteCount: Int { outbound.byteCount }
 
     /// Whether the WebSocket close handshake has finished (or the connection failed); no more events come.
-    public var isClosed: Bool { connection.isClosed || (reachedEndOfStream && !hasUnparsedInput) }
+    package var isClosed: Bool { connection.isClosed || (reachedEndOfStream && !hasUnparsedInput) }
 
     /// The next message or control event, reading what has arrived without blocking; nil when nothing more
     /// is there now (poll, then call again) or after the close. Pings are answered here. Take each event
     /// (and send its replies) before asking for the next, so replies keep their order. Throws `.closed`
     /// when the connection ends without a WebSocket close.
-    public func nextEvent() throws(TransportError) -> WebSocketEvent? {
+    package func nextEvent() throws(TransportError) -> WebSocketEvent? {
         while true {
             if let event = connection.nextEvent() {
                 try flushConnectionOutput()
@@ -101,7 +101,7 @@ public final class WebSocketClient {
     }
 
     /// Queues one binary message and writes what can go now.
-    public func send(binary message: [UInt8]) throws(TransportError) {
+    package func send(binary message: [UInt8]) throws(TransportError) {
         do {
             try connection.sendBinary(message)
         } catch {
@@ -112,7 +112,7 @@ public final class WebSocketClient {
     }
 
     /// Queues one text message and writes what can go now.
-    public func send(text message: String) throws(TransportError) {
+    package func send(text message: String) throws(TransportError) {
         do {
             try connection.sendText(message)
         } catch {
@@ -124,7 +124,7 @@ public final class WebSocketClient {
 
     /// Sends a WebSocket ping (at most 125 bytes); its pong arrives as `.pong`. Conclave's own liveness
     /// check is the application-level `ping` frame (PROTOCOL.md §2.5), not this.
-    public func sendPing(_ payload: [UInt8] = []) throws(TransportError) {
+    package func sendPing(_ payload: [UInt8] = []) throws(TransportError) {
         do {
             try connection.sendPing(payload)
         } catch {
@@ -140,13 +140,13 @@ public final class WebSocketClient {
 
     /// Writes queued output as far as the socket takes it; true when nothing is left.
     @discardableResult
-    public func flush() throws(TransportError) -> Bool {
+    package func flush() throws(TransportError) -> Bool {
         try outbound.flush(to: stream) == nil
     }
 
     /// Starts the WebSocket close handshake (a Close frame with `code`, or none with nil); keep reading
     /// until `isClosed`.
-    public func close(code: WebSocketCloseCode? = .normalClosure) throws(TransportError) {
+    package func close(code: WebSocketCloseCode? = .normalClosure) throws(TransportError) {
         try? connection.close(code: code)
         outbound.append(connection.takeOutput())
         try flush()
@@ -155,7 +155,7 @@ public final class WebSocketClient {
     /// Closes politely and waits, at most until `deadline`, for the server's Close and then for the server
     /// to close TCP (RFC 6455 §7.1.1: the server closes first); then ends the stream. Messages that arrive
     /// meanwhile are dropped. Never throws: the link is going away anyway.
-    public func closeAndWait(deadline: MonotonicInstant, code: WebSocketCloseCode? = .normalClosure) {
+    package func closeAndWait(deadline: MonotonicInstant, code: WebSocketCloseCode? = .normalClosure) {
         do {
             try close(code: code)
             while !isClosed {
@@ -190,7 +190,7 @@ public final class WebSocketClient {
 
     /// Waits until an event arrives or `deadline` passes; for tools with nothing else to watch, and for
     /// tests. Returns nil once the connection is closed.
-    public func nextEvent(deadline: MonotonicInstant) throws(TransportError) -> WebSocketEvent? {
+    package func nextEvent(deadline: MonotonicInstant) throws(TransportError) -> WebSocketEvent? {
         while !isClosed {
             if let event = try nextEvent() { return event }
             if isClosed { break }

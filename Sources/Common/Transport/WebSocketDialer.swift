@@ -13,7 +13,7 @@ import ConclaveWire
 /// }
 /// ```
 /// Name resolution (getaddrinfo) happens in `init` and blocks.
-public final class WebSocketDialer {
+package final class WebSocketDialer {
     private enum Phase {
         case connecting(Socket)
         case tlsHandshake(TransportStream, IOInterest)
@@ -21,9 +21,9 @@ public final class WebSocketDialer {
         case readingResponse(TransportStream)
     }
 
-    public let url: WebSocketURL
+    package let url: WebSocketURL
     /// When the whole dial gives up.
-    public let deadline: MonotonicInstant
+    package let deadline: MonotonicInstant
     private let tls: TLSClientContext?
     private let maximumMessageSize: Int
     private var addresses: [SocketAddress]
@@ -37,7 +37,7 @@ public final class WebSocketDialer {
     ///
     /// - Parameter tls: the client TLS settings for `wss://`; made on demand (system CAs and
     ///   `CONCLAVE_CA_FILE`) when nil. Unused for `ws://`.
-    public init(
+    package init(
         url: WebSocketURL, tls: TLSClientContext? = nil, deadline: MonotonicInstant,
         maximumMessageSize: Int = WebSocketConnection.defaultMaximumMessageSize
     ) throws(TransportError) {
@@ -66,7 +66,7 @@ public final class WebSocketDialer {
     }
 
     /// The descriptor to poll.
-    public var fileDescriptor: Int32 {
+    package var fileDescriptor: Int32 {
         switch phase {
         case .connecting(let socket): socket.fileDescriptor
         case .tlsHandshake(let stream, _), .sendingRequest(let stream), .readingResponse(let stream):
@@ -75,7 +75,7 @@ public final class WebSocketDialer {
     }
 
     /// What to poll the descriptor for.
-    public var pollInterest: IOInterest {
+    package var pollInterest: IOInterest {
         switch phase {
         case .connecting, .sendingRequest: .writable
         case .tlsHandshake(_, let interest): interest
@@ -85,7 +85,7 @@ public final class WebSocketDialer {
 
     /// Makes what progress it can without blocking: the client once the upgrade is done, nil while it is
     /// still under way. Throws why the dial failed, or `.timeout` once the deadline has passed.
-    public func advance() throws(TransportError) -> WebSocketClient? {
+    package func advance() throws(TransportError) -> WebSocketClient? {
         while true {
             switch phase {
             case .connecting(let socket):

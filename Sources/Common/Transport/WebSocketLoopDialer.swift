@@ -12,8 +12,8 @@ import ConclaveWire
 /// }
 /// dialer.start()
 /// ```
-public final class WebSocketLoopDialer {
-    public let url: WebSocketURL
+package final class WebSocketLoopDialer {
+    package let url: WebSocketURL
     private let tls: TLSClientContext?
     private unowned let loop: EventLoop
     private let timeoutMilliseconds: Int
@@ -27,7 +27,7 @@ public final class WebSocketLoopDialer {
     ///   - tls: the client TLS settings for `wss://`; made on demand when nil. Unused for `ws://`.
     ///   - timeoutMilliseconds: the bound on the whole dial (connect, TLS, upgrade).
     ///   - completion: called once on the loop's thread, never from `start()` itself.
-    public init(
+    package init(
         url: WebSocketURL, tls: TLSClientContext? = nil, loop: EventLoop, timeoutMilliseconds: Int,
         maximumMessageSize: Int = WebSocketConnection.defaultMaximumMessageSize,
         completion: @escaping (Result<WebSocketClient, TransportError>) -> Void
@@ -41,7 +41,7 @@ public final class WebSocketLoopDialer {
     }
 
     /// Starts dialling; the result arrives through `completion`.
-    public func start() {
+    package func start() {
         guard dialer == nil, completion != nil else { return }
         let deadline = MonotonicInstant.after(milliseconds: timeoutMilliseconds)
         do {
@@ -60,7 +60,7 @@ public final class WebSocketLoopDialer {
     }
 
     /// Abandons the dial: closes what was opened; `completion` is not called.
-    public func cancel() {
+    package func cancel() {
         completion = nil
         finish(nil)
     }

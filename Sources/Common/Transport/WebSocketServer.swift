@@ -6,36 +6,36 @@ import ConclaveWire
 /// Routes (PROTOCOL.md §2.1): `GET /health` → `200 ok`; `GET /metrics` → the `metrics` hook's text (404
 /// without one); `GET /` with a valid upgrade → 101 with `x-conclave-server-id`; `GET /` without → 426;
 /// other paths → 404.
-public final class WebSocketServer: EventLoopHandler {
-    public struct Configuration {
+package final class WebSocketServer: EventLoopHandler {
+    package struct Configuration {
         /// Sent as `x-conclave-server-id` on every 101 (PROTOCOL.md §2.3).
-        public var serverID: String?
+        package var serverID: String?
         /// From TCP accept until the 101 is queued; a slower client is dropped.
-        public var upgradeTimeoutMilliseconds = 10_000
+        package var upgradeTimeoutMilliseconds = 10_000
         /// The largest WebSocket message accepted (and sent).
-        public var maximumMessageSize = WebSocketConnection.defaultMaximumMessageSize
+        package var maximumMessageSize = WebSocketConnection.defaultMaximumMessageSize
         /// The most bytes one connection may have queued for sending; a send beyond it is refused
         /// (`SendOutcome.queueFull`).
-        public var maximumOutboundBytes = 64 * 1024 * 1024
+        package var maximumOutboundBytes = 64 * 1024 * 1024
         /// How long a closing connection waits for the peer's Close, and for its output to drain.
-        public var closeTimeoutMilliseconds = 5_000
+        package var closeTimeoutMilliseconds = 5_000
         /// Serves `wss://` when set.
-        public var tls: TLSServerContext?
+        package var tls: TLSServerContext?
         /// The body of `GET /metrics` (Prometheus text), asked for at each request.
-        public var metrics: (() -> String)?
+        package var metrics: (() -> String)?
 
-        public init(serverID: String? = nil, tls: TLSServerContext? = nil) {
+        package init(serverID: String? = nil, tls: TLSServerContext? = nil) {
             self.serverID = serverID
             self.tls = tls
         }
     }
 
-    public let listener: ListeningSocket
-    public let configuration: Configuration
+    package let listener: ListeningSocket
+    package let configuration: Configuration
     /// Called once per upgraded connection, right after its 101 is queued; set `connection.handler` here.
-    public var onUpgrade: (WebSocketServerConnection) -> Void = { _ in }
+    package var onUpgrade: (WebSocketServerConnection) -> Void = { _ in }
     /// Called with one line per connection-level event worth logging (refused requests, I/O errors).
-    public var log: (String) -> Void = { _ in }
+    package var log: (String) -> Void = { _ in }
 
     private let loop: EventLoop
     /// One read buffer for every connection: they take turns on one thread, and an idle connection then
@@ -48,7 +48,7 @@ public final class WebSocketServer: EventLoopHandler {
     private var isPaused = false
 
     /// Listens on `listener` through `loop`; nothing is accepted before `start()`.
-    public init(listener: ListeningSocket, loop: EventLoop, configuration: Configuration) {
+    package init(listener: ListeningSocket, loop: EventLoop, configuration: Configuration) {
         self.listener = listener
         self.loop = loop
         self.configuration = configuration
@@ -57,13 +57,13 @@ public final class WebSocketServer: EventLoopHandler {
     deinit { readBuffer.deallocate() }
 
     /// The address actually bound.
-    public var address: HostAndPort { listener.address }
+    package var address: HostAndPort { listener.address }
 
     /// Connections accepted and not yet closed, upgraded or not.
-    public var connectionCount: Int { connections.count }
+    package var connectionCount: Int { connections.count }
 
     /// Starts accepting.
-    public func start() throws(TransportError) {
+    package func start() throws(TransportError) {
         guard !isAccepting else { return }
         isPaused = false
         try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
@@ -71,7 +71,7 @@ public final class WebSocketServer: EventLoopHandler {
     }
 
     /// Stops accepting; open connections carry on.
-    public func stopAccepting() {
+    package func stopAccepting() {
         guard isAccepting else { return }
         if !isPaused { loop.unregister(listener.fileDescriptor) }
         isAccepting = false
@@ -79,11 +79,11 @@ public final class WebSocketServer: EventLoopHandler {
     }
 
     /// Sends a Close to every upgraded connection and drops the others.
-    public func closeAll() {
+    package func closeAll() {
         for connection in Array(connections.values) { connection.close() }
     }
 
-    public func handle(_ events: IOEvents, on loop: EventLoop) {
+    package func handle(_ events: IOEvents, on loop: EventLoop) {
         // A bounded batch per turn keeps a connection storm from starving established connections.
         for _ in 0..<64 {
             let accepted: Socket?

@@ -3,7 +3,7 @@ import ConclaveWire
 
 /// Receives what one upgraded server connection delivers. Set on `WebSocketServerConnection.handler`
 /// in `WebSocketServer.onUpgrade`; the connection lets go of it after `connectionDidEnd`.
-public protocol WebSocketServerConnectionHandler: AnyObject {
+package protocol WebSocketServerConnectionHandler: AnyObject {
     /// A complete binary message.
     func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
     /// A complete text message (conclave ignores them, PROTOCOL.md §2.2; the default does nothing).
@@ -16,15 +16,15 @@ public protocol WebSocketServerConnectionHandler: AnyObject {
 }
 
 extension WebSocketServerConnectionHandler {
-    public func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {}
-    public func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {}
+    package func connection(_ connection: WebSocketServerConnection, didReceiveText message: String) {}
+    package func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {}
 }
 
 /// One accepted connection of a `WebSocketServer`: TLS handshake (if any), the HTTP request, then
 /// WebSocket messages both ways through a write queue bounded in bytes.
-public final class WebSocketServerConnection: EventLoopHandler {
+package final class WebSocketServerConnection: EventLoopHandler {
     /// What became of a send.
-    public enum SendOutcome: Hashable, Sendable {
+    package enum SendOutcome: Hashable, Sendable {
         case queued
         /// Queuing it would exceed `maximumOutboundBytes`; nothing was queued. The caller decides whether
         /// to drop the connection (a slow consumer).
@@ -36,7 +36,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
     }
 
     /// Why a connection ended.
-    public enum EndReason: Hashable, Sendable, CustomStringConvertible {
+    package enum EndReason: Hashable, Sendable, CustomStringConvertible {
         /// The peer sent a Close (with its code, if any).
         case closedByPeer(WebSocketCloseCode?)
         /// We closed it (`close()`), and the close handshake finished or timed out.
@@ -52,7 +52,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         /// `abort(_:)` was called with this reason.
         case aborted(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .closedByPeer(let code): code.map { "closed by peer (code \($0))" } ?? "closed by peer"
             case .closedByServer: "closed by server"
@@ -79,13 +79,13 @@ public final class WebSocketServerConnection: EventLoopHandler {
     }
 
     /// A number unique within the server, for logs.
-    public let id: UInt64
+    package let id: UInt64
     /// When the TCP connection was accepted: the handshake deadline runs from here (TOOLS.md `conclave-serve`).
-    public let acceptedAt = MonotonicInstant.now()
+    package let acceptedAt = MonotonicInstant.now()
     /// The peer's address, `127.0.0.1:53211`.
-    public var peer: String { label }
+    package var peer: String { label }
     /// Receives messages and the end; set it in `onUpgrade`.
-    public var handler: WebSocketServerConnectionHandler?
+    package var handler: WebSocketServerConnectionHandler?
 
     private let label: String
     private let stream: TransportStream
@@ -119,19 +119,19 @@ public final class WebSocketServerConnection: EventLoopHandler {
     var fileDescriptor: Int32 { stream.fileDescriptor }
 
     /// Whether messages can be sent (upgraded, no Close sent or received).
-    public var isOpen: Bool { phase == .open }
+    package var isOpen: Bool { phase == .open }
 
     /// Bytes queued for this peer and not yet written.
-    public var outboundByteCount: Int { outbound.byteCount }
+    package var outboundByteCount: Int { outbound.byteCount }
 
     /// Messages queued with `send` and not yet completely written.
-    public var outboundMessageCount: Int { outbound.messageCount }
+    package var outboundMessageCount: Int { outbound.messageCount }
 
     // MARK: Sending
 
     /// Queues one binary message.
     @discardableResult
-    public func send(binary message: [UInt8]) -> SendOutcome {
+    package func send(binary message: [UInt8]) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.count + 14) else { return .queueFull }
         moveConnectionOutput()
@@ -142,7 +142,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
 
     /// Queues one text message.
     @discardableResult
-    public func send(text message: String) -> SendOutcome {
+    package func send(text message: String) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(message.utf8.count + 14) else { return .queueFull }
         moveConnectionOutput()
@@ -155,7 +155,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
     /// payload), so a message fanned out to many connections is encoded once; the queues share its storage.
     /// `messageSize` is what `didWriteMessages` reports for it (default: the frame's length).
     @discardableResult
-    public func send(encodedFrame frame: [UInt8], messageSize: Int? = nil) -> SendOutcome {
+    package func send(encodedFrame frame: [UInt8], messageSize: Int? = nil) -> SendOutcome {
         guard phase == .open else { return .closed }
         guard fits(frame.count) else { return .queueFull }
         moveConnectionOutput()
@@ -167,7 +167,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
     /// Closes politely: a Close with no status code after the frames already queued (PROTOCOL.md §2.2),
     /// then the socket once the peer answers or `closeTimeoutMilliseconds` pass. Before the upgrade it
     /// just drops the connection.
-    public func close() {
+    package func close() {
         switch phase {
         case .tlsHandshake, .readingRequest:
             end(.closedByServer)
@@ -183,13 +183,13 @@ public final class WebSocketServerConnection: EventLoopHandler {
     }
 
     /// Drops the connection now, without a Close; queued frames are lost.
-    public func abort(_ reason: String) {
+    package func abort(_ reason: String) {
         end(.aborted(reason))
     }
 
     /// Writes what is queued now rather than at the start of the next loop turn, so that a caller bounding the
     /// queue in messages counts only what the socket has not taken, even when one turn queues thousands.
-    public func flushNow() {
+    package func flushNow() {
         flush()
     }
 
@@ -242,7 +242,7 @@ public final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    public func handle(_ events: IOEvents, on loop: EventLoop) {
+    package func handle(_ events: IOEvents, on loop: EventLoop) {
         if events.isWritable { flush() }
         // The TLS handshake may wait for writability; readSome advances it either way.
         if events.isReadable || phase == .tlsHandshake { readSome() }

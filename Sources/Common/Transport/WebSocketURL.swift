@@ -1,17 +1,17 @@
 import ConclaveWire
 
 /// A server URL as configured: `ws://host[:port][/path]` or `wss://…`, with IPv6 literals in brackets.
-public struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
-    public var isSecure: Bool
+package struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
+    package var isSecure: Bool
     /// The host without brackets.
-    public var host: String
-    public var port: UInt16
+    package var host: String
+    package var port: UInt16
     /// The request target: path and query, `/` when the URL has none.
-    public var path: String
+    package var path: String
 
     /// Parses a `ws://` or `wss://` URL. The default port is 80 or 443; user info and fragments are refused
     /// (RFC 6455 §3).
-    public init(parsing text: String) throws(WebSocketURLError) {
+    package init(parsing text: String) throws(WebSocketURLError) {
         func invalid(_ why: String) -> WebSocketURLError { WebSocketURLError(url: text, reason: why) }
         let lowered = HTTPHeaderFields.lowercased(text)
         let rest: Substring
@@ -67,10 +67,10 @@ public struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Where to connect.
-    public var endpoint: HostAndPort { HostAndPort(host: host, port: port) }
+    package var endpoint: HostAndPort { HostAndPort(host: host, port: port) }
 
     /// The URL in canonical form (default port omitted, path always present).
-    public var description: String {
+    package var description: String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         let defaultPort: UInt16 = isSecure ? 443 : 80
         let portPart = port == defaultPort ? "" : ":\(port)"
@@ -79,9 +79,9 @@ public struct WebSocketURL: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A server URL that cannot be used.
-public struct WebSocketURLError: Error, CustomStringConvertible, Hashable, Sendable {
-    public var url: String
-    public var reason: String
+package struct WebSocketURLError: Error, CustomStringConvertible, Hashable, Sendable {
+    package var url: String
+    package var reason: String
 
-    public var description: String { "invalid server URL \"\(url)\": \(reason)" }
+    package var description: String { "invalid server URL \"\(url)\": \(reason)" }
 }

@@ -1,17 +1,17 @@
 internal import CSodium
 
 /// An Ed25519 public key: 32 raw bytes, written as 43 characters of unpadded base64url (PROTOCOL.md §8.3).
-public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
+package struct PublicKey: Hashable, Sendable, CustomStringConvertible {
     /// Bytes in a public key.
-    public static let byteCount = 32
+    package static let byteCount = 32
 
     /// The raw 32 bytes, as carried in `auth`, `register` and `machine_add`.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     init(validatedBytes: [UInt8]) { bytes = validatedBytes }
 
     /// A public key from raw bytes; anything but 32 bytes is refused.
-    public init(bytes: [UInt8]) throws(PublicKeyError) {
+    package init(bytes: [UInt8]) throws(PublicKeyError) {
         guard bytes.count == Self.byteCount else {
             throw PublicKeyError(code: .wrongLength, detail: "\(bytes.count) bytes, expected \(Self.byteCount)")
         }
@@ -19,7 +19,7 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses the enrolment text strictly (§8.2: no padding, no whitespace, canonical, exactly 32 bytes).
-    public init(text: String) throws(PublicKeyError) {
+    package init(text: String) throws(PublicKeyError) {
         let decoded: [UInt8]
         do {
             decoded = try Base64URL.decode(text)
@@ -30,12 +30,12 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The enrolment text: 43 characters of unpadded base64url.
-    public var text: String { Base64URL.encode(bytes) }
+    package var text: String { Base64URL.encode(bytes) }
 
-    public var description: String { text }
+    package var description: String { text }
 
     /// Whether `signature` is this key's valid Ed25519 signature of exactly `message`.
-    public func isValidSignature(_ signature: [UInt8], of message: some Collection<UInt8>) -> Bool {
+    package func isValidSignature(_ signature: [UInt8], of message: some Collection<UInt8>) -> Bool {
         guard signature.count == SigningKey.signatureByteCount else { return false }
         Sodium.ensureInitialized()
         let message = Array(message)
@@ -44,16 +44,16 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Public-key text or bytes that are not a valid Ed25519 public key.
-public struct PublicKeyError: Error, CustomStringConvertible, Hashable {
-    public struct Code: Hashable, Sendable {
-        public let rawValue: String
-        public static let notBase64URL = Code(rawValue: "not base64url")
-        public static let wrongLength = Code(rawValue: "wrong length")
+package struct PublicKeyError: Error, CustomStringConvertible, Hashable {
+    package struct Code: Hashable, Sendable {
+        package let rawValue: String
+        package static let notBase64URL = Code(rawValue: "not base64url")
+        package static let wrongLength = Code(rawValue: "wrong length")
     }
 
-    public var code: Code
+    package var code: Code
     /// What exactly was wrong, e.g. "padding is not allowed" or "31 bytes, expected 32".
-    public var detail: String
+    package var detail: String
 
-    public var description: String { "invalid public key: \(detail)" }
+    package var description: String { "invalid public key: \(detail)" }
 }

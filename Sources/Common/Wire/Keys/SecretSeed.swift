@@ -5,9 +5,9 @@ internal import CSodium
 /// The bytes live only in memory this object owns and are wiped when it is released. Deliberately not
 /// `CustomStringConvertible`, `Equatable` or `Codable`: there is no way to print, compare or serialise it by
 /// accident. The only ways out are the key file and the signing key derived from it.
-public final class SecretSeed: Sendable {
+package final class SecretSeed: Sendable {
     /// Bytes in a seed.
-    public static let byteCount = 32
+    package static let byteCount = 32
 
     package let buffer: SecretBuffer
 
@@ -18,7 +18,7 @@ public final class SecretSeed: Sendable {
     }
 
     /// A new random seed from the system's random source.
-    public static func generate() -> SecretSeed {
+    package static func generate() -> SecretSeed {
         Sodium.ensureInitialized()
         let buffer = SecretBuffer(count: byteCount)
         buffer.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, $0.count) }
@@ -35,5 +35,5 @@ public final class SecretSeed: Sendable {
     }
 
     /// The signing key (and with it the public key) derived from this seed.
-    public func signingKey() -> SigningKey { SigningKey(seed: self) }
+    package func signingKey() -> SigningKey { SigningKey(seed: self) }
 }

@@ -2,11 +2,11 @@ internal import CSodium
 
 /// An Ed25519 key pair derived from a seed (RFC 8032 "pure" Ed25519, as libsodium's `crypto_sign_seed_keypair`),
 /// used to answer the server's challenge (PROTOCOL.md §5.1, §5.3).
-public final class SigningKey: Sendable {
+package final class SigningKey: Sendable {
     /// Bytes in a signature.
-    public static let signatureByteCount = 64
+    package static let signatureByteCount = 64
 
-    public let publicKey: PublicKey
+    package let publicKey: PublicKey
     /// libsodium's 64-byte secret key (seed followed by public key): as secret as the seed.
     private let secretKey: SecretBuffer
 
@@ -26,7 +26,7 @@ public final class SigningKey: Sendable {
     }
 
     /// The 64-byte detached signature of exactly `message` (for `auth`: the challenge nonce as received).
-    public func signature(for message: some Collection<UInt8>) -> [UInt8] {
+    package func signature(for message: some Collection<UInt8>) -> [UInt8] {
         let message = Array(message)
         var signature = [UInt8](repeating: 0, count: Self.signatureByteCount)
         secretKey.withUnsafeBytes { secretBytes in

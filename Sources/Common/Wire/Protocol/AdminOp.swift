@@ -1,6 +1,6 @@
 /// An administrative operation, carried inside an `admin` frame (PROTOCOL.md §3.5, §6.7).
 /// Case order is wire order: the index of each case is its variant index.
-public enum AdminOp: Hashable, Sendable {
+package enum AdminOp: Hashable, Sendable {
     case createChannel(name: String, visibility: Visibility)
     case deleteChannel(name: String)
     case renameChannel(name: String, newName: String)
@@ -20,7 +20,7 @@ public enum AdminOp: Hashable, Sendable {
     case inviteList(channel: String)
 
     /// The operation's JSON name (§4.3), e.g. `create_channel`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .createChannel: "create_channel"
         case .deleteChannel: "delete_channel"

@@ -1,9 +1,9 @@
 internal import CSodium
 
 /// Base64url without padding (RFC 4648 §5), the text form of every key, nonce and byte string.
-public enum Base64URL {
+package enum Base64URL {
     /// Encodes bytes as unpadded base64url.
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         let variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING
         let capacity = sodium_base64_encoded_len(input.count, variant)
@@ -16,7 +16,7 @@ public enum Base64URL {
 
     /// Decodes strictly: no padding, no characters outside the alphabet, no whitespace, and a canonical
     /// last character (unused low bits zero), as upstream's decoder requires (PROTOCOL.md §8.2).
-    public static func decode(_ text: String) throws(Base64URLError) -> [UInt8] {
+    package static func decode(_ text: String) throws(Base64URLError) -> [UInt8] {
         let input = Array(text.utf8)
         var output = [UInt8](repeating: 0, count: input.count * 3 / 4 + 1)
         let result = input.withUnsafeBytes { source in
@@ -82,8 +82,8 @@ public enum Base64URL {
 }
 
 /// Text that is not strict unpadded base64url.
-public struct Base64URLError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var text: String
-    public var reason: String
-    public var description: String { "invalid base64url (\(reason))" }
+package struct Base64URLError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var text: String
+    package var reason: String
+    package var description: String { "invalid base64url (\(reason))" }
 }

@@ -5,22 +5,22 @@
 /// varints are accepted, as upstream accepts them.
 extension ProtocolMessage {
     /// The largest message a peer may send or accept: 16 MiB (§2.4).
-    public static let maximumEncodedSize = WireReader.maximumMessageSize
+    package static let maximumEncodedSize = WireReader.maximumMessageSize
 
     /// Decodes exactly one frame, which must fill `bytes` entirely.
-    public init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
+    package init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
         self = try withContiguousBytes(bytes, WireReader.readFrame)
     }
 
     /// Decodes exactly one frame, which must fill `bytes` entirely (the fast path for a received message).
-    public init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
+    package init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
         self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
             try WireReader.readFrame(buffer)
         }
     }
 
     /// Decodes exactly one frame, which must fill `bytes` entirely.
-    public init(decoding bytes: ArraySlice<UInt8>) throws(FrameDecodingError) {
+    package init(decoding bytes: ArraySlice<UInt8>) throws(FrameDecodingError) {
         self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
             try WireReader.readFrame(buffer)
         }
@@ -74,12 +74,12 @@ extension ProtocolMessage {
 
 extension Payload: WireDecodable {
     /// Decodes one payload alone (as stored with a history row), which must fill `bytes` entirely.
-    public init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
+    package init(decoding bytes: some Collection<UInt8>) throws(FrameDecodingError) {
         self = try withContiguousBytes(bytes, WireReader.readPayload)
     }
 
     /// Decodes one payload alone, which must fill `bytes` entirely (the fast path for a stored row).
-    public init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
+    package init(decoding bytes: [UInt8]) throws(FrameDecodingError) {
         self = try bytes.withUnsafeBufferPointer { buffer throws(FrameDecodingError) in
             try WireReader.readPayload(buffer)
         }

@@ -4,7 +4,7 @@ extension ProtocolMessage {
     /// The exact bytes of this frame as one WebSocket binary message.
     ///
     /// The caller enforces the 16 MiB cap (`ProtocolMessage.maximumEncodedSize`) before sending.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = WireWriter()
         write(to: &writer)
         return writer.bytes
@@ -201,7 +201,7 @@ extension ProtocolError {
 
 extension Payload {
     /// The bincode encoding of this payload alone, as the server stores it with each history row.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = WireWriter(capacity: 64)
         write(to: &writer)
         return writer.bytes

@@ -1,35 +1,35 @@
 /// A JSON object (or line) that is not a frame in the form of PROTOCOL.md §4, naming the member at fault.
 ///
 /// Nested members are named by their path, e.g. `payload.encrypted.ciphertext` or `messages[2].from`.
-public struct FrameJSONError: Error, CustomStringConvertible, Hashable, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let description: String
+package struct FrameJSONError: Error, CustomStringConvertible, Hashable, Sendable {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        package let description: String
 
         private init(_ description: String) { self.description = description }
 
         /// The line is not JSON at all.
-        public static let notJSON = Code("not JSON")
+        package static let notJSON = Code("not JSON")
         /// The value (or a member that must be an object) is not a JSON object.
-        public static let notAnObject = Code("not an object")
+        package static let notAnObject = Code("not an object")
         /// A required member is absent.
-        public static let missingMember = Code("missing member")
+        package static let missingMember = Code("missing member")
         /// A member that is neither a field of the frame nor an `_` annotation.
-        public static let unknownMember = Code("unknown member")
+        package static let unknownMember = Code("unknown member")
         /// A `type` that names no frame.
-        public static let unknownType = Code("unknown type")
+        package static let unknownType = Code("unknown type")
         /// An `op` that names no admin operation.
-        public static let unknownOp = Code("unknown op")
+        package static let unknownOp = Code("unknown op")
         /// An `error` that names no error kind.
-        public static let unknownError = Code("unknown error kind")
+        package static let unknownError = Code("unknown error kind")
         /// A member of the wrong JSON type, out of range, or with an invalid value.
-        public static let invalidValue = Code("invalid value")
+        package static let invalidValue = Code("invalid value")
     }
 
-    public var code: Code
+    package var code: Code
     /// The member at fault, with its path for nested ones; `nil` when the fault is the whole line.
-    public var member: String?
+    package var member: String?
     /// One line, e.g. `member "channel": expected a string, found an integer`.
-    public var description: String
+    package var description: String
 
     init(_ code: Code, member: String?, description: String) {
         self.code = code

@@ -2,29 +2,29 @@
 /// member reads as `null`, `_` members are set aside as annotations, and anything else unknown is refused.
 extension ProtocolMessage {
     /// Reads a frame, ignoring any `_` annotations.
-    public init(json object: JSONObject) throws(FrameJSONError) {
+    package init(json object: JSONObject) throws(FrameJSONError) {
         self = try AnnotatedFrame(json: object).frame
     }
 
     /// Reads a frame from one JSON line, ignoring any `_` annotations.
-    public init(jsonLine line: String) throws(FrameJSONError) {
+    package init(jsonLine line: String) throws(FrameJSONError) {
         self = try AnnotatedFrame(jsonLine: line).frame
     }
 }
 
 /// A frame with the `_`-prefixed annotations tools attach to its JSON form (`_id`, `_server`, `_rx_ms`…).
-public struct AnnotatedFrame: Hashable, Sendable {
-    public var frame: ProtocolMessage
+package struct AnnotatedFrame: Hashable, Sendable {
+    package var frame: ProtocolMessage
     /// Only members whose names start with `_`, in the order read or added.
-    public var annotations: JSONObject
+    package var annotations: JSONObject
 
-    public init(_ frame: ProtocolMessage, annotations: JSONObject = JSONObject()) {
+    package init(_ frame: ProtocolMessage, annotations: JSONObject = JSONObject()) {
         self.frame = frame
         self.annotations = annotations
     }
 
     /// Parses one JSON line that must hold a JSON object. See `init(json:defaultFrom:)` for `defaultFrom`.
-    public init(jsonLine line: String, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
+    package init(jsonLine line: String, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: line)
@@ -35,7 +35,7 @@ public struct AnnotatedFrame: Hashable, Sendable {
     }
 
     /// Reads a JSON value that must be an object. See `init(json:defaultFrom:)` for `defaultFrom`.
-    public init(json value: JSONValue, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
+    package init(json value: JSONValue, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
         guard case let .object(object) = value else { throw .notAnObject(value) }
         try self.init(json: object, defaultFrom: defaultFrom)
     }
@@ -44,7 +44,7 @@ public struct AnnotatedFrame: Hashable, Sendable {
     ///
     /// - Parameter defaultFrom: the sender's own path, used when a `channel_msg` or `whisper` has no `from`
     ///   (tool input lines may omit it, TOOLS.md); without it, `from` is required as usual.
-    public init(json object: JSONObject, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
+    package init(json object: JSONObject, defaultFrom: SessionPath? = nil) throws(FrameJSONError) {
         var object = object
         if let defaultFrom, object["from"] == nil, ["channel_msg", "whisper"].contains(object["type"]?.stringValue) {
             object["from"] = defaultFrom.jsonValue
@@ -57,14 +57,14 @@ public struct AnnotatedFrame: Hashable, Sendable {
     }
 
     /// The frame's members, then the annotations.
-    public func jsonObject() -> JSONObject {
+    package func jsonObject() -> JSONObject {
         var object = frame.jsonObject()
         object.merge(annotations)
         return object
     }
 
     /// One compact JSON line, without the trailing `\n`.
-    public func jsonLine() -> String {
+    package func jsonLine() -> String {
         JSONValue.object(jsonObject()).serialized()
     }
 }

@@ -2,7 +2,7 @@
 /// member present (`null` when absent), byte strings as b64u, paths as text unless ambiguous.
 extension ProtocolMessage {
     /// The frame as an ordered JSON object, ready for a caller to append `_` annotations to.
-    public func jsonObject() -> JSONObject {
+    package func jsonObject() -> JSONObject {
         var object: JSONObject = ["type": .string(typeName)]
         switch self {
         case let .hello(protocolVersion, session):
@@ -70,7 +70,7 @@ extension ProtocolMessage {
     }
 
     /// The frame as one compact JSON line, without the trailing `\n`.
-    public func jsonLine() -> String {
+    package func jsonLine() -> String {
         JSONValue.object(jsonObject()).serialized()
     }
 }
@@ -128,7 +128,7 @@ extension ProtocolError {
 
 extension SessionPath {
     /// The text form, or the object form when the text would be ambiguous (§4.1).
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         guard needsObjectForm else { return .string(text) }
         return ["user": .string(user), "machine": .string(machine), "session": .string(session)]
     }
@@ -136,7 +136,7 @@ extension SessionPath {
 
 extension Payload {
     /// `{"plain": text}` or `{"encrypted": {"ciphertext": b64u, "key_id": text | null}}`.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         switch self {
         case let .plain(text):
             return ["plain": .string(text)]

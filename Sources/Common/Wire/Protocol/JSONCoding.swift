@@ -4,17 +4,17 @@ internal import CJansson
 extension JSONValue {
     /// Objects and arrays nested deeper than this are refused, so converting jansson's tree cannot
     /// exhaust a thread's stack. Frames nest four levels at most.
-    public static let maximumDepth = 256
+    package static let maximumDepth = 256
 
     /// Parses one JSON text (e.g. a line, with or without its `\n`). Any value is accepted at the top;
     /// strings may contain U+0000; duplicate object member names are refused.
-    public init(parsing text: String) throws(JSONParseError) {
+    package init(parsing text: String) throws(JSONParseError) {
         var text = text
         self = try text.withUTF8(Self.parse).get()
     }
 
     /// Parses one JSON text given as UTF-8 bytes.
-    public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
+    package init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
         if let result = bytes.withContiguousStorageIfAvailable(Self.parse) {
             self = try result.get()
         } else {
@@ -87,7 +87,7 @@ extension JSONValue {
 
     /// Compact JSON text (no whitespace), members in order, non-ASCII as raw UTF-8, no trailing newline.
     /// Non-finite reals, which JSON cannot express, are written as `null`.
-    public func serialized() -> String {
+    package func serialized() -> String {
         let node = janssonValue()
         defer { json_decref(node) }
         var output: [UInt8] = []
@@ -151,22 +151,22 @@ private func withCharacters<Result>(
 
 extension JSONValue: CustomStringConvertible {
     /// The compact JSON text.
-    public var description: String { serialized() }
+    package var description: String { serialized() }
 }
 
 extension JSONObject: CustomStringConvertible {
     /// The compact JSON text.
-    public var description: String { JSONValue.object(self).serialized() }
+    package var description: String { JSONValue.object(self).serialized() }
 }
 
 /// Text that is not one JSON value, as jansson reports it.
-public struct JSONParseError: Error, CustomStringConvertible, Hashable, Sendable {
+package struct JSONParseError: Error, CustomStringConvertible, Hashable, Sendable {
     /// jansson's reason, e.g. `'[' or '{' expected near 'x'`.
-    public var message: String
+    package var message: String
     /// Byte offset in the input where jansson stopped.
-    public var position: Int
+    package var position: Int
 
-    public init(message: String, position: Int) {
+    package init(message: String, position: Int) {
         self.message = message
         self.position = position
     }
@@ -174,5 +174,5 @@ public struct JSONParseError: Error, CustomStringConvertible, Hashable, Sendable
     static let tooDeep = JSONParseError(
         message: "nesting deeper than \(JSONValue.maximumDepth) levels", position: 0)
 
-    public var description: String { "invalid JSON at byte \(position): \(message)" }
+    package var description: String { "invalid JSON at byte \(position): \(message)" }
 }

@@ -2,32 +2,32 @@
 ///
 /// Writers rely on the order (`type` first, then fields in wire order, then `_` annotations); equality
 /// ignores it, because JSON objects compare structurally (PROTOCOL.md §4.1).
-public struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
-    public struct Member: Hashable, Sendable {
-        public var name: String
-        public var value: JSONValue
+package struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
+    package struct Member: Hashable, Sendable {
+        package var name: String
+        package var value: JSONValue
 
-        public init(name: String, value: JSONValue) {
+        package init(name: String, value: JSONValue) {
             self.name = name
             self.value = value
         }
     }
 
     /// The members in order. Names are unique.
-    public private(set) var members: [Member] = []
+    package private(set) var members: [Member] = []
 
-    public init() {}
+    package init() {}
 
-    public init(dictionaryLiteral members: (String, JSONValue)...) {
+    package init(dictionaryLiteral members: (String, JSONValue)...) {
         for (name, value) in members { self[name] = value }
     }
 
-    public var count: Int { members.count }
-    public var isEmpty: Bool { members.isEmpty }
-    public var names: [String] { members.map(\.name) }
+    package var count: Int { members.count }
+    package var isEmpty: Bool { members.isEmpty }
+    package var names: [String] { members.map(\.name) }
 
     /// Reads a member; setting replaces it in place, adds it at the end if new, or removes it given `nil`.
-    public subscript(name: String) -> JSONValue? {
+    package subscript(name: String) -> JSONValue? {
         get { members.first { $0.name == name }?.value }
         set {
             let index = members.firstIndex { $0.name == name }
@@ -47,16 +47,16 @@ public struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
     }
 
     /// Adds (or replaces) every member of `other`, in its order: e.g. annotations after a frame's members.
-    public mutating func merge(_ other: JSONObject) {
+    package mutating func merge(_ other: JSONObject) {
         for member in other.members { self[member.name] = member.value }
     }
 
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    package static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.count == rhs.count && lhs.members.allSatisfy { rhs[$0.name] == $0.value }
     }
 
     /// Order-independent, to agree with `==`.
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(members.reduce(0) { $0 ^ $1.hashValue })
     }
 }

@@ -1,6 +1,6 @@
 /// One frame: the unit carried by one WebSocket binary message (PROTOCOL.md §3.6).
 /// Case order is wire order: the index of each case is its variant index.
-public enum ProtocolMessage: Hashable, Sendable {
+package enum ProtocolMessage: Hashable, Sendable {
     case hello(protocolVersion: UInt32, session: String)
     case challenge(nonce: [UInt8])
     case auth(pubkey: [UInt8], signature: [UInt8])
@@ -31,10 +31,10 @@ public enum ProtocolMessage: Hashable, Sendable {
     case history(channel: String, messages: [HistoryMessage])
 
     /// The protocol version this implementation speaks; `hello` must carry exactly this.
-    public static let protocolVersion: UInt32 = 1
+    package static let protocolVersion: UInt32 = 1
 
     /// The JSON `type` name (§4.2), also used in logs and metrics.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .hello: "hello"
         case .challenge: "challenge"
@@ -68,7 +68,7 @@ public enum ProtocolMessage: Hashable, Sendable {
     }
 
     /// True for frames a client may send (§3.6 "C→S" or "both").
-    public var isClientToServer: Bool {
+    package var isClientToServer: Bool {
         switch self {
         case .hello, .auth, .register, .join, .leave, .who, .admin, .channelMsg, .whisper, .listChannels, .ping,
              .listMachines, .listUsers, .readSince:

@@ -2,13 +2,13 @@
 /// the fraction only when it is not zero (`2026-11-25T01:02:03.456+00:00`, `2026-11-25T01:02:03+00:00`).
 ///
 /// Civil-from-days arithmetic (H. Hinnant's algorithm), so no Foundation is needed.
-public enum RFC3339 {
+package enum RFC3339 {
     /// The last millisecond of year 9999, the latest instant a four-digit RFC 3339 year can name.
-    public static let latestRepresentableMs: Int64 = 253_402_300_799_999
+    package static let latestRepresentableMs: Int64 = 253_402_300_799_999
 
     /// Formats `ms`. Years outside 0…9999 (never produced by a sane clock) get chrono's extended form,
     /// a sign and more digits, instead of failing.
-    public static func format(milliseconds ms: Int64) -> String {
+    package static func format(milliseconds ms: Int64) -> String {
         let (days, msOfDay) = floorDivide(ms, by: 86_400_000)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         let secondsOfDay = msOfDay / 1000

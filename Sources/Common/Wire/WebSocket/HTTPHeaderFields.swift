@@ -1,37 +1,37 @@
 /// The header fields of an HTTP/1.1 message head, in order; names compare case-insensitively.
-public struct HTTPHeaderFields: Hashable, Sendable {
+package struct HTTPHeaderFields: Hashable, Sendable {
     /// One `name: value` line, the value with surrounding whitespace removed.
-    public struct Field: Hashable, Sendable {
-        public var name: String
-        public var value: String
+    package struct Field: Hashable, Sendable {
+        package var name: String
+        package var value: String
 
-        public init(name: String, value: String) {
+        package init(name: String, value: String) {
             self.name = name
             self.value = value
         }
     }
 
-    public var fields: [Field]
+    package var fields: [Field]
 
-    public init(_ fields: [Field] = []) {
+    package init(_ fields: [Field] = []) {
         self.fields = fields
     }
 
     /// Every value of the fields called `name`, in order.
-    public func values(for name: String) -> [String] {
+    package func values(for name: String) -> [String] {
         let wanted = Self.lowercased(name)
         return fields.filter { Self.lowercased($0.name) == wanted }.map(\.value)
     }
 
     /// The first value of the field called `name`.
-    public func first(_ name: String) -> String? {
+    package func first(_ name: String) -> String? {
         let wanted = Self.lowercased(name)
         return fields.first { Self.lowercased($0.name) == wanted }?.value
     }
 
     /// Whether the comma-separated token lists of the fields called `name` hold `token`
     /// (case-insensitive), as `Connection: keep-alive, Upgrade` holds `upgrade`.
-    public func containsToken(_ token: String, in name: String) -> Bool {
+    package func containsToken(_ token: String, in name: String) -> Bool {
         let wanted = Self.lowercased(token)
         return values(for: name).contains { value in
             value.split(separator: ",").contains { element in

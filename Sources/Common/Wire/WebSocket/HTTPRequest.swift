@@ -2,15 +2,15 @@
 ///
 /// Routing is the caller's: `GET /` with a valid upgrade → `HTTPResponse.switchingProtocols`;
 /// `GET /` without → 426; `GET /health` → 200 `ok`; other paths → 404; other methods → 405.
-public struct HTTPRequest: Hashable, Sendable {
-    public var method: String
+package struct HTTPRequest: Hashable, Sendable {
+    package var method: String
     /// The request target as sent, e.g. `/health?verbose`.
-    public var target: String
+    package var target: String
     /// `HTTP/1.1`, or `HTTP/1.0` (accepted for plain requests such as a load balancer's health check).
-    public var version: String
-    public var headers: HTTPHeaderFields
+    package var version: String
+    package var headers: HTTPHeaderFields
 
-    public init(method: String, target: String, version: String = "HTTP/1.1", headers: HTTPHeaderFields) {
+    package init(method: String, target: String, version: String = "HTTP/1.1", headers: HTTPHeaderFields) {
         self.method = method
         self.target = target
         self.version = version
@@ -18,18 +18,18 @@ public struct HTTPRequest: Hashable, Sendable {
     }
 
     /// The target without its query string.
-    public var path: String {
+    package var path: String {
         String(target.prefix { $0 != "?" })
     }
 
     /// Whether the request asks for a WebSocket upgrade at all (`Upgrade: websocket`), valid or not.
-    public var asksForWebSocket: Bool {
+    package var asksForWebSocket: Bool {
         headers.containsToken("websocket", in: "Upgrade")
     }
 
     /// Checks the upgrade headers (RFC 6455 §4.2.1) and returns the client's `Sec-WebSocket-Key`,
     /// for `HTTPResponse.switchingProtocols(key:serverID:)`.
-    public func webSocketKey() throws(HTTPUpgradeError) -> String {
+    package func webSocketKey() throws(HTTPUpgradeError) -> String {
         guard method == "GET" else { throw HTTPUpgradeError(.notAnUpgrade, "method \(method)") }
         guard version == "HTTP/1.1" else { throw HTTPUpgradeError(.notAnUpgrade, "\(version) cannot upgrade") }
         guard asksForWebSocket else { throw HTTPUpgradeError(.notAnUpgrade, "no Upgrade: websocket") }

@@ -1,19 +1,19 @@
 /// Reads a request head from byte chunks on the server side of the upgrade.
-public struct HTTPRequestParser: Sendable {
+package struct HTTPRequestParser: Sendable {
     /// 16 KiB: far above any legitimate upgrade request, small enough to bound a slow sender.
-    public static let defaultMaximumHeadSize = 16 * 1024
+    package static let defaultMaximumHeadSize = 16 * 1024
 
     private var reader: HTTPHeadReader
     /// Bytes that arrived after the request head (frames a client sent before seeing the 101).
-    public private(set) var leftover: [UInt8] = []
+    package private(set) var leftover: [UInt8] = []
 
-    public init(maximumHeadSize: Int = Self.defaultMaximumHeadSize) {
+    package init(maximumHeadSize: Int = Self.defaultMaximumHeadSize) {
         reader = HTTPHeadReader(maximumSize: maximumHeadSize)
     }
 
     /// Adds bytes; returns the request once its head is complete. A thrown error's
     /// `responseStatus` is the status to refuse with (400 or 431).
-    public mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTPUpgradeError) -> HTTPRequest? {
+    package mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTPUpgradeError) -> HTTPRequest? {
         guard let head = try reader.receive(bytes) else { return nil }
         let parts = head.startLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard parts.count == 3,
@@ -30,7 +30,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Adds bytes; returns the request once its head is complete.
-    public mutating func receive(_ bytes: [UInt8]) throws(HTTPUpgradeError) -> HTTPRequest? {
+    package mutating func receive(_ bytes: [UInt8]) throws(HTTPUpgradeError) -> HTTPRequest? {
         let result = bytes.withUnsafeBytes { bytes in
             Result { () throws(HTTPUpgradeError) in try receive(bytes) }
         }

@@ -1,8 +1,8 @@
 /// Builders for the few responses a WebSocket server sends before (or instead of) upgrading.
-public enum HTTPResponse {
+package enum HTTPResponse {
     /// The 101 that completes the upgrade, with the accept value for the client's key and the
     /// optional `x-conclave-server-id` (PROTOCOL.md §2.3).
-    public static func switchingProtocols(key: String, serverID: String? = nil) -> [UInt8] {
+    package static func switchingProtocols(key: String, serverID: String? = nil) -> [UInt8] {
         var head = "HTTP/1.1 101 Switching Protocols\r\n"
         head += "Upgrade: websocket\r\n"
         head += "Connection: Upgrade\r\n"
@@ -16,7 +16,7 @@ public enum HTTPResponse {
     /// `200 ok`, a 404, or an upgrade refusal.
     ///
     /// - Parameter extraHeaders: further `(name, value)` pairs, e.g. `("Allow", "GET")` with a 405.
-    public static func plain(
+    package static func plain(
         _ status: HTTPStatus, contentType: String = "text/plain; charset=utf-8", body: [UInt8],
         extraHeaders: [(String, String)] = []
     ) -> [UInt8] {
@@ -29,13 +29,13 @@ public enum HTTPResponse {
     }
 
     /// A plain response with a text body.
-    public static func plain(_ status: HTTPStatus, text: String, extraHeaders: [(String, String)] = []) -> [UInt8] {
+    package static func plain(_ status: HTTPStatus, text: String, extraHeaders: [(String, String)] = []) -> [UInt8] {
         plain(status, body: Array(text.utf8), extraHeaders: extraHeaders)
     }
 
     /// The refusal for a failed upgrade request: its `responseStatus`, and for a version mismatch
     /// the `Sec-WebSocket-Version: 13` RFC 6455 §4.4 asks for.
-    public static func refusal(for error: HTTPUpgradeError) -> [UInt8] {
+    package static func refusal(for error: HTTPUpgradeError) -> [UInt8] {
         let status = error.responseStatus
         var extra: [(String, String)] = []
         if error.code == .unsupportedVersion { extra.append(("Sec-WebSocket-Version", "13")) }

@@ -2,7 +2,7 @@
 /// refused at its first bad byte rather than when it completes (Autobahn 6.4.*).
 ///
 /// Refuses overlong forms, surrogates (U+D800–U+DFFF) and code points above U+10FFFF.
-public struct UTF8Validator: Hashable, Sendable {
+package struct UTF8Validator: Hashable, Sendable {
     /// Continuation bytes still owed by the sequence in progress.
     private var pending: UInt8 = 0
     /// Allowed range of the next continuation byte; narrower than 0x80–0xBF right after some lead
@@ -10,14 +10,14 @@ public struct UTF8Validator: Hashable, Sendable {
     private var lowerBound: UInt8 = 0x80
     private var upperBound: UInt8 = 0xBF
 
-    public init() {}
+    package init() {}
 
     /// Whether everything fed so far ends on a character boundary.
-    public var isAtCharacterBoundary: Bool { pending == 0 }
+    package var isAtCharacterBoundary: Bool { pending == 0 }
 
     /// Feeds the next bytes; returns the offset of the first invalid byte within `bytes`, or `nil`
     /// when all of them are valid so far. After a failure the validator must be reset.
-    public mutating func firstInvalidByte(in bytes: UnsafeRawBufferPointer) -> Int? {
+    package mutating func firstInvalidByte(in bytes: UnsafeRawBufferPointer) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
         let count = bytes.count
         var index = 0
@@ -54,7 +54,7 @@ public struct UTF8Validator: Hashable, Sendable {
     }
 
     /// Convenience for `firstInvalidByte(in:)` over an array.
-    public mutating func firstInvalidByte(in bytes: [UInt8]) -> Int? {
+    package mutating func firstInvalidByte(in bytes: [UInt8]) -> Int? {
         bytes.withUnsafeBytes { firstInvalidByte(in: $0) }
     }
 

@@ -1,17 +1,17 @@
 /// The client side of the HTTP/1.1 upgrade: the request to write, then the response to read.
-public struct WebSocketClientHandshake: Sendable {
+package struct WebSocketClientHandshake: Sendable {
     /// What a successful upgrade yields.
-    public struct Upgraded: Hashable, Sendable {
+    package struct Upgraded: Hashable, Sendable {
         /// The server's `x-conclave-server-id`, when it sent one (PROTOCOL.md §2.3).
-        public var serverID: String?
+        package var serverID: String?
         /// Bytes after the response head: the first WebSocket frames, for `WebSocketConnection.receive`.
-        public var leftover: [UInt8]
+        package var leftover: [UInt8]
     }
 
     /// The `Sec-WebSocket-Key` this request sends.
-    public let key: String
+    package let key: String
     /// The request bytes to write.
-    public let request: [UInt8]
+    package let request: [UInt8]
     private var reader: HTTPHeadReader
 
     /// Builds the upgrade request for `ws[s]://host[:port]path`.
@@ -20,7 +20,7 @@ public struct WebSocketClientHandshake: Sendable {
     ///   - port: omitted from `Host` when it is the scheme's default (80, or 443 when `isSecure`).
     ///   - path: the request target; empty means `/`.
     ///   - key: the handshake key; a fresh random one unless a test fixes it.
-    public init(
+    package init(
         host: String, port: Int, path: String, isSecure: Bool, key: String = WebSocketHandshakeKey.generate(),
         maximumHeadSize: Int = HTTPRequestParser.defaultMaximumHeadSize
     ) throws(HTTPUpgradeError) {
@@ -48,7 +48,7 @@ public struct WebSocketClientHandshake: Sendable {
 
     /// Adds response bytes; returns the upgrade result once the response head is complete and
     /// valid. A status other than 101 throws `.refused` carrying that status.
-    public mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTPUpgradeError) -> Upgraded? {
+    package mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTPUpgradeError) -> Upgraded? {
         guard let head = try reader.receive(bytes) else { return nil }
         let status = try Self.parseStatusLine(head.startLine)
         guard status.code == 101 else { throw HTTPUpgradeError(.refused, status: status) }
@@ -73,7 +73,7 @@ public struct WebSocketClientHandshake: Sendable {
     }
 
     /// Adds response bytes; see `receive(_:)` above.
-    public mutating func receive(_ bytes: [UInt8]) throws(HTTPUpgradeError) -> Upgraded? {
+    package mutating func receive(_ bytes: [UInt8]) throws(HTTPUpgradeError) -> Upgraded? {
         let result = bytes.withUnsafeBytes { bytes in
             Result { () throws(HTTPUpgradeError) in try receive(bytes) }
         }

@@ -12,9 +12,9 @@
 /// write(connection.takeOutput())
 /// if connection.isClosed { close the socket once the output is flushed }
 /// ```
-public struct WebSocketConnection: Sendable {
+package struct WebSocketConnection: Sendable {
     /// Where the close handshake stands.
-    public enum State: Hashable, Sendable {
+    package enum State: Hashable, Sendable {
         /// Messages flow both ways.
         case open
         /// We sent a close and are waiting for the peer's; received messages are still delivered.
@@ -24,12 +24,12 @@ public struct WebSocketConnection: Sendable {
     }
 
     /// RFC 6455 does not bound messages; PROTOCOL.md §2.4 caps them at 16 MiB.
-    public static let defaultMaximumMessageSize = 16 * 1024 * 1024
+    package static let defaultMaximumMessageSize = 16 * 1024 * 1024
 
-    public let role: WebSocketRole
+    package let role: WebSocketRole
     /// The largest message accepted or sent, in payload bytes over all its fragments.
-    public let maximumMessageSize: Int
-    public private(set) var state: State = .open
+    package let maximumMessageSize: Int
+    package private(set) var state: State = .open
     private var parser: WebSocketFrameParser
     private var output: [UInt8] = []
     private var maskingKeys = WebSocketMaskingKeySource()
@@ -40,23 +40,23 @@ public struct WebSocketConnection: Sendable {
     /// Payload of the control frame being read (at most 125 bytes).
     private var controlPayload: [UInt8] = []
 
-    public init(role: WebSocketRole, maximumMessageSize: Int = Self.defaultMaximumMessageSize) {
+    package init(role: WebSocketRole, maximumMessageSize: Int = Self.defaultMaximumMessageSize) {
         self.role = role
         self.maximumMessageSize = maximumMessageSize
         parser = WebSocketFrameParser(receiver: role)
     }
 
     /// Whether the connection is finished; once the output is flushed the socket can be closed.
-    public var isClosed: Bool { state == .closed }
+    package var isClosed: Bool { state == .closed }
 
     /// Whether `takeOutput()` has bytes to write.
-    public var hasPendingOutput: Bool { !output.isEmpty }
+    package var hasPendingOutput: Bool { !output.isEmpty }
 
     /// How many bytes are queued for the peer, for bounding a slow reader's backlog.
-    public var pendingOutputByteCount: Int { output.count }
+    package var pendingOutputByteCount: Int { output.count }
 
     /// Hands over every byte queued for the peer so far.
-    public mutating func takeOutput() -> [UInt8] {
+    package mutating func takeOutput() -> [UInt8] {
         var taken: [UInt8] = []
         swap(&taken, &output)
         return taken
@@ -66,13 +66,13 @@ public struct WebSocketConnection: Sendable {
 
     /// Adds bytes read from the socket; take what they complete with `nextEvent()`. Bytes after
     /// the connection closed are ignored.
-    public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func receive(_ bytes: UnsafeRawBufferPointer) {
         guard state != .closed else { return }
         parser.append(bytes)
     }
 
     /// Adds bytes read from the socket; take what they complete with `nextEvent()`.
-    public mutating func receive(_ bytes: [UInt8]) {
+    package mutating func receive(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { receive($0) }
     }
 
@@ -80,7 +80,7 @@ public struct WebSocketConnection: Sendable {
     ///
     /// Events come one at a time so that replies queued while handling a message go out before
     /// the close a later protocol violation in the same read queues (Autobahn 3.2, 4.1.3, 5.15).
-    public mutating func nextEvent() -> WebSocketEvent? {
+    package mutating func nextEvent() -> WebSocketEvent? {
         do {
             while state != .closed, let chunk = try parser.nextChunk(dataPayloadLimit: dataPayloadLimit) {
                 if let event = try handle(chunk) { return event }
@@ -186,26 +186,26 @@ public struct WebSocketConnection: Sendable {
     // MARK: Sending
 
     /// Queues a binary message as one frame.
-    public mutating func sendBinary(_ payload: [UInt8]) throws(WebSocketError) {
+    package mutating func sendBinary(_ payload: [UInt8]) throws(WebSocketError) {
         try checkMessageSend(size: payload.count)
         payload.withUnsafeBytes { queueFrame(opcode: .binary, payload: $0) }
     }
 
     /// Queues a binary message as one frame.
-    public mutating func sendBinary(_ payload: UnsafeRawBufferPointer) throws(WebSocketError) {
+    package mutating func sendBinary(_ payload: UnsafeRawBufferPointer) throws(WebSocketError) {
         try checkMessageSend(size: payload.count)
         queueFrame(opcode: .binary, payload: payload)
     }
 
     /// Queues a text message as one frame.
-    public mutating func sendText(_ text: String) throws(WebSocketError) {
+    package mutating func sendText(_ text: String) throws(WebSocketError) {
         try checkMessageSend(size: text.utf8.count)
         var text = text
         text.withUTF8 { queueFrame(opcode: .text, payload: UnsafeRawBufferPointer($0)) }
     }
 
     /// Queues a ping; the peer's pong comes back as `.pong`.
-    public mutating func sendPing(_ payload: [UInt8] = []) throws(WebSocketError) {
+    package mutating func sendPing(_ payload: [UInt8] = []) throws(WebSocketError) {
         guard state == .open else { throw WebSocketError(.connectionClosed, "cannot send a ping") }
         guard payload.count <= 125 else {
             throw WebSocketError(.invalidArgument, "ping payload of \(payload.count) bytes exceeds 125")
@@ -220,7 +220,7 @@ public struct WebSocketConnection: Sendable {
     ///   - code: the status to send, or `nil` for a close frame without one (what a conclave server
     ///     sends, PROTOCOL.md §2.2).
     ///   - reason: at most 123 bytes of UTF-8; only sent with a code.
-    public mutating func close(code: WebSocketCloseCode? = .normalClosure, reason: String = "") throws(WebSocketError) {
+    package mutating func close(code: WebSocketCloseCode? = .normalClosure, reason: String = "") throws(WebSocketError) {
         let reasonBytes = Array(reason.utf8)
         if let code {
             guard code.isValidOnWire else {
@@ -240,7 +240,7 @@ public struct WebSocketConnection: Sendable {
     /// Queues a frame already encoded with `WebSocketFrame.encode` (unmasked), so a server sending
     /// one message to many connections encodes it once. Server role only: client frames need a
     /// fresh masking key each.
-    public mutating func sendEncodedFrame(_ frame: [UInt8]) throws(WebSocketError) {
+    package mutating func sendEncodedFrame(_ frame: [UInt8]) throws(WebSocketError) {
         guard role == .server else {
             throw WebSocketError(.invalidArgument, "a client must mask each frame with its own key")
         }

@@ -1,5 +1,5 @@
 /// What a `WebSocketConnection` reports from received bytes.
-public enum WebSocketEvent: Hashable, Sendable {
+package enum WebSocketEvent: Hashable, Sendable {
     /// A complete binary message.
     case binary([UInt8])
     /// A complete text message, already validated as UTF-8.

@@ -1,19 +1,19 @@
 /// One whole frame, for building output and for tests; the receive path streams frames as
 /// `WebSocketFrameChunk`s instead so large payloads are never held twice.
-public struct WebSocketFrame: Hashable, Sendable {
-    public var isFinal: Bool
-    public var opcode: WebSocketOpcode
+package struct WebSocketFrame: Hashable, Sendable {
+    package var isFinal: Bool
+    package var opcode: WebSocketOpcode
     /// The unmasked payload.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 
-    public init(isFinal: Bool = true, opcode: WebSocketOpcode, payload: [UInt8] = []) {
+    package init(isFinal: Bool = true, opcode: WebSocketOpcode, payload: [UInt8] = []) {
         self.isFinal = isFinal
         self.opcode = opcode
         self.payload = payload
     }
 
     /// The frame's wire bytes, masked with `maskingKey` when one is given (client frames).
-    public func encoded(maskingKey: WebSocketMaskingKey? = nil) -> [UInt8] {
+    package func encoded(maskingKey: WebSocketMaskingKey? = nil) -> [UInt8] {
         var buffer: [UInt8] = []
         payload.withUnsafeBytes { bytes in
             Self.encode(isFinal: isFinal, opcode: opcode, payload: bytes, maskingKey: maskingKey, into: &buffer)
@@ -23,7 +23,7 @@ public struct WebSocketFrame: Hashable, Sendable {
 
     /// Appends one frame's wire bytes to `buffer`, masking the copied payload in place, so a
     /// sender needs no intermediate allocation.
-    public static func encode(
+    package static func encode(
         isFinal: Bool = true, opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer,
         maskingKey: WebSocketMaskingKey?, into buffer: inout [UInt8]
     ) {

@@ -2,15 +2,15 @@
 ///
 /// The first chunk of a frame is produced as soon as the header is complete (possibly with no
 /// payload yet), so the frame's header can be acted on before its payload is buffered.
-public struct WebSocketFrameChunk: Hashable, Sendable {
-    public var header: WebSocketFrameHeader
-    public var payload: [UInt8]
+package struct WebSocketFrameChunk: Hashable, Sendable {
+    package var header: WebSocketFrameHeader
+    package var payload: [UInt8]
     /// Whether this chunk starts its frame.
-    public var isFirst: Bool
+    package var isFirst: Bool
     /// Whether this chunk completes its frame.
-    public var isLast: Bool
+    package var isLast: Bool
 
-    public init(header: WebSocketFrameHeader, payload: [UInt8], isFirst: Bool, isLast: Bool) {
+    package init(header: WebSocketFrameHeader, payload: [UInt8], isFirst: Bool, isLast: Bool) {
         self.header = header
         self.payload = payload
         self.isFirst = isFirst

@@ -1,16 +1,16 @@
 /// The fixed part of a frame in front of its payload (RFC 6455 §5.2).
-public struct WebSocketFrameHeader: Hashable, Sendable {
+package struct WebSocketFrameHeader: Hashable, Sendable {
     /// Whether this frame ends its message.
-    public var isFinal: Bool
+    package var isFinal: Bool
     /// The three RSV bits in place (0x40, 0x20, 0x10); always zero without extensions.
-    public var reservedBits: UInt8
-    public var opcode: WebSocketOpcode
+    package var reservedBits: UInt8
+    package var opcode: WebSocketOpcode
     /// Present exactly when the frame is masked.
-    public var maskingKey: WebSocketMaskingKey?
+    package var maskingKey: WebSocketMaskingKey?
     /// Bounded by the 63 bits RFC 6455 allows, so it always fits in `Int` on 64-bit Linux.
-    public var payloadLength: Int
+    package var payloadLength: Int
 
-    public init(
+    package init(
         isFinal: Bool = true, reservedBits: UInt8 = 0, opcode: WebSocketOpcode,
         maskingKey: WebSocketMaskingKey? = nil, payloadLength: Int
     ) {
@@ -22,16 +22,16 @@ public struct WebSocketFrameHeader: Hashable, Sendable {
     }
 
     /// The largest header: 2 fixed bytes, an 8-byte length and a 4-byte masking key.
-    public static let maximumSize = 14
+    package static let maximumSize = 14
 
     /// Bytes this header takes on the wire (always the minimal length encoding).
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         let lengthBytes = payloadLength < 126 ? 0 : payloadLength <= 0xFFFF ? 2 : 8
         return 2 + lengthBytes + (maskingKey == nil ? 0 : 4)
     }
 
     /// Appends the header in its minimal encoding to `buffer`.
-    public func encode(into buffer: inout [UInt8]) {
+    package func encode(into buffer: inout [UInt8]) {
         buffer.append((isFinal ? 0x80 : 0) | (reservedBits & 0x70) | opcode.rawValue)
         let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
         if payloadLength < 126 {
@@ -60,7 +60,7 @@ public struct WebSocketFrameHeader: Hashable, Sendable {
     ///   - receiver: the side reading the frame; a server requires masking, a client forbids it.
     ///   - dataPayloadLimit: the most payload a data frame may declare (the message size cap less
     ///     what the message already holds); checked here so nothing larger is ever buffered.
-    public static func decode(
+    package static func decode(
         _ bytes: UnsafeRawBufferPointer, receiver: WebSocketRole, dataPayloadLimit: Int
     ) throws(WebSocketError) -> (header: WebSocketFrameHeader, size: Int)? {
         guard bytes.count >= 2 else { return nil }

@@ -2,9 +2,9 @@
 ///
 /// Input is kept in one contiguous buffer with a read index that is compacted as it is consumed;
 /// payload bytes are handed out as soon as they arrive, so a large frame is never buffered here whole.
-public struct WebSocketFrameParser: Sendable {
+package struct WebSocketFrameParser: Sendable {
     /// The side reading the frames (decides the masking rule).
-    public let receiver: WebSocketRole
+    package let receiver: WebSocketRole
     private var buffer: [UInt8] = []
     private var readIndex = 0
     /// The frame whose payload is being read, with how much of it is still to come.
@@ -14,21 +14,21 @@ public struct WebSocketFrameParser: Sendable {
     /// Compaction threshold: small enough to bound memory, large enough to make moves rare.
     private static let compactionThreshold = 64 * 1024
 
-    public init(receiver: WebSocketRole) {
+    package init(receiver: WebSocketRole) {
         self.receiver = receiver
     }
 
     /// Bytes received but not yet handed out.
-    public var bufferedByteCount: Int { buffer.count - readIndex }
+    package var bufferedByteCount: Int { buffer.count - readIndex }
 
     /// Adds received bytes.
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
         buffer.append(contentsOf: bytes)
     }
 
     /// Adds received bytes.
-    public mutating func append(_ bytes: [UInt8]) {
+    package mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
@@ -36,7 +36,7 @@ public struct WebSocketFrameParser: Sendable {
     ///
     /// - Parameter dataPayloadLimit: the most payload a new data frame may declare; a larger one
     ///   fails with `.messageTooLarge` before any of its payload is buffered.
-    public mutating func nextChunk(dataPayloadLimit: Int) throws(WebSocketError) -> WebSocketFrameChunk? {
+    package mutating func nextChunk(dataPayloadLimit: Int) throws(WebSocketError) -> WebSocketFrameChunk? {
         var isFirst = false
         let header: WebSocketFrameHeader
         if let current {

@@ -1,12 +1,12 @@
 internal import CSodium
 
 /// The `Sec-WebSocket-Key` / `Sec-WebSocket-Accept` pair of the opening handshake (RFC 6455 §4).
-public enum WebSocketHandshakeKey {
+package enum WebSocketHandshakeKey {
     /// Appended to the client's key before hashing (RFC 6455 §1.3).
     private static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// A fresh client key: 16 random bytes in standard, padded base64.
-    public static func generate() -> String {
+    package static func generate() -> String {
         var nonce = [UInt8](repeating: 0, count: 16)
         nonce.withUnsafeMutableBytes { bytes in
             if let base = bytes.baseAddress { randombytes_buf(base, bytes.count) }
@@ -15,12 +15,12 @@ public enum WebSocketHandshakeKey {
     }
 
     /// The `Sec-WebSocket-Accept` value for a client key: base64(SHA-1(key + GUID)).
-    public static func acceptValue(forKey key: String) -> String {
+    package static func acceptValue(forKey key: String) -> String {
         encodeBase64(SHA1.digest(Array((key + acceptGUID).utf8)))
     }
 
     /// Whether a client key is valid: standard base64 of exactly 16 bytes (RFC 6455 §4.2.1).
-    public static func isValid(_ key: String) -> Bool {
+    package static func isValid(_ key: String) -> Bool {
         let input = Array(key.utf8)
         guard input.count == 24 else { return false }
         var output = [UInt8](repeating: 0, count: 18)

@@ -1,23 +1,23 @@
 /// The 4-byte key a client XORs over each frame's payload (RFC 6455 §5.3).
-public struct WebSocketMaskingKey: Hashable, Sendable {
+package struct WebSocketMaskingKey: Hashable, Sendable {
     /// The four key bytes, first byte in the most significant position.
-    public let rawValue: UInt32
+    package let rawValue: UInt32
 
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    public init(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8) {
+    package init(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8) {
         rawValue = UInt32(b0) << 24 | UInt32(b1) << 16 | UInt32(b2) << 8 | UInt32(b3)
     }
 
     /// The key byte that applies at `index` (taken modulo 4).
-    public func byte(at index: Int) -> UInt8 {
+    package func byte(at index: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: rawValue >> (24 - 8 * UInt32(index & 3)))
     }
 
     /// XORs the key over `bytes` in place, as if `bytes` started `offset` bytes into the payload.
     ///
     /// Works eight bytes at a time; masking is its own inverse, so this also unmasks.
-    public func apply(to bytes: UnsafeMutableRawBufferPointer, offset: Int = 0) {
+    package func apply(to bytes: UnsafeMutableRawBufferPointer, offset: Int = 0) {
         guard let base = bytes.baseAddress else { return }
         let count = bytes.count
         var word: UInt64 = 0

@@ -1,5 +1,5 @@
 /// Which end of a WebSocket connection this side is; it decides who masks (RFC 6455 §5.1).
-public enum WebSocketRole: Hashable, Sendable {
+package enum WebSocketRole: Hashable, Sendable {
     /// Masks every frame it sends and refuses masked frames from the server.
     case client
     /// Sends unmasked frames and refuses unmasked frames from the client.
