@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 internal import Glibc
+import ConclavePOSIX
 #endif
 
 /// How much a tool says on stderr: `-q` silences every diagnostic, `-v` adds detail.
@@ -54,15 +55,8 @@ package struct Diagnostics: Sendable {
             }
         }
         line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let count = write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return }
-                offset += count
-            }
-        }
+        // Nowhere is left to report a failure to write a diagnostic.
+        try? writeAll(line, to: fileDescriptor)
     }
 
     /// The `count` lowest hex digits of `value`, lowercase.

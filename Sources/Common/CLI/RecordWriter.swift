@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 internal import Glibc
+import ConclavePOSIX
 #endif
 
 /// Writes data records to stdout, each followed by its terminator and written out at once (no buffering), so a
@@ -26,25 +27,11 @@ package final class RecordWriter {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(RecordWriterError) {
-        var offset = 0
-        while offset < bytes.count {
-            let count = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if count >= 0 {
-                offset += count
-                continue
-            }
-            switch errno {
-            case EINTR:
-                continue
-            case EAGAIN:
-                // stdout may be a non-blocking pipe shared with another process: wait until it drains.
-                var waiting = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&waiting, 1, -1)
-            case EPIPE, EBADF:
-                throw RecordWriterError(code: .outputClosed, errorNumber: errno)
-            default:
-                throw RecordWriterError(code: .writeFailed, errorNumber: errno)
-            }
+        do {
+            try ConclavePOSIX.writeAll(bytes, to: fileDescriptor)
+        } catch {
+            let closed = error.rawValue == EPIPE || error.rawValue == EBADF
+            throw RecordWriterError(code: closed ? .outputClosed : .writeFailed, errorNumber: error.rawValue)
         }
     }
 }
@@ -67,7 +54,6 @@ package struct RecordWriterError: ToolError, Hashable {
     package var exitStatus: ExitStatus { code == .outputClosed ? .success : .failure }
 
     package var description: String {
-        let reason = strerror(errorNumber).map { String(cString: $0) } ?? "error \(errorNumber)"
-        return "cannot write to standard output: \(reason)"
+        "cannot write to standard output: \(Errno(rawValue: errorNumber))"
     }
 }

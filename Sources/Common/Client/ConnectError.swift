@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 internal import Glibc
+import ConclavePOSIX
 #endif
 import ConclaveCLI
 
@@ -28,8 +29,7 @@ package struct ConnectError: ToolError, Hashable, Sendable {
 
     /// `code`, with `what` and the text of the current `errno`.
     static func systemCall(_ code: Code, _ what: String, errorNumber: Int32 = errno) -> ConnectError {
-        let reason = strerror(errorNumber).map { String(cString: $0) } ?? "error \(errorNumber)"
-        return ConnectError(code, "\(what): \(reason)")
+        ConnectError(code, "\(what): \(Errno(rawValue: errorNumber))")
     }
 
     package var exitStatus: ExitStatus { code == .usage ? .usage : .failure }

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 internal import Glibc
+import ConclavePOSIX
 #endif
 
 /// `DIR/out` of `--fifo`: an append-only NDJSON log of every record printed on stdout, for `tail -f`.
@@ -20,16 +21,12 @@ final class RecordLog {
     /// error text the first time a write fails (a full disk), nil otherwise; the log then stays silent.
     func append(_ line: [UInt8]) -> String? {
         guard !hasFailed else { return nil }
-        var offset = 0
-        while offset < line.count {
-            let count = line[offset...].withUnsafeBytes { write(fileDescriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                hasFailed = true
-                return ConnectError.systemCall(.fifo, "cannot append to \(path)").message
-            }
-            offset += count
+        do {
+            try writeAll(line, to: fileDescriptor)
+            return nil
+        } catch {
+            hasFailed = true
+            return ConnectError.systemCall(.fifo, "cannot append to \(path)", errorNumber: error.rawValue).message
         }
-        return nil
     }
 }

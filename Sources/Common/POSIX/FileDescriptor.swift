@@ -56,14 +56,10 @@ package final class FileDescriptor {
 
     /// Writes every byte, retrying after signals and short writes.
     package func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SystemCallError) {
-        var offset = 0
-        while offset < bytes.count {
-            let count = Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemCallError("write", path: path)
-            }
-            offset += count
+        do {
+            try ConclavePOSIX.writeAll(bytes, to: rawValue)
+        } catch {
+            throw SystemCallError("write", path: path, errorNumber: error.rawValue)
         }
     }
 

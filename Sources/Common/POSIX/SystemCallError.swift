@@ -18,10 +18,7 @@ package struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertib
     }
 
     /// The C library's text for the error number, e.g. "No such file or directory".
-    package var reason: String {
-        guard let text = strerror(errorNumber) else { return "error \(errorNumber)" }
-        return String(cString: text)
-    }
+    package var reason: String { Errno(rawValue: errorNumber).description }
 
     package var description: String { "\(operation) \(path): \(reason)" }
 }

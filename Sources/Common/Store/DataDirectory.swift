@@ -1,4 +1,5 @@
 internal import Glibc
+import ConclavePOSIX
 
 /// The server's data directory: created private to its owner when missing.
 enum DataDirectory {
@@ -30,6 +31,6 @@ enum DataDirectory {
     }
 
     private static func describe(_ failure: Int32) -> String {
-        String(cString: strerror(failure))
+        Errno(rawValue: failure).description
     }
 }

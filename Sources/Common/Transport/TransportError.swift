@@ -1,4 +1,5 @@
 internal import Glibc
+import ConclavePOSIX
 import ConclaveWire
 
 /// A failure to reach a peer or to move bytes to or from it. One line, naming the peer and the cause.
@@ -47,6 +48,6 @@ package struct TransportError: Error, CustomStringConvertible, Hashable, Sendabl
 
     /// The text of an errno value, e.g. "Connection refused".
     static func errnoText(_ value: Int32) -> String {
-        String(cString: strerror(value))
+        Errno(rawValue: value).description
     }
 }
