@@ -189,6 +189,7 @@ import Testing
         config.register(url: "ws://127.0.0.1:4390", username: "alice", machine: "laptop")
         try config.save(to: path)
         #expect(try fileMode(path) == 0o600)
+        #expect(try fileMode(directory.appending("sub")) == 0o700, "the directory holds the identity, as ~/.ssh")
         #expect(try ConclaveConfig.load(from: path) == config)
         #expect(String(decoding: try readFile(path), as: UTF8.self) == config.tomlText)
     }
