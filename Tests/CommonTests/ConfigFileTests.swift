@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func writesEmptyListsInline() throws {
-        #expect(ConclaveConfig().tomlText == "default_permission = \"notify\"\nservers = []\noverrides = []\n")
+        #expect(ConclaveConfig().tomlText == "default_permission = \"notify\"\n", "no `overrides = []` to collide with")
         #expect(try parse(ConclaveConfig().tomlText) == ConclaveConfig())
     }
 
