@@ -5,9 +5,9 @@ internal import Glibc
 /// A strict reader for TOML 1.0: every valid document is accepted, anything else is an error naming its line
 /// and column.
 ///
-/// Hand-written rather than TOMLKit because TOMLKit wraps toml++ (C++): it would add C++ start-up to every tool
-/// (the budget is ~3 ms per tool) and, like any reader that returns only values, cannot rewrite `config.toml`
-/// keeping the user's comments. This one records where each key, value and table header is (the `TOMLTable`
+/// Hand-written rather than TOMLKit (which does build here) because TOMLKit wraps toml++ (C++): it would add C++
+/// start-up to every tool (the budget is ~3 ms per tool) and, like any reader that returns only values, cannot
+/// rewrite `config.toml` keeping the user's comments. This one records where each key, value and table header is (the `TOMLTable`
 /// ranges), which is what `ConfigDocument` edits in place.
 public struct TOMLReader {
     /// Largest document accepted.
