@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func writesEmptyListsInline() throws {
-        #expect(ConclaveConfig().tomlText == "default_permission = \"notify\"\nservers = []\noverrides = []\n")
+        #expect(ConclaveConfig().tomlText == "default_permission = \"notify\"\n", "no `overrides = []` to collide with")
         #expect(try parse(ConclaveConfig().tomlText) == ConclaveConfig())
     }
 
@@ -189,6 +189,7 @@ import Testing
         config.register(url: "ws://127.0.0.1:4390", username: "alice", machine: "laptop")
         try config.save(to: path)
         #expect(try fileMode(path) == 0o600)
+        #expect(try fileMode(directory.appending("sub")) == 0o700, "the directory holds the identity, as ~/.ssh")
         #expect(try ConclaveConfig.load(from: path) == config)
         #expect(String(decoding: try readFile(path), as: UTF8.self) == config.tomlText)
     }

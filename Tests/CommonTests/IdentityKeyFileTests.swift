@@ -21,12 +21,14 @@ import Testing
         (" \n", "is empty"),
         (TestIdentity.keyFileText + "=", "padding is not allowed"),
         ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "padding is not allowed"),
-        ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg", "decodes to 31 bytes, expected 32"),
-        ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g", "decodes to 33 bytes, expected 32"),
+        ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg", "is not a key (43 base64url characters expected, found 42)"),
+        ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g", "43 base64url characters expected, found 44"),
+        ("garbage", "is not a key (43 base64url characters expected, found 7)"),
+        ("garbage\n", "is not a key (43 base64url characters expected, found 7)"),
         ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9", "non-canonical"),
         ("AAECAwQFBgcICQoLDA0O DxAREhMUFRYXGBkaGxwdHh8", "outside the base64url alphabet"),
         ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd+h8", "outside the base64url alphabet"),
-        ("not a key at all", "outside the base64url alphabet"),
+        ("not a key at all", "is not a key (43 base64url characters expected; character outside the base64url"),
         ("-----BEGIN OPENSSH PRIVATE KEY-----", "outside the base64url alphabet"),
     ])
     func refusesMalformedContent(_ content: String, _ reason: String) throws {

@@ -196,6 +196,68 @@ import Testing
         #expect(refusal?["message"]?.stringValue?.contains(#"channel = "ops" level = "converse""#) == true)
     }
 
+    @Test func theOverrideTheAgentRefusalAdvisesCanBeAddedAfterRegistering() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.createChannel("ops")
+        let input = #"{"channel":"ops","body":"may I?","_id":"a1"}"# + "\n"
+        #expect(try world.connect("alice", ["-j", "ops", "--agent", "-E"], stdin: input).status == 77)
+        // What the refusal says to add, appended by hand to the file --register wrote.
+        let configPath = world.directory("alice") + "/config.toml"
+        let fd = open(configPath, O_WRONLY | O_APPEND)
+        let block = "\n[[overrides]]\nserver = \"\(world.url)\"\nchannel = \"ops\"\nlevel = \"converse\"\n"
+        _ = write(fd, block, block.utf8.count)
+        close(fd)
+        let outcome = try world.connect("alice", ["-j", "ops", "--agent", "-E"], stdin: input)
+        #expect(outcome.status == 0, "\(outcome.stderrText)")
+        #expect(records(outcome.stdoutLines).contains { $0["_id"] == "a1" && $0["type"] == "ack" })
+    }
+
+    @Test func registeringEditsAHandWrittenConfigInPlace() throws {
+        let world = try ConnectWorld()
+        let directory = world.directory("alice")
+        let configPath = directory + "/config.toml"
+        mkdir(directory, 0o700)
+        _ = try ToolProcess.run(
+            ToolProcess.binary("conclave-keygen"), arguments: ["-q", "--config-dir", directory],
+            environment: world.environment(), timeout: 10)
+        let original = """
+            # my conclave settings
+            default_permission = "notify"  # quiet
+            ui.color = true                # valid TOML the tool does not use
+
+            [[servers]]
+            url = "\(world.url)"
+            username = "someone-else"  # stale
+            machine = "old"
+
+            [ui.theme]
+            name = "dark"
+            since = 2024-05-01T08:00:00Z
+
+            """
+        let fd = open(configPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = write(fd, original, original.utf8.count)
+        close(fd)
+
+        let first = try world.connect("alice", ["--register", "alice/laptop", "-E"])
+        #expect(first.status == 0, "\(first.stderrText)")
+        let replaced = original.split(separator: "\"someone-else\"", omittingEmptySubsequences: false)
+            .joined(separator: "\"alice\"")
+            .split(separator: "\"old\"", omittingEmptySubsequences: false).joined(separator: "\"laptop\"")
+        #expect(String(decoding: try world.sandbox.read(configPath), as: UTF8.self) == replaced)
+
+        // A second server: appended after the last [[servers]] entry, nothing else touched.
+        let otherServer = try ServeProcess(["--admin", "alice"], storage: .memory)
+        let secondURL = otherServer.url
+        let second = try world.connect("alice", ["--register", "bob/desk", "-E"], url: secondURL)
+        #expect(second.status == 0, "\(second.stderrText)")
+        let appended = replaced.split(separator: "machine = \"laptop\"\n", omittingEmptySubsequences: false)
+            .joined(separator: "machine = \"laptop\"\n\n[[servers]]\nurl = \"\(secondURL)\"\nusername = \"bob\"\n"
+                + "machine = \"desk\"\n")
+        #expect(String(decoding: try world.sandbox.read(configPath), as: UTF8.self) == appended)
+    }
+
     @Test func threeSocketClientsEachGetTheirOwnReplies() throws {
         let world = try ConnectWorld()
         try world.register("alice")

@@ -105,6 +105,27 @@ import Testing
         #expect(!outcome.stderrText.contains(Self.testKeyFileText))
     }
 
+    @Test func aKeyFileHoldingGarbageIsNotAKeyAndNamesItsPath() throws {
+        let key = try sandbox.writeKey("garbage\n", in: "garbage")
+        let outcome = try keygen("--config-dir", sandbox.path("garbage"), "--print")
+        #expect(outcome.status == 65)
+        #expect(outcome.stderrText == "conclave-keygen: key file \(key) is not a key "
+            + "(43 base64url characters expected, found 7)\n")
+    }
+
+    @Test func createsTheConfigDirectoryWithMode0700LikeSsh() throws {
+        let directory = sandbox.path("parent/conclave")
+        let outcome = try ToolProcess.run(
+            "/bin/sh", arguments: ["-c", "umask 022 && exec \"$0\" \"$@\"", ToolProcess.binary("conclave-keygen"),
+                                   "--config-dir", directory],
+            environment: ToolProcess.environment(home: sandbox.home), timeout: 10)
+        #expect(outcome.status == 0, "\(outcome.stderrText)")
+        #expect(try sandbox.mode(directory) == 0o700)
+        #expect(try sandbox.mode(sandbox.path("parent")) == 0o700)
+        #expect(try keygen().status == 0)
+        #expect(try sandbox.mode(sandbox.home + "/.config/conclave") == 0o700)
+    }
+
     @Test func enrollPrintsTheMachineAddFrame() throws {
         try sandbox.writeKey(Self.testKeyFileText, in: "enroll")
         let outcome = try keygen("--config-dir", sandbox.path("enroll"), "--enroll", "laptop")

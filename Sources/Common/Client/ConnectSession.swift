@@ -345,15 +345,15 @@ package final class ConnectSession {
         checkProgress()
     }
 
-    /// `--register`: the first time the link is up, record `[[servers]]` in `config.toml` (re-read, so that
-    /// edits made meanwhile are kept), replacing an entry with the same URL.
+    /// `--register`: the first time the link is up, record `[[servers]]` in `config.toml` (re-read under the lock,
+    /// so that edits made meanwhile are kept), replacing an entry with the same URL in place.
     private func recordRegistration() {
         guard let registration = settings.registration, !hasRecordedRegistration else { return }
         hasRecordedRegistration = true
         do {
-            var config = try ConclaveConfig.load(from: configPath)
-            config.register(url: settings.urlText, username: registration.username, machine: registration.machine)
-            try config.save(to: configPath)
+            try ConclaveConfig.update(at: configPath) { config in
+                config.register(url: settings.urlText, username: registration.username, machine: registration.machine)
+            }
             diagnostics.report(
                 "registered \(registration.username)/\(registration.machine) on \(settings.urlText) in \(configPath)")
         } catch {

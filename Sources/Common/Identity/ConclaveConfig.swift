@@ -46,7 +46,7 @@ package struct PermissionOverride: Hashable, Sendable {
 }
 
 /// `<dir>/config.toml` in upstream's format (PROTOCOL.md §8.4), so one directory serves both implementations.
-/// Keys this version does not know are ignored on read (upstream may add some) and not written back.
+/// Keys this version does not know are ignored on read (upstream may add some) and kept when the file is written.
 package struct ConclaveConfig: Hashable, Sendable {
     package var defaultPermission: PermissionLevel
     package var servers: [ServerRegistration]
@@ -100,11 +100,17 @@ package struct ConclaveConfig: Hashable, Sendable {
 
     /// Reads the file; a missing file is all defaults.
     package static func load(from path: String) throws(ConfigError) -> ConclaveConfig {
+        guard let bytes = try readBytes(path) else { return ConclaveConfig() }
+        return try ConclaveConfig(toml: bytes, path: path)
+    }
+
+    /// The file's bytes, nil when it is missing.
+    private static func readBytes(_ path: String) throws(ConfigError) -> [UInt8]? {
         let file: FileDescriptor
         do {
             file = try FileDescriptor.open(path, flags: O_RDONLY | O_NOCTTY | O_NONBLOCK)
         } catch where error.errorNumber == ENOENT || error.errorNumber == ENOTDIR {
-            return ConclaveConfig()
+            return nil
         } catch {
             throw ConfigError(path: path, systemCall: error)
         }
@@ -123,7 +129,7 @@ package struct ConclaveConfig: Hashable, Sendable {
         } catch {
             throw ConfigError(path: path, systemCall: error)
         }
-        return try ConclaveConfig(toml: bytes, path: path)
+        return bytes
     }
 
     /// Parses TOML text; `path` names the file in errors.
@@ -153,13 +159,12 @@ package struct ConclaveConfig: Hashable, Sendable {
 
     // MARK: Writing
 
-    /// The file as upstream (Rust `toml` crate) writes it: top-level values first (`default_permission`, then an
-    /// empty list as `servers = []`), then a blank line before each `[[servers]]` and `[[overrides]]` block, an
-    /// absent channel omitted.
+    /// A new file, laid out as upstream (Rust `toml` crate) writes it: `default_permission` first, then a blank
+    /// line before each `[[servers]]` and `[[overrides]]` block, an absent channel omitted. Unlike upstream, no
+    /// `servers = []` or `overrides = []` for an empty list: the user's own `[[overrides]]` would then be a
+    /// redefinition, refused by every TOML reader.
     package var tomlText: String {
         var text = "default_permission = \(TOMLWriter.quoted(defaultPermission.rawValue))\n"
-        if servers.isEmpty { text += "servers = []\n" }
-        if overrides.isEmpty { text += "overrides = []\n" }
         for server in servers { text += "\n" + server.tomlBlock }
         for override in overrides { text += "\n" + override.tomlBlock }
         return text
@@ -167,7 +172,8 @@ package struct ConclaveConfig: Hashable, Sendable {
 
     /// Loads the file, applies `change` and saves the result, holding an exclusive `flock` on the directory
     /// meanwhile, so two of our processes registering at once do not lose one of the updates (upstream does not
-    /// lock; its writes stay atomic either way). The directory is created as needed.
+    /// lock; its writes stay atomic either way). The directory is created as needed. Only what `change` changed
+    /// is edited in the file: comments, layout and unknown keys stay (`ConfigDocument`).
     package static func update(
         at path: String, _ change: (inout ConclaveConfig) throws(ConfigError) -> Void
     ) throws(ConfigError) {
@@ -179,19 +185,30 @@ package struct ConclaveConfig: Hashable, Sendable {
         } catch {
             throw ConfigError(path: path, systemCall: error)
         }
-        var config = try load(from: path)
+        let bytes = try readBytes(path) ?? []
+        let old = try ConclaveConfig(toml: bytes, path: path)
+        var config = old
         try change(&config)
-        try config.save(to: path)
+        if config != old || bytes.isEmpty {
+            try write(ConfigDocument.edit(bytes, from: old, to: config, path: path), to: path)
+        }
         // Closing the descriptor (when `directory` is released) releases the lock.
         withExtendedLifetime(directory) {}
     }
 
     /// Writes the file atomically (temporary file in the same directory, then rename), creating the directory as
-    /// needed. The file keeps its current mode; a new file gets 0600.
+    /// needed. An existing file is edited, not replaced: only the values that differ from it change, and its
+    /// comments, layout and unknown keys stay (`ConfigDocument`). The file keeps its current mode; a new file
+    /// gets 0600.
     package func save(to path: String) throws(ConfigError) {
+        let existing = try Self.readBytes(path) ?? []
+        let current = try ConclaveConfig(toml: existing, path: path)
+        try Self.write(ConfigDocument.edit(existing, from: current, to: self, path: path), to: path)
+    }
+
+    private static func write(_ bytes: [UInt8], to path: String) throws(ConfigError) {
         var info = stat()
         let mode: mode_t = stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0o600
-        let bytes = Array(tomlText.utf8)
         do {
             try FilePaths.createDirectories(FilePaths.directory(of: path))
             try FilePaths.replaceAtomically(path, mode: mode) { file throws(SystemCallError) in
@@ -208,7 +225,7 @@ package struct ConclaveConfig: Hashable, Sendable {
 
 /// Reads the known keys of parsed TOML, turning type mismatches into errors that name the key and its position.
 private struct ConfigSchema {
-    package let path: String
+    let path: String
 
     func string(_ table: TOMLTable, _ key: String) throws(ConfigError) -> String? {
         switch table[key] {
@@ -268,6 +285,7 @@ package struct ConfigError: Error, CustomStringConvertible, Hashable {
     /// Where in the file, for content errors.
     package var position: TOMLPosition?
     package var message: String
+
 
     /// A content error at `position`.
     package init(path: String, position: TOMLPosition, message: String) {

@@ -99,6 +99,17 @@ package struct KeyFile: Hashable, Sendable {
 
     private func decodeSeed(_ text: UnsafeRawBufferPointer) throws(KeyFileError) -> SecretSeed {
         guard !text.isEmpty else { throw KeyFileError(code: .malformed, path: path, detail: "is empty") }
+        // Shape before decoding: text of the wrong length or alphabet is not a key at all, and saying so is
+        // clearer than the decoder's complaint about its last character.
+        let notAKey = "is not a key (\(Self.textByteCount) base64url characters expected"
+        if let byte = text.first(where: { !Self.isBase64URLByte($0) }) {
+            let reason = byte == UInt8(ascii: "=")
+                ? "padding is not allowed" : "character outside the base64url alphabet"
+            throw KeyFileError(code: .malformed, path: path, detail: "\(notAKey); \(reason))")
+        }
+        guard text.count == Self.textByteCount else {
+            throw KeyFileError(code: .malformed, path: path, detail: "\(notAKey), found \(text.count))")
+        }
         let decoded = SecretBuffer(count: text.count * 3 / 4 + 1)
         let count: Int
         do {
@@ -122,6 +133,16 @@ package struct KeyFile: Hashable, Sendable {
             }
         }
         return SecretSeed(buffer: seed)
+    }
+
+    private static func isBase64URLByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default:
+            false
+        }
     }
 
     private static func writeText(of seed: SecretSeed, to file: FileDescriptor) throws(SystemCallError) {

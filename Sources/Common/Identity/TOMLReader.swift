@@ -2,14 +2,13 @@
 internal import Glibc
 #endif
 
-/// A strict reader for the TOML 1.0 subset that configuration files use.
+/// A strict reader for TOML 1.0: every valid document is accepted, anything else is an error naming its line
+/// and column.
 ///
-/// Hand-written because the only TOML package for Swift (TOMLKit) wraps a C++ library that this machine does not
-/// have, and `config.toml` (PROTOCOL.md §8.4) needs only a small part of TOML. Supported: comments; bare and quoted
-/// keys; basic, literal and multi-line strings with every TOML 1.0 escape (including `\uXXXX` and `\UXXXXXXXX`);
-/// integers (decimal, hex, octal, binary, `_` separators); floats; booleans; inline arrays and tables; `[table]`
-/// and `[[array of tables]]` headers, dotted in headers. Refused with a clear message: dotted keys in key/value
-/// pairs and dates/times. Anything else that is not valid TOML is an error naming its line and column.
+/// Hand-written rather than TOMLKit (which does build here) because TOMLKit wraps toml++ (C++): it would add C++
+/// start-up to every tool (the budget is ~3 ms per tool) and, like any reader that returns only values, cannot
+/// rewrite `config.toml` keeping the user's comments. This one records where each key, value and table header is (the `TOMLTable`
+/// ranges), which is what `ConfigDocument` edits in place.
 package struct TOMLReader {
     /// Largest document accepted.
     package static let maximumByteCount = 1 << 20
@@ -41,21 +40,31 @@ package struct TOMLReader {
 
     // MARK: Document structure
 
-    /// A table while it is being built: headers may add to it later, so it is shared by reference.
+    /// A table while it is being built: headers and dotted keys may add to it later, so it is shared by reference.
     private final class TableBuilder {
+        /// What defined the table, which decides what may still add to it (TOML 1.0 "Table").
+        enum Origin {
+            /// The root, or a table or array element defined by its own `[header]` / `[[header]]`.
+            case header
+            /// Only named on the way to a deeper header (`a` in `[a.b]`): a later `[a]` may still define it.
+            case implied
+            /// Made by a dotted key (`a` in `a.b = 1`): later dotted keys of the same table may add to it,
+            /// a `[header]` may not define it, though it may define sub-tables of it.
+            case dotted
+        }
+
         var table: TOMLTable
         var children: [String: Child] = [:]
-        /// Defined by its own `[header]` (a second one is an error) rather than only implied by `[it.child]`.
-        var isExplicit: Bool
+        var origin: Origin
 
         enum Child {
             case table(TableBuilder)
             case tables([TableBuilder])
         }
 
-        init(position: TOMLPosition, isExplicit: Bool) {
+        init(position: TOMLPosition, origin: Origin) {
             table = TOMLTable(position: position)
-            self.isExplicit = isExplicit
+            self.origin = origin
         }
 
         /// The finished table, with child tables in place.
@@ -72,30 +81,76 @@ package struct TOMLReader {
         }
     }
 
+    /// One part of a key as written, with where.
+    private struct KeyPart {
+        var name: String
+        var position: TOMLPosition
+    }
+
     private mutating func parseDocument() throws(TOMLError) -> TOMLTable {
-        let root = TableBuilder(position: TOMLPosition(line: 1, column: 1), isExplicit: true)
+        let root = TableBuilder(position: TOMLPosition(line: 1, column: 1), origin: .header)
         var current = root
         while index < bytes.count {
             skipWhitespace()
             guard let byte = peek() else { break }
+            let expressionStart = lineStart
             switch byte {
             case UInt8(ascii: "#"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                break
+                try finishLine()
             case UInt8(ascii: "["):
                 current = try parseHeader(root: root)
+                try finishLine()
+                current.table.headerRange = expressionStart..<index
+                current.table.sectionEnd = index
             default:
-                let position = here()
-                let key = try parseKey(allowDotted: false)
+                let path = try parseKeyPath()
                 skipWhitespace()
                 try expect(UInt8(ascii: "="), "expected '=' after the key")
                 skipWhitespace()
+                let valueStart = index
                 let value = try parseValue(depth: 0)
-                guard current.table[key] == nil else { throw error(at: position, "duplicate key `\(key)`") }
-                current.table.set(key, value, at: position)
+                let valueEnd = index
+                try finishLine()
+                try assign(value, to: path, in: current, valueRange: valueStart..<valueEnd,
+                           lineRange: expressionStart..<index)
+                current.table.sectionEnd = index
             }
-            try finishLine()
         }
         return root.build()
+    }
+
+    /// Sets `path` (a key, dotted or not) to `value` in `table`, making the tables a dotted key names.
+    private func assign(
+        _ value: TOMLValue, to path: [KeyPart], in table: TableBuilder, valueRange: Range<Int>? = nil,
+        lineRange: Range<Int>? = nil
+    ) throws(TOMLError) {
+        var target = table
+        for (offset, part) in path.dropLast().enumerated() {
+            let name = Self.dotted(path[...offset])
+            switch target.children[part.name] {
+            case .table(let child) where child.origin == .dotted:
+                target = child
+            case .table:
+                throw error(at: part.position, "`\(name)` is a table with a [header]; a dotted key cannot add to it")
+            case .tables:
+                throw error(at: part.position, "`\(name)` is an array of tables; a dotted key cannot add to it")
+            case nil:
+                guard target.table[part.name] == nil else {
+                    throw error(at: part.position, "`\(name)` is already a value, not a table")
+                }
+                let child = TableBuilder(position: part.position, origin: .dotted)
+                target.children[part.name] = .table(child)
+                target.table.set(part.name, .table(TOMLTable(position: part.position)), at: part.position)
+                target = child
+            }
+        }
+        let last = path[path.count - 1]
+        guard target.table[last.name] == nil else {
+            throw error(at: path[0].position, "duplicate key `\(Self.dotted(path[...]))`")
+        }
+        target.table.set(last.name, value, at: last.position)
+        target.table.valueRanges[last.name] = valueRange
+        target.table.lineRanges[last.name] = lineRange
     }
 
     /// `[a.b]` or `[[a.b]]`; returns the table that the following key/value pairs go into.
@@ -105,20 +160,13 @@ package struct TOMLReader {
         let isArray = peek() == UInt8(ascii: "[")
         if isArray { index += 1 }
         skipWhitespace()
-        var keys = [try parseKey(allowDotted: true)]
-        skipWhitespace()
-        while peek() == UInt8(ascii: ".") {
-            index += 1
-            skipWhitespace()
-            keys.append(try parseKey(allowDotted: true))
-            skipWhitespace()
-        }
+        let keys = try parseKeyPath()
         try expect(UInt8(ascii: "]"), "expected ']' to close the table header")
         if isArray { try expect(UInt8(ascii: "]"), "expected ']]' to close the array-of-tables header") }
-        let name = keys.joined(separator: ".")
+        let name = Self.dotted(keys[...])
 
         var table = root
-        for key in keys.dropLast() {
+        for key in keys.dropLast().map(\.name) {
             switch table.children[key] {
             case .table(let child): table = child
             case .tables(let list): table = list[list.count - 1]
@@ -126,28 +174,33 @@ package struct TOMLReader {
                 guard table.table[key] == nil else {
                     throw error(at: position, "`\(key)` in [\(name)] is already a value, not a table")
                 }
-                let child = TableBuilder(position: position, isExplicit: false)
+                let child = TableBuilder(position: position, origin: .implied)
                 table.children[key] = .table(child)
                 table.table.set(key, .table(TOMLTable(position: position)), at: position)
                 table = child
             }
         }
-        let last = keys[keys.count - 1]
+        let last = keys[keys.count - 1].name
         switch (table.children[last], isArray) {
         case (nil, _):
-            guard table.table[last] == nil else { throw error(at: position, "key `\(last)` is already defined") }
-            let child = TableBuilder(position: position, isExplicit: true)
+            if let line = table.table.keyPositions[last]?.line {
+                let header = isArray ? "[[\(name)]]" : "[\(name)]"
+                throw error(at: position, "key `\(last)` is already defined (line \(line)); \(header) cannot add to it")
+            }
+            let child = TableBuilder(position: position, origin: .header)
             table.children[last] = isArray ? .tables([child]) : .table(child)
             table.table.set(last, isArray ? .array([]) : .table(TOMLTable(position: position)), at: position)
             return child
         case (.tables(let list), true):
-            let child = TableBuilder(position: position, isExplicit: true)
+            let child = TableBuilder(position: position, origin: .header)
             table.children[last] = .tables(list + [child])
             return child
-        case (.table(let child), false) where !child.isExplicit:
-            child.isExplicit = true
+        case (.table(let child), false) where child.origin == .implied:
+            child.origin = .header
             child.table.position = position
             return child
+        case (.table(let child), false) where child.origin == .dotted:
+            throw error(at: position, "table [\(name)] is already defined by dotted keys")
         case (.table, false):
             throw error(at: position, "table [\(name)] is defined twice")
         case (.table, true):
@@ -174,7 +227,20 @@ package struct TOMLReader {
 
     // MARK: Keys
 
-    private mutating func parseKey(allowDotted: Bool) throws(TOMLError) -> String {
+    /// A key, dotted or not (`a . "b c".d`), and the whitespace after it.
+    private mutating func parseKeyPath() throws(TOMLError) -> [KeyPart] {
+        var parts = [try parseKey()]
+        skipWhitespace()
+        while peek() == UInt8(ascii: ".") {
+            index += 1
+            skipWhitespace()
+            parts.append(try parseKey())
+            skipWhitespace()
+        }
+        return parts
+    }
+
+    private mutating func parseKey() throws(TOMLError) -> KeyPart {
         let position = here()
         let key: String
         switch peek() {
@@ -194,14 +260,12 @@ package struct TOMLReader {
             guard index > start else { throw error("expected a key") }
             key = String(decoding: bytes[start..<index], as: UTF8.self)
         }
-        if !allowDotted {
-            var lookahead = index
-            while lookahead < bytes.count, bytes[lookahead] == 0x20 || bytes[lookahead] == 0x09 { lookahead += 1 }
-            if lookahead < bytes.count, bytes[lookahead] == UInt8(ascii: ".") {
-                throw error(at: position, "dotted keys are not supported here; use a [table] header instead")
-            }
-        }
-        return key
+        return KeyPart(name: key, position: position)
+    }
+
+    /// `a.b.c` for messages.
+    private static func dotted(_ parts: ArraySlice<KeyPart>) -> String {
+        parts.map(\.name).joined(separator: ".")
     }
 
     private static func isBareKeyByte(_ byte: UInt8) -> Bool {
@@ -239,6 +303,10 @@ package struct TOMLReader {
             if matches("false") { index += 5; return .boolean(false) }
             throw error("expected a value (strings need quotes)")
         default:
+            if isDigit(0) && isDigit(1) && (peek(2) == UInt8(ascii: ":")
+                || (isDigit(2) && isDigit(3) && peek(4) == UInt8(ascii: "-"))) {
+                return .dateTime(try parseDateTime())
+            }
             return try parseNumber()
         }
     }
@@ -259,28 +327,128 @@ package struct TOMLReader {
         }
     }
 
+    /// `{ a = 1, b.c = 2 }`: on one line, no trailing comma, and complete in itself: nothing can add to it later,
+    /// which holds because the result is a plain value, not a `TableBuilder`.
     private mutating func parseInlineTable(depth: Int) throws(TOMLError) -> TOMLValue {
-        var table = TOMLTable(position: here())
+        let table = TableBuilder(position: here(), origin: .header)
         index += 1
         skipWhitespace()
-        if peek() == UInt8(ascii: "}") { index += 1; return .table(table) }
+        if peek() == UInt8(ascii: "}") { index += 1; return .table(table.build()) }
         while true {
             skipWhitespace()
-            let position = here()
-            let key = try parseKey(allowDotted: false)
-            skipWhitespace()
+            let path = try parseKeyPath()
             try expect(UInt8(ascii: "="), "expected '=' after the key")
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            guard table[key] == nil else { throw error(at: position, "duplicate key `\(key)`") }
-            table.set(key, value, at: position)
+            try assign(value, to: path, in: table)
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .table(table)
+            case UInt8(ascii: "}"): index += 1; return .table(table.build())
             default: throw error("expected ',' or '}' in the inline table (it must fit on one line)")
             }
         }
+    }
+
+    // MARK: Dates and times
+
+    /// An offset or local date-time, a local date or a local time (RFC 3339 as TOML 1.0 restricts it).
+    private mutating func parseDateTime() throws(TOMLError) -> TOMLDateTime {
+        let position = here()
+        var value = TOMLDateTime()
+        if peek(2) != UInt8(ascii: ":") {
+            let year = try digits(4, position)
+            try expectDateSeparator(UInt8(ascii: "-"), position)
+            let month = try digits(2, position)
+            try expectDateSeparator(UInt8(ascii: "-"), position)
+            let day = try digits(2, position)
+            guard (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day) else {
+                throw error(at: position, "invalid date \(Self.padded(year, 4))-\(Self.padded(month, 2))-"
+                    + "\(Self.padded(day, 2))")
+            }
+            value.date = TOMLDateTime.Date(year: year, month: month, day: day)
+            // The date-time delimiter: `T`, `t`, or a space followed by a time (otherwise the space ends it).
+            switch peek() {
+            case UInt8(ascii: "T"), UInt8(ascii: "t"):
+                index += 1
+            case UInt8(ascii: " ") where isDigit(1) && isDigit(2) && peek(3) == UInt8(ascii: ":"):
+                index += 1
+            default:
+                return value
+            }
+        }
+        let hour = try digits(2, position)
+        try expectDateSeparator(UInt8(ascii: ":"), position)
+        let minute = try digits(2, position)
+        try expectDateSeparator(UInt8(ascii: ":"), position)
+        let second = try digits(2, position)
+        var nanosecond = 0
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            guard isDigit(0) else { throw error(at: position, "expected digits after '.' in the time") }
+            var count = 0
+            while isDigit(0) {
+                // Precision beyond nanoseconds is truncated, as TOML allows.
+                if count < 9 { nanosecond = nanosecond * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+                count += 1
+                index += 1
+            }
+            for _ in count..<max(count, 9) { nanosecond *= 10 }
+        }
+        guard hour < 24, minute < 60, second <= 60 else {
+            throw error(at: position, "invalid time \(Self.padded(hour, 2)):\(Self.padded(minute, 2)):"
+                + "\(Self.padded(second, 2))")
+        }
+        value.time = TOMLDateTime.Time(hour: hour, minute: minute, second: second, nanosecond: nanosecond)
+        guard value.date != nil else { return value }
+        switch peek() {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            index += 1
+            value.offsetMinutes = 0
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = peek() == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            let hours = try digits(2, position)
+            try expectDateSeparator(UInt8(ascii: ":"), position)
+            let minutes = try digits(2, position)
+            guard hours < 24, minutes < 60 else { throw error(at: position, "invalid time offset") }
+            value.offsetMinutes = sign * (hours * 60 + minutes)
+        default:
+            break
+        }
+        return value
+    }
+
+    private mutating func digits(_ count: Int, _ position: TOMLPosition) throws(TOMLError) -> Int {
+        var value = 0
+        for _ in 0..<count {
+            guard isDigit(0) else { throw error(at: position, "invalid date or time") }
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        return value
+    }
+
+    private mutating func expectDateSeparator(_ byte: UInt8, _ position: TOMLPosition) throws(TOMLError) {
+        guard peek() == byte else { throw error(at: position, "invalid date or time") }
+        index += 1
+    }
+
+    private func isDigit(_ offset: Int) -> Bool {
+        peek(offset).map { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? false
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func padded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     // MARK: Strings
@@ -308,7 +476,7 @@ package struct TOMLReader {
         var scalars = String.UnicodeScalarView()
         while true {
             guard let byte = peek() else { throw error("unterminated multi-line string") }
-            if byte == UInt8(ascii: "\""), let quotes = closingQuotes(UInt8(ascii: "\"")) {
+            if byte == UInt8(ascii: "\""), let quotes = try closingQuotes(UInt8(ascii: "\"")) {
                 for _ in 0..<quotes - 3 { scalars.append("\"") }
                 return String(scalars)
             }
@@ -344,7 +512,7 @@ package struct TOMLReader {
         var scalars = String.UnicodeScalarView()
         while true {
             guard let byte = peek() else { throw error("unterminated multi-line string") }
-            if byte == UInt8(ascii: "'"), let quotes = closingQuotes(UInt8(ascii: "'")) {
+            if byte == UInt8(ascii: "'"), let quotes = try closingQuotes(UInt8(ascii: "'")) {
                 for _ in 0..<quotes - 3 { scalars.append("'") }
                 return String(scalars)
             }
@@ -354,10 +522,13 @@ package struct TOMLReader {
 
     /// At a run of `quote`s: when it closes a multi-line string (3 to 5 of them, the extra ones being content),
     /// consumes it and returns its length; otherwise consumes nothing.
-    private mutating func closingQuotes(_ quote: UInt8) -> Int? {
+    private mutating func closingQuotes(_ quote: UInt8) throws(TOMLError) -> Int? {
         var count = 0
         while peek(count) == quote { count += 1 }
-        guard (3...5).contains(count) else { return nil }
+        // Three quotes end the string; up to two more are content just before them, and a run of six or more
+        // could only be content, which a multi-line string cannot hold unescaped.
+        guard count < 6 else { throw error("too many quotes in a row in a multi-line string") }
+        guard count >= 3 else { return nil }
         index += count
         return count
     }
@@ -458,23 +629,13 @@ package struct TOMLReader {
         while let byte = peek(), Self.isNumberTokenByte(byte) { index += 1 }
         guard index > start else { throw error("expected a value") }
         let token = String(decoding: bytes[start..<index], as: UTF8.self)
-        // A space separates the date and time of a TOML date-time; the date alone is enough to recognise it.
-        if token.contains(":") || Self.looksLikeDate(token) {
-            throw error(at: position, "dates and times are not supported")
-        }
         if let integer = try integerValue(token, at: position) { return .integer(integer) }
         if let float = floatValue(token) { return .float(float) }
         throw error(at: position, "invalid value `\(token)`")
     }
 
     private static func isNumberTokenByte(_ byte: UInt8) -> Bool {
-        isBareKeyByte(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
-    }
-
-    private static func looksLikeDate(_ token: String) -> Bool {
-        let utf8 = Array(token.utf8)
-        return utf8.count >= 10 && utf8[4] == UInt8(ascii: "-") && utf8[7] == UInt8(ascii: "-")
-            && utf8[0..<4].allSatisfy { (0x30...0x39).contains($0) }
+        isBareKeyByte(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
     }
 
     /// The integer the token spells, nil when it is not integer syntax, an error when it is but overflows.

@@ -12,6 +12,8 @@ package enum TOMLValue: Hashable, Sendable {
     case integer(Int64)
     case float(Double)
     case boolean(Bool)
+    /// An offset or local date-time, a local date or a local time.
+    case dateTime(TOMLDateTime)
     /// An inline array or an array of tables (`[[name]]`).
     case array([TOMLValue])
     case table(TOMLTable)
@@ -23,6 +25,7 @@ package enum TOMLValue: Hashable, Sendable {
         case .integer: "an integer"
         case .float: "a float"
         case .boolean: "a boolean"
+        case .dateTime(let value): value.typeName
         case .array: "an array"
         case .table: "a table"
         }
@@ -38,6 +41,14 @@ package struct TOMLTable: Hashable, Sendable {
     package private(set) var keyPositions: [String: TOMLPosition] = [:]
     /// Where the table starts: its header, its `{`, or 1:1 for the root.
     package var position: TOMLPosition
+
+    /// Byte ranges in the source, for editing the file in place (`ConfigDocument`); empty for tables built in
+    /// code. Each value as written, each key/value expression's whole lines (for keys of this table written
+    /// without dots), and for a table with a header its header line and the end of its last line.
+    var valueRanges: [String: Range<Int>] = [:]
+    var lineRanges: [String: Range<Int>] = [:]
+    var headerRange: Range<Int>?
+    var sectionEnd: Int?
 
     package init(position: TOMLPosition) { self.position = position }
 

@@ -16,12 +16,14 @@ package enum FilePaths {
         return String(path[..<slash])
     }
 
-    /// `mkdir -p` with default permissions (0777 less the umask, PROTOCOL.md §8.2).
+    /// `mkdir -p`, each directory it creates with mode 0700 (less the umask): the config directory holds the
+    /// machine's identity (like ssh's `~/.ssh`), the data directory the server's state, the `--fifo` directory a
+    /// session's traffic; only their owner may list or enter them. Existing directories are left as they are.
     package static func createDirectories(_ path: String) throws(SystemCallError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component
-            if component != ".", component != "..", mkdir(prefix, 0o777) != 0, errno != EEXIST {
+            if component != ".", component != "..", mkdir(prefix, 0o700) != 0, errno != EEXIST {
                 throw SystemCallError("mkdir", path: prefix)
             }
             prefix += "/"
