@@ -180,6 +180,29 @@ import Testing
         #expect(probe.downReasons[0].contains(reason))
     }
 
+    /// Issue 10 item 1: a supersede's `error` arriving while a join and a post are outstanding is the drop's
+    /// reason, not the join's reply; after the reconnect the join is sent again and the post arrives.
+    @Test func aForcedDropWithRequestsOutstandingAnswersNoneOfThem() throws {
+        let server = try LinkScriptedServer(loop: EventLoop())
+        var supersededOnce = false
+        server.chaos = { session, frame in
+            guard case .join = frame, !supersededOnce else { return false }
+            supersededOnce = true
+            session.send(.error(.unauthorized(DropReason.superseded.text)))
+            session.connection.close()
+            return true
+        }
+        let probe = try start(server)
+        try #require(try probe.run { probe.upCount == 1 })
+        let join = probe.link.submit(.join(channel: "ops", token: nil))
+        let post = probe.link.submit(.channelMsg(channel: "ops", from: me, payload: .plain("p1")))
+        try #require(try probe.run { probe.reply(to: post) != nil })
+        #expect(probe.reply(to: join) == .frame(.joined(channel: "ops")))
+        #expect(probe.reply(to: post) == .frame(.ack(detail: nil)))
+        #expect(probe.downReasons.first?.contains(DropReason.superseded.text) == true)
+        #expect(server.history["ops"]?.map(\.payload) == [.plain("p1")])
+    }
+
     @Test func aSilentServerIsFoundDeadAfterPingPlusPongTimeout() throws {
         let server = try LinkScriptedServer(loop: EventLoop())
         let probe = try start(server) { timing in

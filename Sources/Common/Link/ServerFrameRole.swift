@@ -11,7 +11,9 @@ enum ServerFrameRole: Hashable, Sendable {
     case delivery
     /// Completes the request at the head of the FIFO.
     case reply
-    /// An `error` while nothing is outstanding: the reason for a forced drop, the connection closes next.
+    /// A forced drop's reason (PROTOCOL.md §6.8), or an `error` while nothing is outstanding: the connection
+    /// closes next. A forced-drop `error` is told from a reply by its text, so the request at the head of the
+    /// FIFO stays outstanding and is re-sent, checked or failed like the others after the drop (§7.2).
     case unsolicitedError
     /// A frame a server never sends after the handshake (`hello`, `challenge`, `established`…).
     case unexpected
@@ -22,7 +24,7 @@ enum ServerFrameRole: Hashable, Sendable {
         case .pong: self = .pong
         case .serverInfo: self = .serverInfo
         case .channelMsg, .whisper: self = .delivery
-        case .error: self = hasOutstandingRequests ? .reply : .unsolicitedError
+        case .error: self = hasOutstandingRequests && DropReason(errorFrame: frame) == nil ? .reply : .unsolicitedError
         case .joined, .ack, .presence, .channelList, .machineList, .userList, .inviteList, .inviteToken, .history:
             self = hasOutstandingRequests ? .reply : .unexpected
         default: self = .unexpected

@@ -1,3 +1,5 @@
+import ConclaveWire
+
 /// Counters for `GET /metrics` (TOOLS.md `conclave-serve`). The core updates them; the I/O layer reads them.
 package struct ServerMetrics: Hashable, Sendable {
     /// Established sessions right now.
