@@ -54,7 +54,7 @@ let package = Package(
         // conclave-serve: the dispatch core, sessions and the runner.
         .target(
             name: "ConclaveServer",
-            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveStore", "ConclaveCLI", "CSodium"],
+            dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveStore", "ConclaveCLI"],
             path: "Sources/Common/Server"),
 
         .executableTarget(

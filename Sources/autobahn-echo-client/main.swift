@@ -73,7 +73,7 @@ func open(_ path: String) -> WebSocketClient? {
     }
 }
 
-Socket.ignoreBrokenPipeSignal()
+BrokenPipe.ignore()
 guard let counter = open("/getCaseCount") else { fail("cannot reach the fuzzingserver at \(base)") }
 guard let countText = echo(counter, deadline: .after(milliseconds: 10_000)), let count = Int(countText) else {
     fail("the fuzzingserver did not send a case count")

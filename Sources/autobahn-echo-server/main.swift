@@ -1,4 +1,5 @@
 import ConclaveCLI
+import ConclavePOSIX
 import ConclaveTransport
 
 // The Autobahn|Testsuite fuzzingclient's testee: a WebSocket echo server on the conclave transport.
@@ -32,7 +33,7 @@ while let flag = arguments.popFirst() {
     options[flag] = value
 }
 
-Socket.ignoreBrokenPipeSignal()
+BrokenPipe.ignore()
 do throws(TransportError) {
     var configuration = WebSocketServer.Configuration(serverID: options["--server-id"])
     switch (options["--tls-cert"], options["--tls-key"]) {

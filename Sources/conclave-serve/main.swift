@@ -123,5 +123,6 @@ ToolMain.run(diagnostics: Diagnostics(toolName: "conclave-serve")) {
         usage.message += " (see conclave-serve --help)"
         throw usage
     }
-    try ServeRunner(configuration: configuration, log: ServeLog(verbosity: configuration.verbosity)).run()
+    let store = try configuration.storage.openStore()
+    try ServeRunner(configuration: configuration, store: store, log: ServeLog(verbosity: configuration.verbosity)).run()
 }

@@ -90,7 +90,7 @@ private struct SampleError: ToolError {
     }
 
     @Test func aClosedReaderIsAQuietSuccess() throws {
-        signal(SIGPIPE, SIG_IGN)
+        BrokenPipe.ignore()
         let pipe = try CapturePipe()
         close(pipe.readEnd)
         let error = #expect(throws: RecordWriterError.self) {

@@ -180,6 +180,8 @@ final class LinkProbe {
     private(set) var link: Link!
 
     init(loop: EventLoop, configuration: LinkConfiguration, tls: TLSClientContext? = nil) {
+        // As every tool's main does: OpenSSL writes with write(2), so a peer gone mid-write raises SIGPIPE.
+        BrokenPipe.ignore()
         self.loop = loop
         link = Link(configuration: configuration, loop: loop, tls: tls) { [unowned self] event in
             self.events.append(event)

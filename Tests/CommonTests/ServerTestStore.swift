@@ -7,6 +7,7 @@
 final class ServerTestStore: ServerStore {
     let base: SQLiteStore
     var failing: StoreError?
+    var location: String { base.location }
 
     init() {
         do {

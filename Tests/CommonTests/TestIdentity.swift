@@ -1,19 +1,14 @@
-import CSodium
 @testable import ConclaveWire
 
-/// An Ed25519 identity derived from a seed, signing as a client would (§5.1).
+/// An Ed25519 identity derived from a seed, signing as a client would (§5.1): a `SigningKey` with known bytes.
 struct TestIdentity {
-    let publicKey: [UInt8]
-    private let secretKey: [UInt8]
+    private let key: SigningKey
 
     init(seed: [UInt8]) {
-        var publicKey = [UInt8](repeating: 0, count: 32)
-        var secretKey = [UInt8](repeating: 0, count: 64)
-        _ = sodium_init()
-        _ = crypto_sign_seed_keypair(&publicKey, &secretKey, seed)
-        self.publicKey = publicKey
-        self.secretKey = secretKey
+        key = SigningKey(seed: SecretSeed(testBytes: seed))
     }
+
+    var publicKey: [UInt8] { key.publicKey.bytes }
 
     /// The §5.1 test identity (seed 00..1f).
     static let vector = TestIdentity(seed: seed)
@@ -33,8 +28,6 @@ struct TestIdentity {
     var text: String { Base64URL.encode(publicKey) }
 
     func sign(_ message: [UInt8]) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: 64)
-        _ = crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
-        return signature
+        key.signature(for: message)
     }
 }

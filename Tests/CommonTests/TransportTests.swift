@@ -139,7 +139,7 @@ private final class EchoClient: EventLoopHandler {
 
 @Suite struct EventLoopTests {
     @Test func echoesManyClientsOverLoopback() throws {
-        Socket.ignoreBrokenPipeSignal()
+        BrokenPipe.ignore()
         let loop = try EventLoop()
         let server = try EchoServer(loop: loop)
         let payloads = (0..<20).map { index in
@@ -199,7 +199,7 @@ private final class EchoClient: EventLoopHandler {
 
     @Test(arguments: ["127.0.0.1", "localhost"])
     func trustedCertificateCarriesData(serverName: String) throws {
-        Socket.ignoreBrokenPipeSignal()
+        BrokenPipe.ignore()
         let certificate = try TestCertificate()
         let pair = try makePair(certificate: certificate, trust: certificate.certificateFile, serverName: serverName)
         try completeHandshakes(pair.client, pair.server)

@@ -35,7 +35,7 @@ import Testing
 
 @Suite struct WebSocketEndpointTests {
     @Test func clientAndServerExchangeMessages() throws {
-        Socket.ignoreBrokenPipeSignal()
+        BrokenPipe.ignore()
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }
         let client = try WebSocketClient.connect(

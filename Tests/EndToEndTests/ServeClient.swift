@@ -1,4 +1,3 @@
-import CSodium
 import Glibc
 import Testing
 @testable import ConclavePOSIX
@@ -7,28 +6,21 @@ import Testing
 
 /// A machine identity for tests: an Ed25519 key pair derived from a fixed seed (PROTOCOL.md §5.1).
 struct TestIdentity {
-    let publicKey: [UInt8]
-    private let secretKey: [UInt8]
+    private let key: SigningKey
 
     /// The key of seed `[byte, byte + 1, …, byte + 31]`; `TestIdentity(seedStart: 0)` is the spec's test identity.
     init(seedStart byte: UInt8) {
-        _ = sodium_init()
-        let seed = (0..<32).map { byte &+ UInt8($0) }
-        var publicKey = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
-        var secretKey = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
-        crypto_sign_seed_keypair(&publicKey, &secretKey, seed)
-        self.publicKey = publicKey
-        self.secretKey = secretKey
+        key = SigningKey(seed: SecretSeed(testBytes: (0..<32).map { byte &+ UInt8($0) }))
     }
+
+    var publicKey: [UInt8] { key.publicKey.bytes }
 
     /// The public key as the server stores and `--admin USER=PUBKEY` takes it.
     var publicKeyText: String { Base64URL.encode(publicKey) }
 
     /// The detached signature over exactly `message`.
     func sign(_ message: [UInt8]) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
-        crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
-        return signature
+        key.signature(for: message)
     }
 }
 

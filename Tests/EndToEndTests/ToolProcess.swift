@@ -6,27 +6,17 @@ import Synchronization
 
 /// A point in monotonic time after which a test stops waiting.
 struct Deadline: Sendable {
-    private let nanoseconds: UInt64
-
-    private static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    private let instant: MonotonicInstant
 
     /// `seconds` from now.
     static func after(seconds: Double) -> Deadline {
-        Deadline(nanoseconds: now() + UInt64(seconds * 1_000_000_000))
+        Deadline(instant: .after(milliseconds: Int(seconds * 1000)))
     }
 
-    var hasPassed: Bool { Self.now() >= nanoseconds }
+    var hasPassed: Bool { instant.hasPassed }
 
     /// Milliseconds left, for `poll`: 0 once passed.
-    var remainingMilliseconds: Int32 {
-        let current = Self.now()
-        guard nanoseconds > current else { return 0 }
-        return Int32(min((nanoseconds - current) / 1_000_000 + 1, UInt64(Int32.max)))
-    }
+    var remainingMilliseconds: Int32 { instant.millisecondsFromNow }
 }
 
 /// How a child process ended.
@@ -98,7 +88,7 @@ final class ToolProcess {
         workingDirectory: String? = nil, stderrFile: String? = nil
     ) throws {
         // A write to the stdin of a child that has exited must be an EPIPE error here, not a fatal signal.
-        signal(SIGPIPE, SIG_IGN)
+        BrokenPipe.ignore()
         let argv = ([executable] + arguments).map { strdup($0) }
         let envp = environment.map { strdup("\($0.key)=\($0.value)") }
         defer {

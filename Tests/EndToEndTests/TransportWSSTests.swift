@@ -1,13 +1,14 @@
 import Glibc
 import Testing
 @testable import ConclaveClient
+@testable import ConclavePOSIX
 @testable import ConclaveTransport
 
 /// `wss://` end to end: the `autobahn-echo-server` binary serving TLS with a self-signed certificate made at
 /// test time, and a `WebSocketClient` in this process that trusts it only when told to.
 @Suite struct TransportWSSTests {
     @Test func clientTrustsTheServerOnlyWithItsCA() throws {
-        Socket.ignoreBrokenPipeSignal()
+        BrokenPipe.ignore()
         let sandbox = try Sandbox()
         let (certificate, key) = try sandbox.makeSelfSignedCertificate(subject: "conclave e2e CA")
 

@@ -1,30 +1,13 @@
-import CSodium
 import ConclaveTransport
 import ConclaveWire
 
 /// One key pair for every session: sessions differ by handle, so none supersedes another.
 final class BenchIdentity {
-    let publicKey: [UInt8]
-    private var secretKey: [UInt8]
+    private let key = SigningKey(seed: .generate())
 
-    init() {
-        var seed = [UInt8](repeating: 0, count: 32)
-        randombytes_buf(&seed, seed.count)
-        var publicKey = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
-        var secretKey = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
-        crypto_sign_seed_keypair(&publicKey, &secretKey, seed)
-        sodium_memzero(&seed, seed.count)
-        self.publicKey = publicKey
-        self.secretKey = secretKey
-    }
+    var publicKey: [UInt8] { key.publicKey.bytes }
 
-    deinit { sodium_memzero(&secretKey, secretKey.count) }
-
-    func sign(_ message: [UInt8]) -> [UInt8] {
-        var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
-        crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
-        return signature
-    }
+    func sign(_ message: [UInt8]) -> [UInt8] { key.signature(for: message) }
 }
 
 /// An authenticated conclave session. In the poll loop frames are classified by their first byte, not decoded.

@@ -1,3 +1,4 @@
+import ConclavePOSIX
 import ConclaveTransport
 
 // Broker benchmark (not shipped; see bench/RESULTS.md and bench/run.sh), the same workloads for conclave-serve,
@@ -13,7 +14,6 @@ import ConclaveTransport
 // (ADDRESS host:port).
 // BENCH_WINDOW: messages in flight (default 256); BENCH_ONE_TO_ONE: messages of the one-to-one throughput run
 // (default 50000); BENCH_ROUND_TRIPS: sequential round trips (default 5000).
-import CSodium
 import Glibc
 
 struct Settings {
@@ -136,8 +136,7 @@ var limit = rlimit()
 getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 limit.rlim_cur = limit.rlim_max
 setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-signal(SIGPIPE, SIG_IGN)
-_ = sodium_init()
+BrokenPipe.ignore()
 do {
     try run(CommandLine.arguments)
 } catch {

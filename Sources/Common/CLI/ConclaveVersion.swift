@@ -1,9 +1,9 @@
+import ConclaveWire
+
 /// The toolkit's version, printed by every tool's `--version`.
 package enum ConclaveVersion {
     /// The toolkit's own version, the same for every tool.
     package static let current = "0.1.0"
-    /// The wire protocol version the tools speak (PROTOCOL.md §0).
-    package static let protocolVersion: UInt32 = 1
-    /// What `--version` prints.
-    package static let text = "\(current) (protocol \(protocolVersion))"
+    /// What `--version` prints: with the wire protocol version the tools speak (PROTOCOL.md §0).
+    package static let text = "\(current) (protocol \(ProtocolMessage.protocolVersion))"
 }

@@ -1,13 +1,14 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
+import ConclavePOSIX
 
 /// The start and end of every tool's process.
 package enum ToolMain {
     /// Process-wide setup before anything else runs: SIGPIPE is ignored, so a closed stdout or socket is an
     /// `EPIPE` error handled where it happens instead of killing the process.
     package static func prepareProcess() {
-        signal(SIGPIPE, SIG_IGN)
+        BrokenPipe.ignore()
     }
 
     /// Runs the tool's work and exits: 0 when it returns, otherwise the error's status after one diagnostic line.

@@ -173,8 +173,6 @@ package final class Link {
     /// Starts dialling (on the next turn of the loop); events follow on the loop.
     package func start() {
         guard phase == .idle else { return }
-        // OpenSSL writes with write(2): a peer gone mid-write must be an error, not a fatal SIGPIPE.
-        Socket.ignoreBrokenPipeSignal()
         loop.runSoon { [weak self] in self?.dial() }
     }
 

@@ -1,4 +1,3 @@
-internal import CSodium
 import ConclaveStore
 import ConclaveWire
 
@@ -106,14 +105,13 @@ extension ServerCore {
 
     /// §5.3 step 5: lengths first, then the Ed25519 check over exactly the nonce bytes.
     static func checkSignature(pubkey: [UInt8], signature: [UInt8], over nonce: [UInt8]) -> ProtocolError? {
-        guard pubkey.count == Int(crypto_sign_PUBLICKEYBYTES) else {
+        guard let key = try? PublicKey(bytes: pubkey) else {
             return .malformedFrame("malformed key or signature: public key must be 32 bytes")
         }
-        guard signature.count == Int(crypto_sign_BYTES) else {
+        guard signature.count == SigningKey.signatureByteCount else {
             return .malformedFrame("malformed key or signature: signature must be 64 bytes")
         }
-        let status = crypto_sign_verify_detached(signature, nonce, UInt64(nonce.count), pubkey)
-        return status == 0 ? nil : .unauthorized("signature verification failed")
+        return key.isValidSignature(signature, of: nonce) ? nil : .unauthorized("signature verification failed")
     }
 
     /// §5.3 step 8 with §5.5's Recommendation: superseding, attaching and queuing `established` and

@@ -18,7 +18,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
 
     private let configuration: ServeConfiguration
     private let log: ServeLog
-    private let store: SQLiteStore
+    private let store: any ServerStore
     private let core: ServerCore
     private let loop: EventLoop
     private let server: WebSocketServer
@@ -30,25 +30,18 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     /// A connection whose transport queue holds this much is written at once (see `perform`).
     private let flushThreshold: (frames: Int, bytes: Int)
 
-    /// Opens the store and binds the listening socket; nothing is accepted before ``run()``.
-    package init(configuration: ServeConfiguration, log: ServeLog) throws(ServeError) {
+    /// Binds the listening socket over `store`; nothing is accepted before ``run()``.
+    package init(configuration: ServeConfiguration, store: any ServerStore, log: ServeLog) throws(ServeError) {
         self.configuration = configuration
+        self.store = store
         self.log = log
         flushThreshold = (
             max(1, configuration.limits.queueFrameLimit / 4), max(1, configuration.limits.queueByteLimit / 4))
-        do {
-            switch configuration.storage {
-            case .directory(let path): store = try SQLiteStore(at: .directory(path))
-            case .ephemeral: store = try SQLiteStore(at: .memory)
-            }
-        } catch {
-            throw ServeError(.store, "cannot open the store: \(error.message)")
-        }
         let instanceID: String
         do {
             instanceID = try store.instanceID()
         } catch {
-            throw ServeError(.store, "cannot read the instance id from \(store.path): \(error.message)")
+            throw ServeError(.store, "cannot read the instance id from \(store.location): \(error.message)")
         }
         core = ServerCore(
             store: store, admins: configuration.adminAllowlist, limits: configuration.limits,
@@ -107,7 +100,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.listen, error.message)
         }
-        let data = configuration.storage == .ephemeral ? "in memory, ephemeral" : store.path
+        let data = store.location
         // Scripts wait for this line, so it is the first: the start-up retention sweep logs after it. No
         // connection is served before the loop runs, so the core still starts before any.
         log.essential("listening on \(url) (data: \(data))")

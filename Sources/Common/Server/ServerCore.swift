@@ -1,4 +1,3 @@
-internal import CSodium
 import ConclaveStore
 import ConclaveWire
 
@@ -61,8 +60,6 @@ package final class ServerCore {
         random: @escaping ServerRandomSource = secureRandomBytes,
         log: @escaping (ServerLogEvent) -> Void = { _ in }
     ) {
-        // Idempotent and thread-safe; signature verification needs it.
-        _ = sodium_init()
         self.store = store
         self.admins = admins
         self.limits = limits

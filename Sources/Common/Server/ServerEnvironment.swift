@@ -1,5 +1,5 @@
-internal import CSodium
-internal import Glibc
+import ConclavePOSIX
+import ConclaveWire
 
 /// The server's two clocks, injected so that tests can move time by hand.
 package struct ServerClock {
@@ -13,26 +13,18 @@ package struct ServerClock {
         self.monotonicMs = monotonicMs
     }
 
-    /// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
+    /// The wall clock and the monotonic clock.
     package static var system: ServerClock {
-        ServerClock(wallMs: { milliseconds(of: CLOCK_REALTIME) }, monotonicMs: { milliseconds(of: CLOCK_MONOTONIC) })
-    }
-
-    private static func milliseconds(of clock: clockid_t) -> Int64 {
-        var now = timespec()
-        clock_gettime(clock, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        ServerClock(
+            wallMs: { WallClock.nowMilliseconds() },
+            monotonicMs: { Int64(MonotonicInstant.now().nanoseconds / 1_000_000) })
     }
 }
 
 /// Where nonces and invite tokens come from: `count` bytes of randomness.
 package typealias ServerRandomSource = (_ count: Int) -> [UInt8]
 
-/// libsodium's `randombytes_buf`, the default ``ServerRandomSource``.
+/// The default ``ServerRandomSource``.
 package func secureRandomBytes(_ count: Int) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    bytes.withUnsafeMutableBytes { buffer in
-        if let base = buffer.baseAddress { randombytes_buf(base, buffer.count) }
-    }
-    return bytes
+    SecureRandom.bytes(count)
 }

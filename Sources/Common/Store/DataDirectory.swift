@@ -1,4 +1,3 @@
-internal import Glibc
 import ConclavePOSIX
 
 /// The server's data directory: created private to its owner when missing.
@@ -9,28 +8,11 @@ enum DataDirectory {
         guard !path.utf8.contains(0) else {
             throw StoreError(.unavailable, "the data directory path contains a NUL byte")
         }
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component
-            if mkdir(prefix, 0o700) != 0 {
-                let failure = errno
-                guard failure == EEXIST else {
-                    throw StoreError(.unavailable, "cannot create directory \(prefix): \(describe(failure))")
-                }
-            }
-            prefix += "/"
+        do {
+            try FilePaths.createDirectories(path)
+        } catch {
+            let verb = error.operation == "mkdir" && error.path != path ? "create" : "use"
+            throw StoreError(.unavailable, "cannot \(verb) directory \(error.path): \(error.reason)")
         }
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            let failure = errno
-            throw StoreError(.unavailable, "cannot use directory \(path): \(describe(failure))")
-        }
-        guard status.st_mode & S_IFMT == S_IFDIR else {
-            throw StoreError(.unavailable, "cannot use directory \(path): not a directory")
-        }
-    }
-
-    private static func describe(_ failure: Int32) -> String {
-        Errno(rawValue: failure).description
     }
 }

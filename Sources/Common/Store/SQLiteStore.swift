@@ -1,4 +1,3 @@
-internal import CSodium
 import ConclaveWire
 
 /// The server's durable state (PROTOCOL.md §6.1) in SQLite, or in memory for `--ephemeral`.
@@ -30,6 +29,8 @@ package final class SQLiteStore: ServerStore {
 
     /// The database file's path, or `:memory:`; for logs.
     package let path: String
+
+    package var location: String { path == ":memory:" ? "in memory, ephemeral" : path }
 
     private let connection: SQLiteConnection
     private let storedInstanceID: String
@@ -77,10 +78,7 @@ package final class SQLiteStore: ServerStore {
         try connection.transaction { () throws(StoreError) -> String in
             let select = try connection.prepare("SELECT value FROM meta WHERE key = 'instance_id'")
             if let existing = try select.firstRow([], { $0.text(0) }) { return existing }
-            guard sodium_init() >= 0 else { throw StoreError(.unavailable, "libsodium failed to initialise") }
-            var bytes = [UInt8](repeating: 0, count: 24)
-            randombytes_buf(&bytes, bytes.count)
-            let created = Base64URL.encode(bytes)
+            let created = Base64URL.encode(SecureRandom.bytes(24))
             try connection.prepare("INSERT INTO meta (key, value) VALUES ('instance_id', ?1)").run([.text(created)])
             return created
         }

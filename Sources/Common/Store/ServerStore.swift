@@ -6,6 +6,9 @@ import ConclaveWire
 /// milliseconds; formatting them as RFC 3339 is the caller's job. Public keys are b64u text (§5.1).
 /// Every failure is a ``StoreError``; its text is what an `internal` reply carries (§6.3).
 package protocol ServerStore: AnyObject {
+    /// Where the state lives, for the server's start-up line: a file path, or a description.
+    var location: String { get }
+
     /// The persistent instance id (24 random bytes as b64u), created on first use (§2.3).
     func instanceID() throws(StoreError) -> String
 

@@ -42,12 +42,6 @@ package final class Socket {
         fileDescriptor = -1
     }
 
-    /// Ignores SIGPIPE for the process: a write to a closed peer then fails with EPIPE instead of killing us.
-    /// `send` uses MSG_NOSIGNAL, but SSL_write writes with plain write(2).
-    package static func ignoreBrokenPipeSignal() {
-        signal(SIGPIPE, SIG_IGN)
-    }
-
     /// Opens a TCP connection to `endpoint`, trying each resolved address in turn until `deadline`.
     /// The socket is non-blocking with TCP_NODELAY set.
     package static func connect(to endpoint: HostAndPort, deadline: MonotonicInstant) throws(TransportError) -> Socket {

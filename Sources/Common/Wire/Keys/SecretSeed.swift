@@ -19,9 +19,8 @@ package final class SecretSeed: Sendable {
 
     /// A new random seed from the system's random source.
     package static func generate() -> SecretSeed {
-        Sodium.ensureInitialized()
         let buffer = SecretBuffer(count: byteCount)
-        buffer.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, $0.count) }
+        buffer.withUnsafeMutableBytes { SecureRandom.fill($0) }
         return SecretSeed(buffer: buffer)
     }
 

@@ -10,7 +10,7 @@ package final class SigningKey: Sendable {
     /// libsodium's 64-byte secret key (seed followed by public key): as secret as the seed.
     private let secretKey: SecretBuffer
 
-    init(seed: SecretSeed) {
+    package init(seed: SecretSeed) {
         Sodium.ensureInitialized()
         let secretKey = SecretBuffer(count: Int(crypto_sign_SECRETKEYBYTES))
         var publicBytes = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))

@@ -7,11 +7,7 @@ package enum WebSocketHandshakeKey {
 
     /// A fresh client key: 16 random bytes in standard, padded base64.
     package static func generate() -> String {
-        var nonce = [UInt8](repeating: 0, count: 16)
-        nonce.withUnsafeMutableBytes { bytes in
-            if let base = bytes.baseAddress { randombytes_buf(base, bytes.count) }
-        }
-        return encodeBase64(nonce)
+        encodeBase64(SecureRandom.bytes(16))
     }
 
     /// The `Sec-WebSocket-Accept` value for a client key: base64(SHA-1(key + GUID)).

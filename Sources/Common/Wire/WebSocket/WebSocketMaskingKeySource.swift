@@ -1,5 +1,3 @@
-internal import CSodium
-
 /// Fresh masking keys for a client's frames, drawn from libsodium's CSPRNG in batches: each call
 /// into it is a getrandom(2) system call (about 1.5 µs here), and a client masks every frame.
 struct WebSocketMaskingKeySource: Sendable {
@@ -10,9 +8,7 @@ struct WebSocketMaskingKeySource: Sendable {
     mutating func next() -> WebSocketMaskingKey {
         if keys.isEmpty {
             keys = [UInt32](repeating: 0, count: Self.batchSize)
-            keys.withUnsafeMutableBytes { bytes in
-                if let base = bytes.baseAddress { randombytes_buf(base, bytes.count) }
-            }
+            keys.withUnsafeMutableBytes { SecureRandom.fill($0) }
         }
         return WebSocketMaskingKey(rawValue: keys.removeLast())
     }
