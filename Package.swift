@@ -33,7 +33,8 @@ let package = Package(
             dependencies: ["ConclaveWire", "ConclavePOSIX", "COpenSSL", "CTLSShims", "CSystemShims"],
             path: "Sources/Common/Transport"),
         // The config directory: the key file and config.toml.
-        .target(name: "ConclaveIdentity", dependencies: ["ConclaveWire", "ConclavePOSIX"], path: "Sources/Common/Identity"),
+        .target(
+            name: "ConclaveIdentity", dependencies: ["ConclaveWire", "ConclavePOSIX"], path: "Sources/Common/Identity"),
         // The reconnecting, authenticated link (TOOLS.md "The link").
         .target(
             name: "ConclaveLink", dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport"],
@@ -50,7 +51,9 @@ let package = Package(
                            "ConclaveCLI"],
             path: "Sources/Common/Client"),
         // The server's durable state: the interface and its SQLite implementation.
-        .target(name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite"], path: "Sources/Common/Store"),
+        .target(
+            name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite"],
+            path: "Sources/Common/Store"),
         // conclave-serve: the dispatch core, sessions and the runner.
         .target(
             name: "ConclaveServer",
@@ -58,7 +61,8 @@ let package = Package(
             path: "Sources/Common/Server"),
 
         .executableTarget(
-            name: "conclave-keygen", dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX", argumentParser]),
+            name: "conclave-keygen",
+            dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX", argumentParser]),
         .executableTarget(
             name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         .executableTarget(
@@ -69,7 +73,8 @@ let package = Package(
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveServer", "CSodium"],
             path: "bench/serve-bench"),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
-        .executableTarget(name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"]),
+        .executableTarget(
+            name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"]),
         .executableTarget(name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"]),
         .testTarget(
             name: "CommonTests",

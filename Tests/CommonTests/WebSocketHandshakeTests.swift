@@ -18,6 +18,23 @@ import Testing
         #expect(WebSocketHandshakeKey.acceptValue(forKey: Self.rfcKey) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
 
+    /// FIPS 180-4 examples and the padding edges (55 and 64 bytes), since the accept key rests on our SHA-1.
+    static let sha1Vectors: [(String, String)] = [
+        ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+        ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+        (String(repeating: "a", count: 55), "c1c8bbdc22796e28c0e15163d20899b65621d65a"),
+        (String(repeating: "a", count: 64), "0098ba824b5c16427bd7a1122a5a442a25ec644d"),
+        (String(repeating: "a", count: 1000), "291e9a6c66994949b57ba5e650361e98fc36b1ba"),
+    ]
+
+    @Test(arguments: sha1Vectors)
+    func sha1MatchesTheStandardVectors(message: String, hex: String) {
+        let digits = Array("0123456789abcdef")
+        let text = SHA1.digest(Array(message.utf8)).map { "\(digits[Int($0 >> 4)])\(digits[Int($0 & 15)])" }
+        #expect(text.joined() == hex)
+    }
+
     @Test func generatesValidDistinctKeys() {
         let first = WebSocketHandshakeKey.generate()
         #expect(first.utf8.count == 24 && first.hasSuffix("=="))

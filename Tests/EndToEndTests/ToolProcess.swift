@@ -146,7 +146,9 @@ final class ToolProcess {
             return (pid, input.write, output.read, errors.read)
         }
         (pid, stdinFD, stdoutFD, stderrFD) = spawned
-        for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
     }
 
     deinit {

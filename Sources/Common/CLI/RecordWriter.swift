@@ -40,7 +40,7 @@ package final class RecordWriter {
 package struct RecordWriterError: ToolError, Hashable {
     /// Why the record could not be written.
     package struct Code: Hashable, Sendable {
-        package let rawValue: String
+        private let rawValue: String
         /// The reader went away or stdout was never open: the tool ends quietly with status 0.
         package static let outputClosed = Code(rawValue: "output closed")
         /// Any other write error (a full disk, an I/O error).

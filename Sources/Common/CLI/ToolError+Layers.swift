@@ -28,7 +28,7 @@ extension PublicKeyError: ToolError {
 }
 
 extension ServerSelectionError: ToolError {
-    package var exitStatus: ExitStatus { code == .ambiguous ? .usage : .noInput }
+    package var exitStatus: ExitStatus { code.select(noServer: .noInput, ambiguous: .usage) }
 }
 
 extension ConfigDirectoryError: ToolError {
@@ -37,15 +37,12 @@ extension ConfigDirectoryError: ToolError {
 
 extension KeyFileError: ToolError {
     package var exitStatus: ExitStatus {
-        switch code {
-        case .missing: .noInput
-        case .insecurePermissions, .permissionDenied: .refused
-        case .malformed: .dataError
-        default: .failure
-        }
+        code.select(
+            missing: .noInput, insecurePermissions: .refused, permissionDenied: .refused, malformed: .dataError,
+            alreadyExists: .failure, ioError: .failure)
     }
 }
 
 extension ConfigError: ToolError {
-    package var exitStatus: ExitStatus { code == .invalidContent ? .dataError : .failure }
+    package var exitStatus: ExitStatus { code.select(invalidContent: .dataError, ioError: .failure) }
 }

@@ -8,7 +8,7 @@ import ConclaveCLI
 /// or of its command line, as opposed to the link's.
 package struct ConnectError: ToolError, Hashable, Sendable {
     package struct Code: Hashable, Sendable {
-        package let rawValue: String
+        private let rawValue: String
         /// A flag value that cannot be used (status 64).
         package static let usage = Code(rawValue: "usage")
         /// The `--socket` path could not be served (status 1).

@@ -7,12 +7,10 @@ import ConclaveTransport
 extension TransportError: ToolError {
     /// Not reaching the peer at all is "server never reached"; losing it later is "link lost".
     package var exitStatus: ExitStatus {
-        switch code {
-        case .closed, .io: .linkLost
-        case .listen: .failure
-        case .tooLarge: .dataError
-        default: .unavailable
-        }
+        code.select(
+            resolve: .unavailable, connect: .unavailable, timeout: .unavailable, tls: .unavailable,
+            certificate: .unavailable, closed: .linkLost, io: .linkLost, upgrade: .unavailable, tooLarge: .dataError,
+            listen: .failure)
     }
 }
 
@@ -22,13 +20,9 @@ extension WebSocketURLError: ToolError {
 
 extension LinkEnd: ToolError {
     package var exitStatus: ExitStatus {
-        switch code {
-        case .shutdown: .success
-        case .refused: .refused
-        case .protocolError: .protocolError
-        case .unreachable, .sameServer: .unavailable
-        default: .linkLost
-        }
+        code.select(
+            shutdown: .success, refused: .refused, protocolError: .protocolError, unreachable: .unavailable,
+            lost: .linkLost, sameServer: .unavailable)
     }
 }
 

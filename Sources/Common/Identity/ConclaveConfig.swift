@@ -272,12 +272,33 @@ private struct ConfigSchema {
 
 /// `config.toml` could not be read, parsed or written.
 package struct ConfigError: Error, CustomStringConvertible, Hashable {
-    package struct Code: Hashable, Sendable {
-        package let rawValue: String
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Storage: Hashable, Sendable {
+            case invalidContent, ioError
+        }
+
+        private let storage: Storage
+
+        private init(_ storage: Storage) { self.storage = storage }
+
         /// Not valid TOML, or a known key with the wrong type or value (status 65, bad input data).
-        package static let invalidContent = Code(rawValue: "invalid content")
+        package static let invalidContent = Code(.invalidContent)
         /// The file or its directory could not be read or written (status 1).
-        package static let ioError = Code(rawValue: "I/O error")
+        package static let ioError = Code(.ioError)
+
+        package var description: String { "\(storage)" }
+
+        /// The value given for this code. Every code is a parameter, so a code added later fails to compile at
+        /// every caller instead of falling into a `default:`.
+        package func select<Value>(
+            invalidContent: Value,
+            ioError: Value
+        ) -> Value {
+            switch storage {
+            case .invalidContent: invalidContent
+            case .ioError: ioError
+            }
+        }
     }
 
     package var code: Code

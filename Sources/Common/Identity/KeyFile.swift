@@ -175,20 +175,49 @@ package struct KeyFile: Hashable, Sendable {
 
 /// The key file is missing, unsafe, malformed or could not be read or written.
 package struct KeyFileError: Error, CustomStringConvertible, Hashable {
-    package struct Code: Hashable, Sendable {
-        package let rawValue: String
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Storage: Hashable, Sendable {
+            case missing, insecurePermissions, permissionDenied, malformed, alreadyExists, ioError
+        }
+
+        private let storage: Storage
+
+        private init(_ storage: Storage) { self.storage = storage }
+
         /// No key file (status 66): run `conclave-keygen`.
-        package static let missing = Code(rawValue: "missing")
+        package static let missing = Code(.missing)
         /// Group or others may read or write it (status 77).
-        package static let insecurePermissions = Code(rawValue: "insecure permissions")
+        package static let insecurePermissions = Code(.insecurePermissions)
         /// It cannot be opened for lack of permission (status 77).
-        package static let permissionDenied = Code(rawValue: "permission denied")
+        package static let permissionDenied = Code(.permissionDenied)
         /// Not a regular file holding a valid seed (status 65).
-        package static let malformed = Code(rawValue: "malformed")
+        package static let malformed = Code(.malformed)
         /// Creation found a key already there (status 1).
-        package static let alreadyExists = Code(rawValue: "already exists")
+        package static let alreadyExists = Code(.alreadyExists)
         /// Any other system error (status 1).
-        package static let ioError = Code(rawValue: "I/O error")
+        package static let ioError = Code(.ioError)
+
+        package var description: String { "\(storage)" }
+
+        /// The value given for this code. Every code is a parameter, so a code added later fails to compile at
+        /// every caller instead of falling into a `default:`.
+        package func select<Value>(
+            missing: Value,
+            insecurePermissions: Value,
+            permissionDenied: Value,
+            malformed: Value,
+            alreadyExists: Value,
+            ioError: Value
+        ) -> Value {
+            switch storage {
+            case .missing: missing
+            case .insecurePermissions: insecurePermissions
+            case .permissionDenied: permissionDenied
+            case .malformed: malformed
+            case .alreadyExists: alreadyExists
+            case .ioError: ioError
+            }
+        }
     }
 
     package var code: Code

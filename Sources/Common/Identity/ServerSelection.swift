@@ -17,12 +17,33 @@ package enum ServerSelection {
 
 /// No server was chosen and `config.toml` does not name exactly one.
 package struct ServerSelectionError: Error, CustomStringConvertible, Hashable {
-    package struct Code: Hashable, Sendable {
-        package let rawValue: String
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Storage: Hashable, Sendable {
+            case noServer, ambiguous
+        }
+
+        private let storage: Storage
+
+        private init(_ storage: Storage) { self.storage = storage }
+
         /// No URL anywhere (status 66: missing config).
-        package static let noServer = Code(rawValue: "no server")
+        package static let noServer = Code(.noServer)
         /// Several registrations and none chosen (status 64).
-        package static let ambiguous = Code(rawValue: "ambiguous")
+        package static let ambiguous = Code(.ambiguous)
+
+        package var description: String { "\(storage)" }
+
+        /// The value given for this code. Every code is a parameter, so a code added later fails to compile at
+        /// every caller instead of falling into a `default:`.
+        package func select<Value>(
+            noServer: Value,
+            ambiguous: Value
+        ) -> Value {
+            switch storage {
+            case .noServer: noServer
+            case .ambiguous: ambiguous
+            }
+        }
     }
 
     package var code: Code

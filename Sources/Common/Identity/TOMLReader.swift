@@ -7,8 +7,8 @@ internal import Glibc
 ///
 /// Hand-written rather than TOMLKit (which does build here) because TOMLKit wraps toml++ (C++): it would add C++
 /// start-up to every tool (the budget is ~3 ms per tool) and, like any reader that returns only values, cannot
-/// rewrite `config.toml` keeping the user's comments. This one records where each key, value and table header is (the `TOMLTable`
-/// ranges), which is what `ConfigDocument` edits in place.
+/// rewrite `config.toml` keeping the user's comments. This one records where each key, value and table header is
+/// (the `TOMLTable` ranges), which is what `ConfigDocument` edits in place.
 package struct TOMLReader {
     /// Largest document accepted.
     package static let maximumByteCount = 1 << 20

@@ -40,8 +40,8 @@ extension LinkTiming {
 /// A link test-hook variable that cannot be used.
 package struct LinkTimingError: Error, CustomStringConvertible, Hashable {
     package struct Code: Hashable, Sendable {
-        package let rawValue: Int
-        package init(rawValue: Int) { self.rawValue = rawValue }
+        private let rawValue: Int
+        private init(rawValue: Int) { self.rawValue = rawValue }
         /// Not a whole number in the accepted range.
         package static let invalidNumber = Code(rawValue: 1)
         /// `CONCLAVE_BACKOFF_CAP_MS` below the base delay.

@@ -80,21 +80,49 @@ package enum LinkReply: Hashable, Sendable {
 
 /// Why the link stopped. Its exit status is the tool's (TOOLS.md "Exit status").
 package struct LinkEnd: Error, CustomStringConvertible, Hashable {
-    package struct Code: Hashable, Sendable {
-        package let rawValue: Int
-        package init(rawValue: Int) { self.rawValue = rawValue }
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Storage: Hashable, Sendable {
+            case shutdown, refused, protocolError, unreachable, lost, sameServer
+        }
+
+        private let storage: Storage
+
+        private init(_ storage: Storage) { self.storage = storage }
+
         /// `shutdown()` was called and finished.
-        package static let shutdown = Code(rawValue: 0)
+        package static let shutdown = Code(.shutdown)
         /// The server refused authentication or registration (`unauthorized` during the handshake): 77.
-        package static let refused = Code(rawValue: 1)
+        package static let refused = Code(.refused)
         /// Version mismatch or an undecodable frame during the handshake: 76.
-        package static let protocolError = Code(rawValue: 2)
+        package static let protocolError = Code(.protocolError)
         /// Retries exhausted or reconnecting disabled, never having been up: 69.
-        package static let unreachable = Code(rawValue: 3)
+        package static let unreachable = Code(.unreachable)
         /// Retries exhausted or reconnecting disabled after having been up: 75.
-        package static let lost = Code(rawValue: 4)
+        package static let lost = Code(.lost)
         /// This URL reaches a server another link of this process already uses (§7.5): 69.
-        package static let sameServer = Code(rawValue: 5)
+        package static let sameServer = Code(.sameServer)
+
+        package var description: String { "\(storage)" }
+
+        /// The value given for this code. Every code is a parameter, so a code added later fails to compile at
+        /// every caller instead of falling into a `default:`.
+        package func select<Value>(
+            shutdown: Value,
+            refused: Value,
+            protocolError: Value,
+            unreachable: Value,
+            lost: Value,
+            sameServer: Value
+        ) -> Value {
+            switch storage {
+            case .shutdown: shutdown
+            case .refused: refused
+            case .protocolError: protocolError
+            case .unreachable: unreachable
+            case .lost: lost
+            case .sameServer: sameServer
+            }
+        }
     }
 
     package var code: Code

@@ -4,8 +4,8 @@ import ConclaveCLI
 package struct ServeConfigurationError: ToolError, Hashable {
     /// Which rule the flag or variable broke.
     package struct Code: Hashable, Sendable {
-        package var rawValue: String
-        package init(rawValue: String) { self.rawValue = rawValue }
+        private let rawValue: String
+        private init(rawValue: String) { self.rawValue = rawValue }
 
         /// `--data-dir` together with `--ephemeral`.
         package static let conflictingStorage = Code(rawValue: "conflicting storage")

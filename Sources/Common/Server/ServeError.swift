@@ -4,8 +4,8 @@ import ConclaveCLI
 package struct ServeError: ToolError, Hashable {
     /// Which part of the server failed.
     package struct Code: Hashable, Sendable {
-        package var rawValue: String
-        package init(rawValue: String) { self.rawValue = rawValue }
+        private let rawValue: String
+        private init(rawValue: String) { self.rawValue = rawValue }
 
         /// The store could not be opened or read.
         package static let store = Code(rawValue: "store")

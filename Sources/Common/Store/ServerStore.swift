@@ -160,8 +160,8 @@ package struct MessageRecord: Hashable, Sendable {
 package struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     package struct Code: Hashable, Sendable {
-        package var rawValue: Int
-        package init(rawValue: Int) { self.rawValue = rawValue }
+        private let rawValue: Int
+        private init(rawValue: Int) { self.rawValue = rawValue }
         /// A uniqueness or reference constraint failed (duplicate name, key or token).
         package static let constraint = Code(rawValue: 1)
         /// The database could not be opened, created or migrated.

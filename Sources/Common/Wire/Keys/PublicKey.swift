@@ -46,7 +46,7 @@ package struct PublicKey: Hashable, Sendable, CustomStringConvertible {
 /// Public-key text or bytes that are not a valid Ed25519 public key.
 package struct PublicKeyError: Error, CustomStringConvertible, Hashable {
     package struct Code: Hashable, Sendable {
-        package let rawValue: String
+        private let rawValue: String
         package static let notBase64URL = Code(rawValue: "not base64url")
         package static let wrongLength = Code(rawValue: "wrong length")
     }

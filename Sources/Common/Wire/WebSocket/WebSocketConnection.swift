@@ -220,7 +220,9 @@ package struct WebSocketConnection: Sendable {
     ///   - code: the status to send, or `nil` for a close frame without one (what a conclave server
     ///     sends, PROTOCOL.md §2.2).
     ///   - reason: at most 123 bytes of UTF-8; only sent with a code.
-    package mutating func close(code: WebSocketCloseCode? = .normalClosure, reason: String = "") throws(WebSocketError) {
+    package mutating func close(
+        code: WebSocketCloseCode? = .normalClosure, reason: String = ""
+    ) throws(WebSocketError) {
         let reasonBytes = Array(reason.utf8)
         if let code {
             guard code.isValidOnWire else {
