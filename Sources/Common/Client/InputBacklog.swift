@@ -13,6 +13,9 @@ package struct InputBacklog<Item> {
 
     package init() {}
 
+    /// How many items wait.
+    package var count: Int { items.count - head }
+
     /// True when no item waits.
     package var isEmpty: Bool { head == items.count }
 
