@@ -11,7 +11,8 @@ import Testing
     /// The pages whose examples are run below (conclave-connect's two in `ConnectManPageExampleTests`); a new
     /// page must be added here.
     static let pages = [
-        "conclave.7", "conclave-keygen.1", "conclave-serve.1", "conclave-connect.1", "conclave-ndjson.5", "conclave-send.1",
+        "conclave.7", "conclave-keygen.1", "conclave-serve.1", "conclave-connect.1", "conclave-ndjson.5",
+        "conclave-send.1",
     ]
 
     /// Only `ssh` is stubbed, every tool an example names must be built: `ssh HOST COMMAND` runs COMMAND here
@@ -137,14 +138,15 @@ import Testing
             [ -f ~/.config/conclave-bob/key ] || conclave-keygen -q \(bob)
             conclave-connect -q --register alice/laptop -E </dev/null >/dev/null
             conclave-connect -q \(bob) --register bob/laptop -E </dev/null >/dev/null
-            echo '{"type":"admin","op":"create_channel","name":"ops","visibility":"public"}' | conclave-send -q --json >/dev/null
+            echo '{"type":"admin","op":"create_channel","name":"ops","visibility":"public"}' \\
+                | conclave-send -q --json >/dev/null
             conclave-connect -q \(bob) --as main -j ops >/dev/null &
             until conclave-send -q --to bob/laptop/main ping; do sleep 0.1; done
             """
         let stubs = Self.stubs().merging(["make": "#!/bin/sh\necho compiling\necho done >&2\n"]) { _, new in new }
+        let preludes = Dictionary(uniqueKeysWithValues: examples.examples.indices.map { ($0, prelude) })
         let outcomes = try examples.runAll(
-            in: sandbox, stubs: stubs, preludes: Dictionary(uniqueKeysWithValues: examples.examples.indices.map { ($0, prelude) }),
-            variables: ["CONCLAVE_URL": url])
+            in: sandbox, stubs: stubs, preludes: preludes, variables: ["CONCLAVE_URL": url])
         #expect(outcomes.count == 6)
         #expect(outcomes.count == 6 && outcomes[3].stdoutText.hasPrefix(#"{"type":"presence","channel":"ops""#))
         #expect(outcomes.count == 6 && outcomes[5].stdoutText == """
