@@ -39,11 +39,14 @@ package struct PendingRequest: Hashable, Sendable {
     }
 
     package var origin: Origin
-    package var request: ConnectRequest
+    package var request: ClientRequest
+    /// Where the request came from, for a diagnostic naming it (`stdin line 3`, `-j ops`); nil when unnamed.
+    package var label: String?
 
-    package init(origin: Origin, request: ConnectRequest) {
+    package init(origin: Origin, request: ClientRequest, label: String? = nil) {
         self.origin = origin
         self.request = request
+        self.label = label
     }
 }
 
@@ -62,6 +65,9 @@ package struct RequestRouter: Sendable {
         pending.values.count { $0.origin == .client(client) }
     }
 
+    /// The request `tag` answers, while it is outstanding.
+    package func request(for tag: RequestTag) -> PendingRequest? { pending[tag] }
+
     package mutating func record(_ tag: RequestTag, _ request: PendingRequest) {
         pending[tag] = request
     }
@@ -76,8 +82,8 @@ package struct RequestRouter: Sendable {
     /// The records a reply makes (none when its client went away or it answered bookkeeping), and its effect on
     /// `ledger` (a refused join is withdrawn). `ownPath` is this link's session path, the `from` of an echo.
     package mutating func route(
-        _ tag: RequestTag, reply: LinkReply, ownPath: SessionPath?, formatter: ConnectRecordFormatter,
-        permissions: ConnectPermissions, ledger: inout JoinLedger, receivedAtMs: Int64
+        _ tag: RequestTag, reply: LinkReply, ownPath: SessionPath?, formatter: RecordFormatter,
+        permissions: PermissionPolicy, ledger: inout JoinLedger, receivedAtMs: Int64
     ) -> [RoutedRecord] {
         guard let request = pending.removeValue(forKey: tag) else { return [] }
         let frame = request.request.frame
