@@ -114,9 +114,10 @@ package final class ConnectSession {
 
     private func openInputsAndOutputs() throws(ConnectError) {
         if let directory = settings.fifoDirectory {
-            var info = stat()
-            guard stat(directory, &info) == 0 || (mkdir(directory, 0o700) == 0 || errno == EEXIST) else {
-                throw .systemCall(.fifo, "cannot create \(directory)")
+            do {
+                try FilePaths.createDirectories(directory)
+            } catch {
+                throw ConnectError(.fifo, "cannot create \(directory): \(error.reason)")
             }
             recordLog = try RecordLog(path: FilePaths.join(directory, "out"))
             let fifo = InputReader(.fifo(path: FilePaths.join(directory, "in")), loop: loop) { [unowned self] line in
@@ -216,7 +217,7 @@ package final class ConnectSession {
         case let .failure(error):
             tally.recordBadInput()
             diagnostics.report("\(client.isLocal ? source : client.description) \(error.description)")
-            emit(formatter.event(.inputError(error), receivedAtMs: Self.epochMilliseconds()), to: .client(client))
+            emit(formatter.event(.inputError(error), receivedAtMs: WallClock.nowMilliseconds()), to: .client(client))
             // What was read before the bad line is still sent and answered (TOOLS.md "Bad input").
             if settings.strict { stopControl.begin(.fatal(.dataError), grace: .unbounded) }
         }
@@ -228,7 +229,7 @@ package final class ConnectSession {
             tally.recordRefusal(refusal)
             diagnostics.report(refusal.displayText)
             emit(formatter.localError(refusal, correlation: request.correlation,
-                                      receivedAtMs: Self.epochMilliseconds()), to: .client(client))
+                                      receivedAtMs: WallClock.nowMilliseconds()), to: .client(client))
             return
         }
         switch frame {
@@ -251,7 +252,7 @@ package final class ConnectSession {
     }
 
     private func answerLocally(_ frame: ProtocolMessage, to request: ClientRequest, from client: ConnectClientID) {
-        var object = formatter.reply(frame, correlation: request.correlation, receivedAtMs: Self.epochMilliseconds())
+        var object = formatter.reply(frame, correlation: request.correlation, receivedAtMs: WallClock.nowMilliseconds())
         object["_local"] = true
         emit(object, to: .client(client))
     }
@@ -294,7 +295,7 @@ package final class ConnectSession {
     // MARK: Link events
 
     private func handle(_ event: LinkSourceEvent) {
-        let now = Self.epochMilliseconds()
+        let now = WallClock.nowMilliseconds()
         switch event {
         case .attached:
             // Only an attachment reports it; conclave-connect holds the link itself.
@@ -432,12 +433,6 @@ package final class ConnectSession {
         guard !targets.isEmpty else { return }
         let bytes = Array((line + "\n").utf8)
         for client in targets { client.send(bytes) }
-    }
-
-    private static func epochMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }
 
