@@ -164,4 +164,40 @@ import Testing
         }
         #expect(warnings == 1)
     }
+
+    /// Issue 10 item 1: one-shot posts from one directory (so one defaulted handle) supersede each other's
+    /// sessions while their `-j` joins are outstanding. Each post arrives, or its process says it did not: a
+    /// status 0 is never given for a post that was lost.
+    @Test func oneShotPostsFightingOverOneHandleAreDeliveredOrFailLoudly() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.register("bob")
+        try world.createChannel("ops")
+        let receiver = try world.start("bob", ["-j", "ops", "--as", "receiver"])
+        try #require(receiver.readRecord(deadline: .after(seconds: 10)) { $0["type"] == "joined" } != nil)
+        for round in 1...3 {
+            let senders = try (1...4).map { number in
+                try ToolProcess(
+                    ToolProcess.binary("conclave-connect"),
+                    arguments: ["--config-dir", world.directory("alice"), "-u", world.url, "-E", "-j", "ops"],
+                    environment: world.environment(fight), workingDirectory: world.sandbox.home)
+            }
+            for (index, sender) in senders.enumerated() {
+                try sender.write(#"{"channel":"ops","body":"r\#(round)p\#(index + 1)"}"# + "\n")
+            }
+            var delivered: [String] = []
+            for (index, sender) in senders.enumerated() {
+                let ended = sender.finish(deadline: .after(seconds: 30))
+                if ended.status == 0 { delivered.append("r\(round)p\(index + 1)") } else {
+                    #expect(!ended.stderrText.isEmpty, "a failing sender says why")
+                }
+            }
+            let received = collect(receiver, count: delivered.count, within: 10) { $0["type"] == "channel_msg" }
+            #expect(received.compactMap { $0["payload"]?["plain"]?.stringValue }.sorted() == delivered.sorted(),
+                    "round \(round): every post acknowledged with status 0 reached the receiver")
+            #expect(delivered.count == 4, "round \(round): a join interrupted by a supersede is re-sent")
+        }
+        receiver.send(SIGTERM)
+        _ = receiver.finish(deadline: .after(seconds: 10))
+    }
 }
