@@ -6,18 +6,18 @@ import Testing
 @Suite struct ConnectInputTests {
     private static let me = SessionPath(user: "alice", machine: "laptop", session: "work")
 
-    private func parse(_ line: String, number: Int = 1) -> Result<ConnectRequest, ConnectInputError>? {
-        ConnectInput.parse(Array(line.utf8), number: number, defaultFrom: Self.me)
+    private func parse(_ line: String, number: Int = 1) -> Result<ClientRequest, InputLineError>? {
+        InputLine.parse(Array(line.utf8), number: number, defaultFrom: Self.me)
     }
 
-    private func request(_ line: String) throws -> ConnectRequest {
+    private func request(_ line: String) throws -> ClientRequest {
         try #require(parse(line)).get()
     }
 
-    private func error(_ line: String, number: Int = 1) throws -> ConnectInputError {
+    private func error(_ line: String, number: Int = 1) throws -> InputLineError {
         let result = try #require(parse(line, number: number))
         guard case let .failure(failure) = result else {
-            throw ConnectInputError(line: 0, message: "accepted: \(line)")
+            throw InputLineError(line: 0, message: "accepted: \(line)")
         }
         return failure
     }
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func aFrameOverSixteenMebibytesIsRefused() throws {
-        let body = String(repeating: "a", count: ConnectInput.maximumFrameByteCount)
+        let body = String(repeating: "a", count: InputLine.maximumFrameByteCount)
         let error = try error(#"{"channel":"ops","body":""# + body + #"","_id":9}"#)
         #expect(error.message.contains("16 MiB"))
         #expect(error.correlation == .integer(9))
@@ -125,7 +125,7 @@ import Testing
         for _ in 0..<2000 {
             let length = Int(generator.next() % 48)
             let bytes = (0..<length).map { _ in fragments[Int(generator.next() % UInt64(fragments.count))] }
-            _ = ConnectInput.parse(bytes, number: 1, defaultFrom: Self.me)
+            _ = InputLine.parse(bytes, number: 1, defaultFrom: Self.me)
         }
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// The NDJSON records of conclave-connect (conclave-ndjson(5)): frame members first, then the annotations in a
 /// fixed order.
 @Suite struct ConnectRecordTests {
-    private let formatter = ConnectRecordFormatter(server: "ws://127.0.0.1:4390")
+    private let formatter = RecordFormatter(server: "ws://127.0.0.1:4390")
     private static let bob = SessionPath(user: "bob", machine: "pc", session: "main")
 
     private func line(_ object: JSONObject) -> String { JSONValue.object(object).serialized() }
@@ -47,7 +47,7 @@ import Testing
         #expect(line(formatter.event(.rejoinFailed(channel: "ops", error: .notFound("channel `ops`")),
                                      receivedAtMs: 2))
             == #"{"type":"rejoin_failed","channel":"ops","error":"not found: channel `ops`""# + suffix)
-        let bad = ConnectInputError(line: 4, message: "unknown type \"x\"", correlation: "a")
+        let bad = InputLineError(line: 4, message: "unknown type \"x\"", correlation: "a")
         #expect(line(formatter.event(.inputError(bad), receivedAtMs: 2))
             == #"{"type":"input_error","line":4,"message":"unknown type \"x\"","_id":"a""# + suffix)
     }
@@ -64,7 +64,7 @@ import Testing
             overrides: [PermissionOverride(server: "ws://s", channel: "ops", level: .act),
                         PermissionOverride(server: "ws://s", channel: "quiet", level: .mute),
                         PermissionOverride(server: "ws://s", channel: nil, level: .converse)])
-        let permissions = ConnectPermissions(config: config, server: "ws://s", configPath: "/c/config.toml")
+        let permissions = PermissionPolicy(config: config, server: "ws://s", configPath: "/c/config.toml")
         let post = { (channel: String) in
             ProtocolMessage.channelMsg(channel: channel, from: Self.bob, payload: .plain("x"))
         }

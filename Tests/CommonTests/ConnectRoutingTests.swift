@@ -9,8 +9,8 @@ import Testing
     private static let a = ConnectClientID(rawValue: 1)
     private static let b = ConnectClientID(rawValue: 2)
     private static let me = SessionPath(user: "alice", machine: "laptop", session: "work")
-    private let formatter = ConnectRecordFormatter(server: "ws://s")
-    private let permissions = ConnectPermissions(
+    private let formatter = RecordFormatter(server: "ws://s")
+    private let permissions = PermissionPolicy(
         config: ConclaveConfig(overrides: [PermissionOverride(server: "ws://s", channel: "quiet", level: .mute)]),
         server: "ws://s", configPath: "config.toml")
 
@@ -68,7 +68,7 @@ import Testing
     }
 
     private func pending(_ client: ConnectClientID, _ frame: ProtocolMessage, _ id: JSONValue?) -> PendingRequest {
-        PendingRequest(origin: .client(client), request: ConnectRequest(frame: frame, correlation: id))
+        PendingRequest(origin: .client(client), request: ClientRequest(frame: frame, correlation: id))
     }
 
     @Test func eachReplyGoesOnlyToItsClientWithItsOwnId() {
@@ -139,7 +139,7 @@ import Testing
         var ledger = JoinLedger()
         router.record(RequestTag(rawValue: 1), pending(Self.a, .who(channel: nil), 1))
         router.record(RequestTag(rawValue: 2), PendingRequest(
-            origin: .bookkeeping, request: ConnectRequest(frame: .leave(channel: "ops"))))
+            origin: .bookkeeping, request: ClientRequest(frame: .leave(channel: "ops"))))
         router.removeClient(Self.a)
         #expect(router.outstandingCount(of: Self.a) == 0)
         #expect(route(&router, &ledger, 1, .frame(.presence(channel: nil, sessions: []))).isEmpty)

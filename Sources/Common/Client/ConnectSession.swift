@@ -37,15 +37,15 @@ package final class ConnectSession {
     }
 
     private let settings: ConnectSettings
-    private let permissions: ConnectPermissions
+    private let permissions: PermissionPolicy
     private let configPath: String
     private let diagnostics: Diagnostics
     private let loop: EventLoop
     private let stdout: RecordWriter
-    private let formatter: ConnectRecordFormatter
+    private let formatter: RecordFormatter
     /// The `from` of posts and whispers read before the link knows its path (the server stamps its own).
     private let provisionalPath: SessionPath
-    private var link: Link?
+    private let source: any LinkSource
 
     private var router = RequestRouter()
     private var ledger = JoinLedger()
@@ -77,8 +77,8 @@ package final class ConnectSession {
         self.configPath = configPath
         self.diagnostics = diagnostics
         self.stdout = stdout
-        permissions = ConnectPermissions(config: config, server: settings.urlText, configPath: configPath)
-        formatter = ConnectRecordFormatter(server: settings.urlText)
+        permissions = PermissionPolicy(config: config, server: settings.urlText, configPath: configPath)
+        formatter = RecordFormatter(server: settings.urlText)
         let registered = config.registration(url: settings.urlText)
         let handle: String = switch settings.handle {
         case let .explicit(name): name
@@ -92,13 +92,12 @@ package final class ConnectSession {
         } catch {
             throw ConnectError(.system, error.message)
         }
-        link = Link(
+        source = OwnLink(
             configuration: LinkConfiguration(
                 url: settings.url, urlText: settings.urlText, handle: settings.handle, signingKey: signingKey,
                 registration: settings.registration, timing: settings.timing, retryLimit: settings.retryLimit,
                 reconnects: settings.reconnects),
-            loop: loop
-        ) { [unowned self] event in self.handle(event) }
+            loop: loop)
     }
 
     /// Runs until a signal, `-E`'s end, or a fatal end of the link; returns the exit status.
@@ -112,9 +111,9 @@ package final class ConnectSession {
         }
         defer { closeListener() }
         try openInputsAndOutputs()
-        link?.start()
+        source.start { [unowned self] event in self.handle(event) }
         for channel in settings.joins {
-            submit(ConnectRequest(frame: .join(channel: channel, token: nil)), from: .local)
+            submit(ClientRequest(frame: .join(channel: channel, token: nil)), from: .local)
         }
         do {
             try loop.run()
@@ -210,12 +209,12 @@ package final class ConnectSession {
     }
 
     private func process(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
-        let parsed: Result<ConnectRequest, ConnectInputError>
+        let parsed: Result<ClientRequest, InputLineError>
         switch line {
         case let .overlong(number):
-            parsed = .failure(ConnectInput.overlongLineError(number: number))
+            parsed = .failure(InputLine.overlongLineError(number: number))
         case let .text(bytes, number):
-            guard let result = ConnectInput.parse(bytes, number: number, defaultFrom: link?.path ?? provisionalPath)
+            guard let result = InputLine.parse(bytes, number: number, defaultFrom: self.source.path ?? provisionalPath)
             else { return }
             parsed = result
         }
@@ -230,8 +229,7 @@ package final class ConnectSession {
         }
     }
 
-    private func submit(_ request: ConnectRequest, from client: ConnectClientID) {
-        guard let link else { return }
+    private func submit(_ request: ClientRequest, from client: ConnectClientID) {
         let frame = request.frame
         if settings.agent, let refusal = permissions.agentRefusal(of: frame) {
             sawRefusal = true
@@ -255,10 +253,10 @@ package final class ConnectSession {
         default:
             break
         }
-        router.record(link.submit(frame), PendingRequest(origin: .client(client), request: request))
+        router.record(source.submit(request), PendingRequest(origin: .client(client), request: request))
     }
 
-    private func answerLocally(_ frame: ProtocolMessage, to request: ConnectRequest, from client: ConnectClientID) {
+    private func answerLocally(_ frame: ProtocolMessage, to request: ClientRequest, from client: ConnectClientID) {
         var object = formatter.reply(frame, correlation: request.correlation, receivedAtMs: Self.epochMilliseconds())
         object["_local"] = true
         emit(object, to: .client(client))
@@ -270,10 +268,9 @@ package final class ConnectSession {
         waitingHead = 0
         diagnostics.detail("\(id) \(reason)")
         router.removeClient(id)
-        guard let link else { return }
         for channel in ledger.removeClient(id) {
-            let request = ConnectRequest(frame: .leave(channel: channel))
-            router.record(link.submit(request.frame), PendingRequest(origin: .bookkeeping, request: request))
+            let request = ClientRequest(frame: .leave(channel: channel))
+            router.record(source.submit(request), PendingRequest(origin: .bookkeeping, request: request))
         }
     }
 
@@ -308,14 +305,17 @@ package final class ConnectSession {
 
     // MARK: Link events
 
-    private func handle(_ event: LinkEvent) {
+    private func handle(_ event: LinkSourceEvent) {
         let now = Self.epochMilliseconds()
         switch event {
+        case .attached:
+            // Only an attachment reports it; conclave-connect holds the link itself.
+            break
         case let .up(path, serverID, admin):
             hasBeenUp = true
             diagnostics.detail("link up as \(path) on \(settings.urlText)")
             recordRegistration()
-            let up = ConnectLocalEvent.linkUp(path: path, serverID: serverID, admin: admin)
+            let up = LocalEvent.linkUp(path: path, serverID: serverID, admin: admin)
             emit(formatter.event(up, receivedAtMs: now), to: .everyone)
         case let .down(reason):
             if stop == nil { diagnostics.report("link down: \(reason)") }
@@ -325,11 +325,11 @@ package final class ConnectSession {
             emit(formatter.event(.linkRetry(attempt: attempt, delayMs: delayMs), receivedAtMs: now), to: .everyone)
         case let .reply(tag, reply):
             let records = router.route(
-                tag, reply: reply, ownPath: link?.path, formatter: formatter, permissions: permissions,
+                tag, reply: reply, ownPath: source.path, formatter: formatter, permissions: permissions,
                 ledger: &ledger, receivedAtMs: now)
             for record in records { emit(record.object, to: record.audience) }
             processWaitingLines()
-        case let .delivery(frame):
+        case let .delivery(frame, _):
             guard let level = permissions.level(of: frame), level != .mute else { return }
             emit(formatter.delivery(frame, permission: level, receivedAtMs: now), to: .everyone)
         case let .rejoinFailed(channel, error):
@@ -422,7 +422,7 @@ package final class ConnectSession {
         guard !isLinkShuttingDown else { return }
         isLinkShuttingDown = true
         unansweredAtShutdown = router.outstandingCount
-        link?.shutdown()
+        source.shutdown()
     }
 
     // MARK: Output

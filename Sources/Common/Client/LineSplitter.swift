@@ -15,7 +15,7 @@ package struct LineSplitter: Sendable {
     private var isDiscarding = false
     private var lineCount = 0
 
-    package init(maximumLineByteCount: Int = ConnectInput.maximumLineByteCount) {
+    package init(maximumLineByteCount: Int = InputLine.maximumLineByteCount) {
         self.maximumLineByteCount = maximumLineByteCount
     }
 

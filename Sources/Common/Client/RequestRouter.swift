@@ -39,9 +39,9 @@ package struct PendingRequest: Hashable, Sendable {
     }
 
     package var origin: Origin
-    package var request: ConnectRequest
+    package var request: ClientRequest
 
-    package init(origin: Origin, request: ConnectRequest) {
+    package init(origin: Origin, request: ClientRequest) {
         self.origin = origin
         self.request = request
     }
@@ -76,8 +76,8 @@ package struct RequestRouter: Sendable {
     /// The records a reply makes (none when its client went away or it answered bookkeeping), and its effect on
     /// `ledger` (a refused join is withdrawn). `ownPath` is this link's session path, the `from` of an echo.
     package mutating func route(
-        _ tag: RequestTag, reply: LinkReply, ownPath: SessionPath?, formatter: ConnectRecordFormatter,
-        permissions: ConnectPermissions, ledger: inout JoinLedger, receivedAtMs: Int64
+        _ tag: RequestTag, reply: LinkReply, ownPath: SessionPath?, formatter: RecordFormatter,
+        permissions: PermissionPolicy, ledger: inout JoinLedger, receivedAtMs: Int64
     ) -> [RoutedRecord] {
         guard let request = pending.removeValue(forKey: tag) else { return [] }
         let frame = request.request.frame

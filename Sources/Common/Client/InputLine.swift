@@ -4,7 +4,7 @@ import ConclaveWire
 /// One input line of `conclave-connect` (stdin, a `--fifo` FIFO or a `--socket` client) read as a request
 /// (TOOLS.md "Input"): a client-to-server frame in the JSON form of PROTOCOL.md §4, or a shorthand
 /// (`{"channel": C, "body": TEXT}`, `{"to": PATH, "body": TEXT}`), with an optional `_id`.
-package struct ConnectRequest: Hashable, Sendable {
+package struct ClientRequest: Hashable, Sendable {
     package var frame: ProtocolMessage
     /// The caller's `_id` (a JSON string or number), echoed verbatim on the reply; nil when absent.
     package var correlation: JSONValue?
@@ -16,7 +16,7 @@ package struct ConnectRequest: Hashable, Sendable {
 }
 
 /// An input line that is not a request: reported as `input_error {line, message}` and skipped.
-package struct ConnectInputError: ToolError, Hashable, Sendable {
+package struct InputLineError: ToolError, Hashable, Sendable {
     /// The 1-based number of the line in its source (stdin, the FIFO, or one socket client).
     package var line: Int
     /// One line saying what is wrong, naming the member at fault.
@@ -35,7 +35,7 @@ package struct ConnectInputError: ToolError, Hashable, Sendable {
 }
 
 /// Parsing of input lines. Pure: the link's own path (to fill an omitted `from`) is given by the caller.
-package enum ConnectInput {
+package enum InputLine {
     /// The largest frame the server takes (PROTOCOL.md §2.4); a request that encodes to more is bad input.
     package static let maximumFrameByteCount = 16 * 1024 * 1024
     /// The longest line read at all. JSON escapes and base64url make a line longer than its frame, so this is
@@ -47,16 +47,16 @@ package enum ConnectInput {
     /// is skipped silently.
     package static func parse(
         _ line: some Collection<UInt8>, number: Int, defaultFrom: SessionPath
-    ) -> Result<ConnectRequest, ConnectInputError>? {
+    ) -> Result<ClientRequest, InputLineError>? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         let value: JSONValue
         do {
             value = try JSONValue(parsing: line)
         } catch {
-            return .failure(ConnectInputError(line: number, message: error.description))
+            return .failure(InputLineError(line: number, message: error.description))
         }
         guard case let .object(object) = value else {
-            return .failure(ConnectInputError(
+            return .failure(InputLineError(
                 line: number, message: "expected a JSON object, found \(value.kindDescription)"))
         }
         let correlation: JSONValue?
@@ -66,20 +66,20 @@ package enum ConnectInput {
         case let id? where isCorrelation(id):
             correlation = id
         case let id?:
-            return .failure(ConnectInputError(
+            return .failure(InputLineError(
                 line: number, message: "member \"_id\": expected a string or a number, found \(id.kindDescription)"))
         }
         do {
             let frame = try request(in: object, defaultFrom: defaultFrom)
-            return .success(ConnectRequest(frame: frame, correlation: correlation))
+            return .success(ClientRequest(frame: frame, correlation: correlation))
         } catch {
-            return .failure(ConnectInputError(line: number, message: error.description, correlation: correlation))
+            return .failure(InputLineError(line: number, message: error.description, correlation: correlation))
         }
     }
 
     /// The refusal for a line that could not be read at all because it is longer than `maximumLineByteCount`.
-    package static func overlongLineError(number: Int) -> ConnectInputError {
-        ConnectInputError(
+    package static func overlongLineError(number: Int) -> InputLineError {
+        InputLineError(
             line: number, message: "line longer than \(maximumLineByteCount / (1024 * 1024)) MiB, not read")
     }
 

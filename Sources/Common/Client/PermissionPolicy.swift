@@ -3,7 +3,7 @@ import ConclaveWire
 
 /// The local permission levels of one server's scopes (PROTOCOL.md §8.5): the `_permission` of deliveries,
 /// the `mute` filter, and the `--agent` send policy.
-package struct ConnectPermissions: Hashable, Sendable {
+package struct PermissionPolicy: Hashable, Sendable {
     package let config: ConclaveConfig
     /// The server URL exactly as dialled (overrides match it as a plain string).
     package let server: String

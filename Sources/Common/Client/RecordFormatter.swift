@@ -2,7 +2,7 @@ import ConclaveIdentity
 import ConclaveWire
 
 /// What `conclave-connect` prints that is not a protocol frame (conclave-ndjson(5)).
-package enum ConnectLocalEvent: Hashable, Sendable {
+package enum LocalEvent: Hashable, Sendable {
     /// The link authenticated. `serverID`/`admin` are nil when the server did not send them.
     case linkUp(path: SessionPath, serverID: String?, admin: Bool?)
     case linkDown(reason: String)
@@ -11,12 +11,12 @@ package enum ConnectLocalEvent: Hashable, Sendable {
     /// A channel could not be joined again after a reconnect and is forgotten.
     case rejoinFailed(channel: String, error: ProtocolError)
     /// An input line that was not sent.
-    case inputError(ConnectInputError)
+    case inputError(InputLineError)
 }
 
 /// Builds the NDJSON records of `conclave-connect`: the frame's members (`type` first), then the annotations in
 /// a fixed order: `_id`, `_server`, `_rx_ms`, `_permission`, `_echo`, `_local`. Pure: the receipt time is given.
-package struct ConnectRecordFormatter: Sendable {
+package struct RecordFormatter: Sendable {
     /// The server URL as dialled, for `_server`.
     package let server: String
 
@@ -53,7 +53,7 @@ package struct ConnectRecordFormatter: Sendable {
     }
 
     /// A local event; an `input_error` carries the line's `_id` when it had one.
-    package func event(_ event: ConnectLocalEvent, receivedAtMs: Int64) -> JSONObject {
+    package func event(_ event: LocalEvent, receivedAtMs: Int64) -> JSONObject {
         var object: JSONObject
         var correlation: JSONValue?
         switch event {
