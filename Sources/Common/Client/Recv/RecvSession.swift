@@ -23,12 +23,12 @@ package final class RecvSession {
     private static let baselineSlackMs: Int64 = 60_000
 
     private let settings: RecvSettings
-    private let permissions: ConnectPermissions
-    private let formatter: ConnectRecordFormatter
+    private let permissions: PermissionPolicy
+    private let formatter: RecordFormatter
     private let diagnostics: Diagnostics
     private let loop: EventLoop
     private let printer: RecvPrinter
-    private var link: Link?
+    private var source: (any LinkSource)?
     private var input: InputReader?
     private let inputFilter: ConnectOutputFilter
 
@@ -40,17 +40,16 @@ package final class RecvSession {
     private var lastMessage = MonotonicInstant.now()
     private var exitStatus: ExitStatus?
 
-    /// `signingKey` is needed for a link of the tool's own only.
+    /// `signingKey` is needed for a link of the tool's own only; `server` is the URL records name in `_server`
+    /// and permissions are looked up for (on a `--socket` link, the one chosen as for a link of recv's own).
     package init(
-        settings: RecvSettings, config: ConclaveConfig, configPath: String, signingKey: SigningKey?,
+        settings: RecvSettings, config: ConclaveConfig, configPath: String, server: String, signingKey: SigningKey?,
         diagnostics: Diagnostics
     ) throws(RecvError) {
         self.settings = settings
         self.diagnostics = diagnostics
-        var server = ""
-        if case let .link(urlText, _, _, _) = settings.source { server = urlText }
-        permissions = ConnectPermissions(config: config, server: server, configPath: configPath)
-        formatter = ConnectRecordFormatter(server: server)
+        permissions = PermissionPolicy(config: config, server: server, configPath: configPath)
+        formatter = RecordFormatter(server: server)
         printer = RecvPrinter(style: settings.style, terminator: settings.terminator, countLimit: settings.countLimit)
         inputFilter = ConnectOutputFilter(
             channels: settings.channels, showsWhispers: settings.showsWhispers, showsEvents: settings.showsEvents,
@@ -61,13 +60,18 @@ package final class RecvSession {
         } catch {
             throw RecvError(.system, error.message)
         }
-        if case let .link(urlText, url, handle, timing) = settings.source, let signingKey {
-            link = Link(
+        switch settings.source {
+        case let .link(urlText, url, handle, timing):
+            guard let signingKey else { break }
+            source = OwnLink(
                 configuration: LinkConfiguration(
                     url: url, urlText: urlText, handle: .explicit(handle), signingKey: signingKey, registration: nil,
                     timing: timing, retryLimit: nil, reconnects: true),
-                loop: loop
-            ) { [unowned self] event in self.handle(event) }
+                loop: loop)
+        case let .socket(path):
+            source = SocketAttachment(socketPath: path, loop: loop)
+        case .input:
+            break
         }
     }
 
@@ -78,8 +82,8 @@ package final class RecvSession {
             try signals.register(on: loop)
             OutputWatcher { [unowned self] in self.finish(.success) }.start(on: loop)
             startTimers()
-            if let link {
-                link.start()
+            if let source {
+                source.start { [unowned self] event in self.handle(event) }
                 for channel in settings.channels { submit(.join(channel: channel, token: nil), for: .join(channel)) }
             } else {
                 let reader = InputReader(
@@ -99,9 +103,13 @@ package final class RecvSession {
 
     // MARK: Link events
 
-    private func handle(_ event: LinkEvent) {
+    private func handle(_ event: LinkSourceEvent) {
         let now = WallClock.nowMilliseconds()
         switch event {
+        case let .attached(socketPath):
+            // The link behind the socket may have come up long ago: attaching counts as coming up.
+            diagnostics.detail("attached to \(socketPath)")
+            hasBeenUp = true
         case let .up(path, serverID, admin):
             diagnostics.detail("link up as \(path)")
             printEvent(formatter.event(.linkUp(path: path, serverID: serverID, admin: admin), receivedAtMs: now))
@@ -119,7 +127,7 @@ package final class RecvSession {
         case let .reply(tag, reply):
             guard let purpose = purposes.removeValue(forKey: tag) else { return }
             handle(reply, for: purpose, now: now)
-        case let .delivery(frame):
+        case let .delivery(frame, _):
             handleDelivery(frame, now: now)
         case let .rejoinFailed(channel, error):
             diagnostics.report("cannot join \(channel) again: \(error.displayText)")
@@ -210,8 +218,8 @@ package final class RecvSession {
     }
 
     private func submit(_ frame: ProtocolMessage, for purpose: Purpose) {
-        guard let link else { return }
-        purposes[link.submit(frame)] = purpose
+        guard let source else { return }
+        purposes[source.submit(ClientRequest(frame: frame))] = purpose
     }
 
     // MARK: -i
@@ -221,7 +229,7 @@ package final class RecvSession {
         let object: JSONObject
         switch line {
         case let .overlong(number):
-            return reportBadInput("line \(number) is longer than \(ConnectInput.maximumLineByteCount) bytes")
+            return reportBadInput("line \(number) is longer than \(InputLine.maximumLineByteCount) bytes")
         case let .text(bytes, number):
             guard let parsed = try? JSONValue(parsing: bytes).objectValue else {
                 return reportBadInput("line \(number) is not a JSON object")
@@ -278,7 +286,7 @@ package final class RecvSession {
         if let waitMs = settings.waitMs {
             loop.schedule(afterMilliseconds: waitMs) { [weak self] in
                 guard let self else { return }
-                if link != nil && !hasBeenUp {
+                if source != nil && !hasBeenUp {
                     fail(RecvError(.refusedRequest, "no link within -W \(Double(waitMs) / 1000) s"), .unavailable)
                 } else {
                     finish(.timeout)
@@ -317,6 +325,6 @@ package final class RecvSession {
         }
         exitStatus = status
         input?.stop()
-        if let link { link.shutdown() } else { loop.stop() }
+        if let source { source.shutdown() } else { loop.stop() }
     }
 }
