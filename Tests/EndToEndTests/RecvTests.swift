@@ -145,3 +145,71 @@ import Testing
         #expect(outcome?.stderr.isEmpty == true, "\(outcome?.stderrText ?? "")")
     }
 }
+
+/// TOOLS.md "Everyday use" lines of conclave-recv, as written, and its other two sources.
+@Suite struct RecvEverydayTests {
+    @Test func theEverydayLinesRunAsWritten() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.createChannel("ops")
+        // The config directory and server come from the environment, as the test's home is not alice's.
+        let environment = world.environment([
+            "PATH": "\(ToolProcess.binaryDirectory):/usr/bin:/bin", "CONCLAVE_CONFIG_DIR": world.directory("alice"),
+        ])
+        // jq buffers its output on a pipe until it ends: the bound -C 1 ends the pipeline after one message.
+        let follower = try ToolProcess(
+            "/bin/sh", arguments: ["-c", "conclave-recv -C 1 ops | jq -r '.payload.plain'"],
+            environment: environment, workingDirectory: world.sandbox.home)
+        var outcome: ToolOutcome?
+        let deadline = Deadline.after(seconds: 15)
+        var attempt = 0
+        while outcome == nil && !deadline.hasPassed {
+            attempt += 1
+            try world.post("alice", "ops", ["everyday \(attempt)"])
+            usleep(300_000)
+            if follower.hasExited { outcome = follower.finish(deadline: .after(seconds: 1)) }
+        }
+        #expect(outcome?.status == 0)
+        #expect(outcome?.stdoutLines.count == 1 && outcome?.stdoutLines.first?.hasPrefix("everyday ") == true)
+        let replay = try ToolProcess.run(
+            "/bin/sh", arguments: ["-c", "conclave-recv --since 1h --history-only ops"], environment: environment,
+            workingDirectory: world.sandbox.home, timeout: 20)
+        #expect(replay.status == 0, "\(replay.stderrText)")
+        #expect(bodies(records(replay.stdoutLines)) == (1...attempt).map { "everyday \($0)" })
+    }
+
+    @Test func aSharedSocketAndConnectsOutputAreSourcesToo() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.createChannel("ops")
+        try world.post("alice", "ops", ["before"])
+        let socketPath = world.sandbox.path("link.sock")
+        let link = try world.start("alice", ["--socket", socketPath, "--as", "shared"])
+        #expect(link.readRecord(deadline: .after(seconds: 10)) { $0["type"] == "link_up" } != nil)
+        let viaSocket = try ToolProcess.run(
+            ToolProcess.binary("conclave-recv"), arguments: ["--since", "1h", "--history-only", "ops"],
+            environment: world.environment(["CONCLAVE_SOCKET": socketPath]), timeout: 20)
+        #expect(viaSocket.status == 0, "\(viaSocket.stderrText)")
+        #expect(bodies(records(viaSocket.stdoutLines)) == ["before"])
+
+        let output = [
+            #"{"type":"link_up","path":"alice/laptop/x","server_id":null,"admin":false}"#,
+            #"{"type":"channel_msg","channel":"ops","from":"bob/desk/y","payload":{"plain":"kept"},"_rx_ms":5}"#,
+            #"{"type":"channel_msg","channel":"dev","from":"bob/desk/y","payload":{"plain":"other"},"_rx_ms":6}"#,
+            #"{"type":"whisper","from":"bob/desk/y","target":"alice/laptop/x","payload":{"plain":"psst"}}"#,
+            #"{"type":"ack","detail":null,"_id":1}"#,
+            #"{"type":"history","channel":"ops","messages":[{"from":"bob/desk/y","ts_ms":3,"payload":{"plain":"old"}}]}"#,
+            "not json",
+        ].joined(separator: "\n") + "\n"
+        let filtered = try ToolProcess.run(
+            ToolProcess.binary("conclave-recv"), arguments: ["-i", "-", "-F", "%c:%b:%t", "--no-whispers", "ops"],
+            environment: world.environment(), stdin: output, timeout: 10)
+        #expect(filtered.status == 65)
+        #expect(filtered.stdoutLines == ["ops:kept:5", "ops:old:3"])
+        let events = try ToolProcess.run(
+            ToolProcess.binary("conclave-recv"), arguments: ["-i", "-", "--events", "-r"],
+            environment: world.environment(), stdin: output, timeout: 10)
+        #expect(events.stdoutLines.first?.hasPrefix(#"{"type":"link_up""#) == true)
+        #expect(Array(events.stdoutLines.dropFirst()) == ["kept", "other", "psst", "old"])
+    }
+}
