@@ -49,8 +49,8 @@ struct RecvCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit 124 after SECS without a message (example: --idle 60).", valueName: "secs"))
     var idle: Double?
 
-    @Option(help: ArgumentHelp("Replay history after WHEN first: N[smhdw], @EPOCH_MS or RFC 3339 (example: --since 1h).",
-                               valueName: "when"))
+    @Option(help: ArgumentHelp(
+        "Replay history after WHEN first: N[smhdw], @EPOCH_MS or RFC 3339 (example: --since 1h).", valueName: "when"))
     var since: String?
 
     @Flag(help: "Exit 0 after the replay instead of following (example: --history-only).")

@@ -198,7 +198,8 @@ import Testing
             #"{"type":"channel_msg","channel":"dev","from":"bob/desk/y","payload":{"plain":"other"},"_rx_ms":6}"#,
             #"{"type":"whisper","from":"bob/desk/y","target":"alice/laptop/x","payload":{"plain":"psst"}}"#,
             #"{"type":"ack","detail":null,"_id":1}"#,
-            #"{"type":"history","channel":"ops","messages":[{"from":"bob/desk/y","ts_ms":3,"payload":{"plain":"old"}}]}"#,
+            #"{"type":"history","channel":"ops","messages":"#
+                + #"[{"from":"bob/desk/y","ts_ms":3,"payload":{"plain":"old"}}]}"#,
             "not json",
         ].joined(separator: "\n") + "\n"
         let filtered = try ToolProcess.run(
