@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "conclave-keygen", targets: ["conclave-keygen"]),
         .executable(name: "conclave-connect", targets: ["conclave-connect"]),
         .executable(name: "conclave-recv", targets: ["conclave-recv"]),
+        .executable(name: "conclave-send", targets: ["conclave-send"]),
         .executable(name: "conclave-serve", targets: ["conclave-serve"]),
     ],
     dependencies: [
@@ -66,6 +67,8 @@ let package = Package(
             name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         .executableTarget(
             name: "conclave-recv", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
+        .executableTarget(
+            name: "conclave-send", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         // The server benchmark (bench/run.sh; not shipped).
         .executableTarget(
             name: "serve-bench",

@@ -4,7 +4,7 @@
 # Usage: scripts/demo.sh BIN_DIR   (make demo passes `swift build --show-bin-path`)
 set -euo pipefail
 bin=${1:?usage: demo.sh BIN_DIR}
-for tool in conclave-serve conclave-keygen conclave-connect conclave-recv; do
+for tool in conclave-serve conclave-keygen conclave-connect conclave-send conclave-recv; do
     if [ ! -x "$bin/$tool" ]; then
         echo "demo: $bin/$tool is not built; run make build" >&2
         exit 1
@@ -52,7 +52,7 @@ echo
 echo "== alice creates the public channel ops"
 export CONCLAVE_CONFIG_DIR="$work/alice"
 echo '{"type":"admin","op":"create_channel","name":"ops","visibility":"public","_id":"create"}' \
-    | conclave-connect -q --as demo -E | grep '"_id":"create"'
+    | conclave-send -q --json | grep '"_id":"create"'
 
 echo
 echo "== bob follows ops (conclave-recv --since 1m --events ops, in the background)"
@@ -61,9 +61,8 @@ pids+=($!)
 await "$work/bob.out" '"type":"history_end"'
 
 echo
-echo "== alice posts a line to ops"
-echo '{"channel":"ops","body":"deploy finished","_id":"post"}' \
-    | conclave-connect -q --as demo -j ops -E | grep '"_id":"post"'
+echo "== alice posts a line to ops (conclave-send ops deploy finished)"
+conclave-send ops deploy finished
 
 echo
 echo "== what bob received"

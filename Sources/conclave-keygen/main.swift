@@ -26,7 +26,7 @@ struct KeygenCommand: ParsableCommand {
                   Replace the key with a new one.
             conclave-keygen --config-dir /tmp/alice -q
                   Use another config directory, without diagnostics.
-              ssh laptop conclave-keygen --enroll laptop | conclave-connect -E
+              ssh laptop conclave-keygen --enroll laptop | conclave-send --json
                   Enrol the machine "laptop" from a machine already enrolled.
             """,
         version: ConclaveVersion.text)

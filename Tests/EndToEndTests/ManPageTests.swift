@@ -12,7 +12,7 @@ import Testing
     /// page must be added here.
     static let pages = [
         "conclave.7", "conclave-keygen.1", "conclave-serve.1", "conclave-connect.1", "conclave-ndjson.5",
-        "conclave-recv.1",
+        "conclave-recv.1", "conclave-send.1",
     ]
 
     /// Only `ssh` is stubbed, every tool an example names must be built: `ssh HOST COMMAND` runs COMMAND here
@@ -43,8 +43,9 @@ import Testing
         let outcomes = try ManPageExamples("conclave.7").runAll(
             in: sandbox, stubs: Self.stubs(), rewrites: [("4390", "\(port)")],
             variables: ["CONCLAVE_BIND": "127.0.0.1:\(port)"])
-        #expect(outcomes.count == 2)
-        #expect(outcomes.last?.stdoutText == "ok")
+        #expect(outcomes.count == 3)
+        #expect(outcomes.count == 3 && outcomes[1].stdoutText == "ok")
+        #expect(outcomes.last?.stdoutText.contains(#"{"type":"ack","detail":"ops""#) == true)
         #expect(try sandbox.mode(sandbox.home + "/.config/conclave/key") == 0o600)
     }
 
@@ -145,6 +146,40 @@ import Testing
         #expect(outcomes[3].stdoutText == "next\n")
         #expect(outcomes[4].stdoutLines == ["first", "second with 'quotes'", "next"])
         #expect(records(outcomes[5].stdoutLines).map { $0["type"] } == ["link_up"])
+    }
+
+    /// Every example of conclave-send(1) against a server of its own, with alice registered, `ops` created, bob
+    /// online as `bob/laptop/main` and `make` a stub that prints two lines.
+    @Test func conclaveSend1() throws {
+        let sandbox = try Sandbox()
+        let port = try ManPageExamples.freePort()
+        let examples = try ManPageExamples("conclave-send.1")
+        let url = "ws://127.0.0.1:\(port)"
+        let bob = "--config-dir ~/.config/conclave-bob"
+        let prelude = """
+            conclave-serve --ephemeral --bind 127.0.0.1:\(port) --admin alice 2>/dev/null &
+            until curl -fs http://127.0.0.1:\(port)/health >/dev/null; do sleep 0.1; done
+            [ -f ~/.config/conclave/key ] || conclave-keygen -q
+            [ -f ~/.config/conclave-bob/key ] || conclave-keygen -q \(bob)
+            conclave-connect -q --register alice/laptop -E </dev/null >/dev/null
+            conclave-connect -q \(bob) --register bob/laptop -E </dev/null >/dev/null
+            echo '{"type":"admin","op":"create_channel","name":"ops","visibility":"public"}' \\
+                | conclave-send -q --json >/dev/null
+            conclave-connect -q \(bob) --as main -j ops >/dev/null &
+            until conclave-send -q --to bob/laptop/main ping; do sleep 0.1; done
+            """
+        let stubs = Self.stubs().merging(["make": "#!/bin/sh\necho compiling\necho done >&2\n"]) { _, new in new }
+        let preludes = Dictionary(uniqueKeysWithValues: examples.examples.indices.map { ($0, prelude) })
+        let outcomes = try examples.runAll(
+            in: sandbox, stubs: stubs, preludes: preludes, variables: ["CONCLAVE_URL": url])
+        #expect(outcomes.count == 6)
+        #expect(outcomes.count == 6 && outcomes[3].stdoutText.hasPrefix(#"{"type":"presence","channel":"ops""#))
+        #expect(outcomes.count == 6 && outcomes[5].stdoutText == """
+            {"channel":"ops","body":"1"}
+            {"channel":"ops","body":"2"}
+            {"channel":"ops","body":"3"}
+
+            """)
     }
 
     @Test func conclaveServe1() throws {

@@ -3,8 +3,8 @@ internal import Glibc
 #endif
 import ConclaveCLI
 
-/// A failure of `conclave-connect`'s own plumbing (the `--socket` listener, the `--fifo` files, the event loop)
-/// or of its command line, as opposed to the link's.
+/// A failure of a client tool's own plumbing (`conclave-connect`'s `--socket` listener and `--fifo` files, the
+/// event loop) or of its command line, as opposed to the link's.
 package struct ConnectError: ToolError, Hashable, Sendable {
     package struct Code: Hashable, Sendable {
         package let rawValue: String

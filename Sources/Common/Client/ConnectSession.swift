@@ -11,29 +11,17 @@ import ConclaveWire
 /// The running `conclave-connect`: one link, and the inputs and outputs that share it (stdin and stdout, the
 /// `--fifo` pair, the `--socket` clients), all on one event loop (TOOLS.md "conclave-connect").
 package final class ConnectSession {
-    /// Why the session is ending.
-    private enum Stop: Hashable {
-        /// `-E`: stdin ended, the link came up and every request has its reply.
-        case endOfInput
-        /// SIGINT or SIGTERM: up to two seconds for outstanding replies.
-        case signal
-        /// Nobody reads stdout any more: a quiet end with status 0.
-        case outputClosed
-        /// An error of the tool itself (`--strict` input, a failed write): this status, at once.
-        case fatal(ExitStatus)
-    }
-
-    /// How long a signal waits for outstanding replies.
-    private static let signalGraceMs = 2_000
-    /// Requests without a reply above which input waits. A server drops a session whose outbound queue passes
-    /// 1024 frames (replies and deliveries share it), so a long pipeline must not run far ahead of its replies.
-    private static let maximumOutstanding = 512
-
     /// An input line read while too many requests were outstanding, kept in order until replies catch up.
     private struct WaitingLine {
         var client: ConnectClientID
         var source: String
         var line: LineSplitter.Line
+    }
+
+    /// The request of a `-j` flag or an input line, with what names it in a diagnostic.
+    private struct LabelledRequest {
+        var request: ClientRequest
+        var label: String
     }
 
     private let settings: ConnectSettings
@@ -54,19 +42,17 @@ package final class ConnectSession {
     private var listener: UnixListeningSocket?
     private var inputs: [InputReader] = []
     private var recordLog: RecordLog?
-    private var waitingLines: [WaitingLine] = []
-    private var waitingHead = 0
+    private var backlog = InputBacklog<WaitingLine>()
     private var isInputPaused = false
+    private var stopControl: StopControl!
 
     private var hasBeenUp = false
     private var hasRecordedRegistration = false
     private var isStandardInputAtEnd = false
-    private var sawBadInput = false
-    private var sawRefusal = false
-    private var stop: Stop?
-    private var isLinkShuttingDown = false
-    private var unansweredAtShutdown = 0
+    private var tally = OutcomeTally()
     private var exitStatus: ExitStatus?
+
+    private var stop: StopControl.Reason? { stopControl.reason }
 
     /// `config` is `config.toml` as read at start (`configPath`); `stdout` takes the records.
     package init(
@@ -98,6 +84,9 @@ package final class ConnectSession {
                 registration: settings.registration, timing: settings.timing, retryLimit: settings.retryLimit,
                 reconnects: settings.reconnects),
             loop: loop)
+        stopControl = StopControl(
+            loop: loop, source: source, outstanding: { [unowned self] in router.outstandingCount },
+            onStopReading: { [unowned self] in stopReading() })
     }
 
     /// Runs until a signal, `-E`'s end, or a fatal end of the link; returns the exit status.
@@ -113,7 +102,7 @@ package final class ConnectSession {
         try openInputsAndOutputs()
         source.start { [unowned self] event in self.handle(event) }
         for channel in settings.joins {
-            submit(ClientRequest(frame: .join(channel: channel, token: nil)), from: .local)
+            submit(ClientRequest(frame: .join(channel: channel, token: nil)), from: .local, label: "-j \(channel)")
         }
         do {
             try loop.run()
@@ -200,39 +189,43 @@ package final class ConnectSession {
 
     private func handleLine(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
         guard stop == nil else { return }
-        if waitingHead < waitingLines.count || router.outstandingCount >= Self.maximumOutstanding {
-            waitingLines.append(WaitingLine(client: client, source: source, line: line))
+        let waiting = WaitingLine(client: client, source: source, line: line)
+        guard let admitted = backlog.admit(waiting, outstanding: router.outstandingCount) else {
             pauseInputs()
             return
         }
-        process(line, from: client, source: source)
+        process(admitted.line, from: admitted.client, source: admitted.source)
     }
 
     private func process(_ line: LineSplitter.Line, from client: ConnectClientID, source: String) {
         let parsed: Result<ClientRequest, InputLineError>
+        let number: Int
         switch line {
-        case let .overlong(number):
+        case let .overlong(lineNumber):
+            number = lineNumber
             parsed = .failure(InputLine.overlongLineError(number: number))
-        case let .text(bytes, number):
+        case let .text(bytes, lineNumber):
+            number = lineNumber
             guard let result = InputLine.parse(bytes, number: number, defaultFrom: self.source.path ?? provisionalPath)
             else { return }
             parsed = result
         }
         switch parsed {
         case let .success(request):
-            submit(request, from: client)
+            submit(request, from: client, label: "\(client.isLocal ? source : client.description) line \(number)")
         case let .failure(error):
-            sawBadInput = true
+            tally.recordBadInput()
             diagnostics.report("\(client.isLocal ? source : client.description) \(error.description)")
             emit(formatter.event(.inputError(error), receivedAtMs: Self.epochMilliseconds()), to: .client(client))
-            if settings.strict { beginStop(.fatal(.dataError)) }
+            // What was read before the bad line is still sent and answered (TOOLS.md "Bad input").
+            if settings.strict { stopControl.begin(.fatal(.dataError), grace: .unbounded) }
         }
     }
 
-    private func submit(_ request: ClientRequest, from client: ConnectClientID) {
+    private func submit(_ request: ClientRequest, from client: ConnectClientID, label: String) {
         let frame = request.frame
         if settings.agent, let refusal = permissions.agentRefusal(of: frame) {
-            sawRefusal = true
+            tally.recordRefusal(refusal)
             diagnostics.report(refusal.displayText)
             emit(formatter.localError(refusal, correlation: request.correlation,
                                       receivedAtMs: Self.epochMilliseconds()), to: .client(client))
@@ -253,7 +246,8 @@ package final class ConnectSession {
         default:
             break
         }
-        router.record(source.submit(request), PendingRequest(origin: .client(client), request: request))
+        router.record(
+            source.submit(request), PendingRequest(origin: .client(client), request: request, label: label))
     }
 
     private func answerLocally(_ frame: ProtocolMessage, to request: ClientRequest, from client: ConnectClientID) {
@@ -264,8 +258,7 @@ package final class ConnectSession {
 
     private func clientGone(_ id: ConnectClientID, reason: String) {
         clients[id] = nil
-        waitingLines = waitingLines[waitingHead...].filter { $0.client != id }
-        waitingHead = 0
+        backlog.removeAll { $0.client == id }
         diagnostics.detail("\(id) \(reason)")
         router.removeClient(id)
         for channel in ledger.removeClient(id) {
@@ -277,15 +270,10 @@ package final class ConnectSession {
     /// Takes up the lines that waited, as far as replies allow; once none wait and the replies have caught up
     /// by half, reading resumes.
     private func processWaitingLines() {
-        while waitingHead < waitingLines.count && router.outstandingCount < Self.maximumOutstanding && stop == nil {
-            let next = waitingLines[waitingHead]
-            waitingHead += 1
+        while stop == nil, let next = backlog.next(outstanding: router.outstandingCount) {
             process(next.line, from: next.client, source: next.source)
         }
-        guard waitingHead == waitingLines.count else { return }
-        waitingLines = []
-        waitingHead = 0
-        if isInputPaused && router.outstandingCount < Self.maximumOutstanding / 2 { setInputPaused(false) }
+        if isInputPaused && backlog.allowsResuming(outstanding: router.outstandingCount) { setInputPaused(false) }
     }
 
     private func pauseInputs() {
@@ -324,11 +312,13 @@ package final class ConnectSession {
             diagnostics.detail("dial \(attempt) failed; next in \(delayMs) ms")
             emit(formatter.event(.linkRetry(attempt: attempt, delayMs: delayMs), receivedAtMs: now), to: .everyone)
         case let .reply(tag, reply):
+            noteRefusal(tag, reply: reply)
             let records = router.route(
                 tag, reply: reply, ownPath: source.path, formatter: formatter, permissions: permissions,
                 ledger: &ledger, receivedAtMs: now)
             for record in records { emit(record.object, to: record.audience) }
             processWaitingLines()
+            stopControl.replyArrived()
         case let .delivery(frame, _):
             guard let level = permissions.level(of: frame), level != .mute else { return }
             emit(formatter.delivery(frame, permission: level, receivedAtMs: now), to: .everyone)
@@ -362,6 +352,17 @@ package final class ConnectSession {
         }
     }
 
+    /// `-E`: a refusal of a request of stdin, `-j` or the FIFO decides the status (TOOLS.md "Exit status") and
+    /// is named on stderr. Without `-E` the `error` reply alone says it, as for any long-running link.
+    private func noteRefusal(_ tag: RequestTag, reply: LinkReply) {
+        guard settings.exitsAtEndOfInput, let pending = router.request(for: tag), pending.origin == .client(.local),
+              let error = OutcomeTally.refusal(in: reply)
+        else { return }
+        tally.recordRefusal(error)
+        let name = pending.label.map { "\($0): " } ?? ""
+        diagnostics.report("\(name)\(pending.request.frame.typeName) refused: \(error.displayText)")
+    }
+
     private func linkEnded(_ end: LinkEnd) {
         if end.code != .shutdown {
             diagnostics.report(end.message)
@@ -371,8 +372,8 @@ package final class ConnectSession {
         switch stop {
         case .fatal(let status)?: finish(status)
         case .outputClosed?: finish(.success)
-        case .signal? where unansweredAtShutdown > 0: finish(.linkLost)
-        default: finish(sawRefusal ? .refused : sawBadInput ? .dataError : .success)
+        case .signal? where stopControl.unansweredAtShutdown > 0: finish(.linkLost)
+        default: finish(tally.status(end: end, unanswered: 0, hasBeenUp: hasBeenUp))
         }
     }
 
@@ -384,45 +385,33 @@ package final class ConnectSession {
 
     // MARK: Ending
 
-    /// Moves towards the end when its conditions are met: `-E`'s, or a signal's outstanding replies answered.
+    /// `-E`: ends once stdin is at its end, the link has come up and every request has its reply.
     private func checkProgress() {
-        switch stop {
-        case nil:
-            if settings.exitsAtEndOfInput && isStandardInputAtEnd && hasBeenUp && router.outstandingCount == 0
-                && waitingHead == waitingLines.count
-            {
-                beginStop(.endOfInput)
-            }
-        case .signal?:
-            if router.outstandingCount == 0 { shutDownLink() }
-        default:
-            break
+        if stop == nil && settings.exitsAtEndOfInput && isStandardInputAtEnd && hasBeenUp
+            && router.outstandingCount == 0 && backlog.isEmpty
+        {
+            beginStop(.endOfInput)
         }
     }
 
-    private func beginStop(_ reason: Stop) {
-        guard stop == nil else {
-            // A second signal does not wait any longer.
-            if reason == .signal { shutDownLink() }
+    /// A signal waits up to 2 s for outstanding replies; the other stops end at once.
+    private func beginStop(_ reason: StopControl.Reason) {
+        guard reason == .signal else {
+            stopControl.begin(reason)
             return
         }
-        stop = reason
+        if stop == nil && router.outstandingCount > 0 {
+            diagnostics.detail("waiting up to 2 s for \(router.outstandingCount) replies")
+        }
+        stopControl.begin(.signal, grace: StopControl.signalGrace)
+    }
+
+    /// Stops every input for good: stdin, the FIFO, the `--socket` listener and clients.
+    private func stopReading() {
         for input in inputs { input.stop() }
         closeListener()
         for client in clients.values { client.stopReading() }
-        if reason == .signal && router.outstandingCount > 0 {
-            diagnostics.detail("waiting up to 2 s for \(router.outstandingCount) replies")
-            loop.schedule(afterMilliseconds: Self.signalGraceMs) { [weak self] in self?.shutDownLink() }
-        } else {
-            shutDownLink()
-        }
-    }
-
-    private func shutDownLink() {
-        guard !isLinkShuttingDown else { return }
-        isLinkShuttingDown = true
-        unansweredAtShutdown = router.outstandingCount
-        source.shutdown()
+        backlog.removeAll()
     }
 
     // MARK: Output

@@ -40,10 +40,13 @@ package struct PendingRequest: Hashable, Sendable {
 
     package var origin: Origin
     package var request: ClientRequest
+    /// Where the request came from, for a diagnostic naming it (`stdin line 3`, `-j ops`); nil when unnamed.
+    package var label: String?
 
-    package init(origin: Origin, request: ClientRequest) {
+    package init(origin: Origin, request: ClientRequest, label: String? = nil) {
         self.origin = origin
         self.request = request
+        self.label = label
     }
 }
 
@@ -61,6 +64,9 @@ package struct RequestRouter: Sendable {
     package func outstandingCount(of client: ConnectClientID) -> Int {
         pending.values.count { $0.origin == .client(client) }
     }
+
+    /// The request `tag` answers, while it is outstanding.
+    package func request(for tag: RequestTag) -> PendingRequest? { pending[tag] }
 
     package mutating func record(_ tag: RequestTag, _ request: PendingRequest) {
         pending[tag] = request

@@ -126,7 +126,8 @@ package final class SocketAttachment: LinkSource, EventLoopHandler {
             return .retry(attempt: Int(attempt), delayMs: Int(delay))
         case "rejoin_failed"?:
             guard let channel = object["channel"]?.stringValue else { return nil }
-            return .rejoinFailed(channel: channel, error: ProtocolError(displayText: object["error"]?.stringValue ?? ""))
+            let error = ProtocolError(displayText: object["error"]?.stringValue ?? "")
+            return .rejoinFailed(channel: channel, error: error)
         case "channel_msg"?, "whisper"?:
             guard let frame = try? AnnotatedFrame(json: object).frame else { return nil }
             return .delivery(frame, isEcho: object["_echo"] == .bool(true))

@@ -2,7 +2,7 @@
 internal import Glibc
 #endif
 
-/// The standard descriptors of a tool that runs an event loop.
+/// The first thing a client tool does with its descriptors.
 package enum StandardDescriptors {
     /// Puts `/dev/null` on a closed stdin, stdout or stderr before anything else opens a descriptor, so that the
     /// event loop or a socket never takes number 0, 1 or 2 and gets read from or written to as if it were one.
