@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "conclave-keygen", targets: ["conclave-keygen"]),
         .executable(name: "conclave-connect", targets: ["conclave-connect"]),
+        .executable(name: "conclave-recv", targets: ["conclave-recv"]),
         .executable(name: "conclave-send", targets: ["conclave-send"]),
         .executable(name: "conclave-serve", targets: ["conclave-serve"]),
     ],
@@ -68,6 +69,8 @@ let package = Package(
             name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         .executableTarget(
             name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
+        .executableTarget(
+            name: "conclave-recv", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         .executableTarget(
             name: "conclave-send", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
         // The server benchmark (bench/run.sh; not shipped).

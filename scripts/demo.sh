@@ -4,7 +4,7 @@
 # Usage: scripts/demo.sh BIN_DIR   (make demo passes `swift build --show-bin-path`)
 set -euo pipefail
 bin=${1:?usage: demo.sh BIN_DIR}
-for tool in conclave-serve conclave-keygen conclave-connect conclave-send; do
+for tool in conclave-serve conclave-keygen conclave-connect conclave-send conclave-recv; do
     if [ ! -x "$bin/$tool" ]; then
         echo "demo: $bin/$tool is not built; run make build" >&2
         exit 1
@@ -55,10 +55,10 @@ echo '{"type":"admin","op":"create_channel","name":"ops","visibility":"public","
     | conclave-send -q --json | grep '"_id":"create"'
 
 echo
-echo "== bob follows ops (conclave-connect -j ops, in the background)"
-CONCLAVE_CONFIG_DIR="$work/bob" conclave-connect -q --as demo -j ops <&- >"$work/bob.out" &
+echo "== bob follows ops (conclave-recv --since 1m --events ops, in the background)"
+CONCLAVE_CONFIG_DIR="$work/bob" conclave-recv -q --as demo --since 1m --events ops >"$work/bob.out" &
 pids+=($!)
-await "$work/bob.out" '"type":"joined"'
+await "$work/bob.out" '"type":"history_end"'
 
 echo
 echo "== alice posts a line to ops (conclave-send ops deploy finished)"

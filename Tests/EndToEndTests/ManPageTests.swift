@@ -12,7 +12,7 @@ import Testing
     /// page must be added here.
     static let pages = [
         "conclave.7", "conclave-keygen.1", "conclave-serve.1", "conclave-connect.1", "conclave-ndjson.5",
-        "conclave-send.1",
+        "conclave-recv.1", "conclave-send.1",
     ]
 
     /// Only `ssh` is stubbed, every tool an example names must be built: `ssh HOST COMMAND` runs COMMAND here
@@ -90,7 +90,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve"])
+    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve", "conclave-recv"])
     func helpNamesOnlyToolsAndPagesThatExist(_ tool: String) throws {
         let help = try ToolProcess.run(
             ToolProcess.binary(tool), arguments: ["--help"], environment: ToolProcess.environment(home: "/nonexistent"),
@@ -107,7 +107,7 @@ import Testing
     }
 
     /// `--help` shows the synopsis of the manual page, not ArgumentParser's `<options>`.
-    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve"])
+    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve", "conclave-recv"])
     func helpShowsTheSynopsisOfThePage(_ tool: String) throws {
         let help = try ToolProcess.run(
             ToolProcess.binary(tool), arguments: ["--help"], environment: ToolProcess.environment(home: "/nonexistent"),
@@ -121,6 +121,31 @@ import Testing
             .drop { $0 != "SYNOPSIS" }.dropFirst().prefix { !$0.isEmpty }
             .map { $0.split(separator: " ").joined(separator: " ") }
         #expect(usage == synopsis)
+    }
+
+    /// Against a test server alice is registered on, with messages on ops; the directory and server are given
+    /// by the environment instead of `~/.config/conclave`.
+    @Test func conclaveRecv1() throws {
+        let world = try ConnectWorld()
+        try world.register("alice")
+        try world.createChannel("ops")
+        try world.post("alice", "ops", ["first", "second with 'quotes'"])
+        let examples = try ManPageExamples("conclave-recv.1")
+        #expect(examples.examples.count == 6)
+        let poster = "(sleep 1; echo '{\"channel\":\"ops\",\"body\":\"next\"}' "
+            + "| conclave-connect -q -E -j ops --as poster >/dev/null) &"
+        let outcomes = try examples.runAll(
+            in: world.sandbox, preludes: [3: poster],
+            variables: ["CONCLAVE_CONFIG_DIR": world.directory("alice"), "CONCLAVE_URL": world.url])
+        try #require(outcomes.count == 6)
+        #expect(bodies(records(outcomes[0].stdoutLines)) == ["first", "second with 'quotes'"])
+        #expect(records(outcomes[0].stdoutLines).last?["type"] == "history_end")
+        #expect(outcomes[1].stdoutText == "first\n")
+        #expect(outcomes[2].stdoutLines.map { $0.split(separator: " ").dropFirst().joined(separator: " ") }
+            == ["alice/laptop/poster: first", "alice/laptop/poster: second with 'quotes'"])
+        #expect(outcomes[3].stdoutText == "next\n")
+        #expect(outcomes[4].stdoutLines == ["first", "second with 'quotes'", "next"])
+        #expect(records(outcomes[5].stdoutLines).map { $0["type"] } == ["link_up"])
     }
 
     /// Every example of conclave-send(1) against a server of its own, with alice registered, `ops` created, bob

@@ -4,9 +4,9 @@ import ConclaveWire
 /// `ts_ms − 1`, since the watermark is exclusive and rows sharing the last timestamp could be skipped;
 /// the overlap is dropped as duplicates on (from, ts_ms, payload). Only the overlap: two rows alike in all
 /// three within one page are two messages (the same text posted twice in one millisecond).
-struct HistoryPager: Sendable {
+package struct HistoryPager: Sendable {
     /// The server's page cap.
-    static let pageCapacity = 500
+    package static let pageCapacity = 500
 
     private struct RowKey: Hashable {
         var from: SessionPath
@@ -14,24 +14,24 @@ struct HistoryPager: Sendable {
         var payload: Payload
     }
 
-    let channel: String
+    package let channel: String
     /// The watermark of the request in flight.
-    private(set) var sinceMs: Int64
+    package private(set) var sinceMs: Int64
     /// Every row read so far, oldest first, without duplicates.
-    private(set) var rows: [HistoryMessage] = []
+    package private(set) var rows: [HistoryMessage] = []
     /// The rows already read that the next page repeats (those after its watermark), as a multiset.
     private var overlap: [RowKey: Int] = [:]
 
-    init(channel: String, sinceMs: Int64) {
+    package init(channel: String, sinceMs: Int64) {
         self.channel = channel
         self.sinceMs = sinceMs
     }
 
     /// The request for the current page.
-    var request: ProtocolMessage { .readSince(channel: channel, sinceMs: sinceMs) }
+    package var request: ProtocolMessage { .readSince(channel: channel, sinceMs: sinceMs) }
 
     /// Takes one page; returns true when another page must be read (then send `request` again).
-    mutating func receive(_ page: [HistoryMessage]) -> Bool {
+    package mutating func receive(_ page: [HistoryMessage]) -> Bool {
         for row in page {
             let key = RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload)
             if let count = overlap[key], count > 0 {

@@ -1,0 +1,168 @@
+import ConclaveLink
+import ConclaveWire
+
+/// The seam between history and live traffic, per channel (TOOLS.md "conclave-recv", `--since`): pure, so every
+/// rule is unit-tested; the session feeds it replies and deliveries and submits the requests it returns.
+///
+/// A read pages through `read_since` (PROTOCOL.md §6.5, `HistoryPager`) while live frames of its channel wait.
+/// The server answers in order, so every live frame that arrives before the last page was stored before that
+/// page was read: it is one of the rows, and is matched against them as a multiset on (from, payload) when the
+/// read ends. Rows already accounted for by the watermark (printed before a drop) are matched the same way.
+/// Each message is therefore printed exactly as many times as it was sent.
+///
+/// Reads: the first one of a channel (`--since`: rows are printed, then `history_end`; without: a baseline
+/// from a minute back whose rows are only counted, so that a later catch-up has a server-time watermark), one
+/// after every reconnect (`catchUp`), and a checkpoint when the accounted messages pass
+/// `checkpointThreshold`, so memory stays bounded on a long follow.
+package struct CatchUpTracker: Sendable {
+    /// What the session prints, in order.
+    package enum Output: Hashable, Sendable {
+        case row(channel: String, HistoryMessage)
+        case live(LiveMessage)
+        /// The first read of a `--since` channel ended; `tsMs` is its newest row's time, or the start.
+        case historyEnd(channel: String, tsMs: Int64)
+    }
+
+    /// A live `channel_msg` as received.
+    package struct LiveMessage: Hashable, Sendable {
+        package var channel: String
+        package var from: SessionPath
+        package var payload: Payload
+        package var receivedAtMs: Int64
+
+        package init(channel: String, from: SessionPath, payload: Payload, receivedAtMs: Int64) {
+            self.channel = channel
+            self.from = from
+            self.payload = payload
+            self.receivedAtMs = receivedAtMs
+        }
+
+        var key: MessageKey { MessageKey(from: from, payload: payload) }
+    }
+
+    /// How a read treats the rows it finds that are not accounted for yet.
+    package enum ReadKind: Hashable, Sendable {
+        /// Printed; `announcesEnd` adds `history_end` after the last page.
+        case replay(announcesEnd: Bool)
+        /// Counted only: they came before this follower started.
+        case baseline
+    }
+
+    /// What one step asks of the session: print `outputs`, then submit `request` (a page of a read), if any.
+    package struct Step: Hashable, Sendable {
+        package var outputs: [Output] = []
+        package var request: ProtocolMessage?
+    }
+
+    private struct Read: Sendable {
+        var pager: HistoryPager
+        var kind: ReadKind
+        /// Of the watermark's accounted messages, those no row has matched yet.
+        var expected: MessageMultiset
+        /// Rows that were not accounted for: the ones a waiting live frame may be.
+        var fresh = MessageMultiset()
+        var waiting: [LiveMessage] = []
+    }
+
+    /// Accounted messages above which a channel re-anchors its watermark with a read.
+    package static let checkpointThreshold = 20_000
+
+    /// Every followed channel's position (what `--cursor` would save).
+    package private(set) var watermarks: [String: ChannelWatermark] = [:]
+    private var reads: [String: Read] = [:]
+    private let checkpointThreshold: Int
+
+    package init(checkpointThreshold: Int = CatchUpTracker.checkpointThreshold) {
+        self.checkpointThreshold = checkpointThreshold
+    }
+
+    /// Whether a read of `channel` is under way.
+    package func isReading(_ channel: String) -> Bool { reads[channel] != nil }
+
+    /// `channel` was joined: its first read, from `sinceMs`; returns the request for its first page.
+    package mutating func begin(_ channel: String, sinceMs: Int64, kind: ReadKind) -> ProtocolMessage {
+        watermarks[channel] = ChannelWatermark(sinceMs: sinceMs)
+        return startRead(channel, kind: kind)
+    }
+
+    /// After a reconnect: the rows of `channel` since its watermark, unless a read is under way (the link
+    /// re-sends that one) or the channel is not followed; returns the request for the first page.
+    package mutating func catchUp(_ channel: String) -> ProtocolMessage? {
+        guard watermarks[channel] != nil, reads[channel] == nil else { return nil }
+        return startRead(channel, kind: .replay(announcesEnd: false))
+    }
+
+    /// Stops following `channel` (it could not be re-joined); live frames that waited are given back.
+    package mutating func forget(_ channel: String) -> [Output] {
+        watermarks[channel] = nil
+        return reads.removeValue(forKey: channel)?.waiting.map(Output.live) ?? []
+    }
+
+    /// A live `channel_msg`: printed now, or held until the read of its channel ends.
+    package mutating func receive(_ message: LiveMessage) -> Step {
+        guard watermarks[message.channel] != nil else { return Step(outputs: [.live(message)]) }
+        if reads[message.channel] != nil {
+            reads[message.channel]?.waiting.append(message)
+            return Step()
+        }
+        watermarks[message.channel]?.accounted.insert(message.key)
+        var step = Step(outputs: [.live(message)])
+        if let count = watermarks[message.channel]?.accounted.count, count > checkpointThreshold {
+            step.request = startRead(message.channel, kind: .replay(announcesEnd: false))
+        }
+        return step
+    }
+
+    /// One `history` page of `channel`'s read.
+    package mutating func receivePage(_ channel: String, rows page: [HistoryMessage]) -> Step {
+        guard var read = reads[channel] else { return Step() }
+        let first = read.pager.rows.count
+        let more = read.pager.receive(page)
+        var step = Step()
+        for row in read.pager.rows[first...] {
+            let key = MessageKey(from: row.from, payload: row.payload)
+            if read.expected.remove(key) { continue }
+            read.fresh.insert(key)
+            if case .replay = read.kind { step.outputs.append(.row(channel: channel, row)) }
+        }
+        if more {
+            reads[channel] = read
+            step.request = read.pager.request
+            return step
+        }
+        reads[channel] = nil
+        step.outputs += finish(read, channel: channel)
+        return step
+    }
+
+    private mutating func startRead(_ channel: String, kind: ReadKind) -> ProtocolMessage {
+        let watermark = watermarks[channel] ?? ChannelWatermark(sinceMs: 0)
+        let pager = HistoryPager(channel: channel, sinceMs: watermark.sinceMs)
+        reads[channel] = Read(pager: pager, kind: kind, expected: watermark.accounted)
+        return pager.request
+    }
+
+    /// The last page came: the watermark moves to the newest row, then the waiting live frames are matched.
+    private mutating func finish(_ read: Read, channel: String) -> [Output] {
+        guard var watermark = watermarks[channel] else { return [] }
+        var outputs: [Output] = []
+        if let newest = read.pager.rows.map(\.tsMs).max() {
+            watermark.sinceMs = newest - 1
+            watermark.accounted = MessageMultiset(
+                read.pager.rows.filter { $0.tsMs == newest }.map { MessageKey(from: $0.from, payload: $0.payload) })
+        }
+        if case .replay(announcesEnd: true) = read.kind {
+            outputs.append(.historyEnd(channel: channel, tsMs: watermark.sinceMs + (read.pager.rows.isEmpty ? 0 : 1)))
+        }
+        var fresh = read.fresh
+        for message in read.waiting {
+            let isRow = fresh.remove(message.key)
+            // A replayed row was printed already; a baseline row was not.
+            if case .replay = read.kind, isRow { continue }
+            outputs.append(.live(message))
+            if !isRow { watermark.accounted.insert(message.key) }
+        }
+        watermarks[channel] = watermark
+        return outputs
+    }
+}

@@ -1,0 +1,330 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+import ConclaveCLI
+import ConclaveIdentity
+import ConclaveLink
+import ConclavePOSIX
+import ConclaveTransport
+import ConclaveWire
+
+/// The running `conclave-recv` (TOOLS.md "conclave-recv"): joins its channels on a link, replays and catches up
+/// history through a `CatchUpTracker`, and prints what arrives until `-C`, `-W`, `--idle`, `--history-only`, a
+/// closed stdout, a signal or a fatal end of the link. With `-i` it filters a conclave-connect's output instead.
+package final class RecvSession {
+    /// What a request of recv's own is for.
+    private enum Purpose {
+        case join(String)
+        case read(String)
+    }
+
+    /// The baseline read of a channel followed without `--since` starts this far back, so that it finds the
+    /// newest rows (and a server-time watermark) even when the clocks differ (PROTOCOL.md §7.8).
+    private static let baselineSlackMs: Int64 = 60_000
+
+    private let settings: RecvSettings
+    private let permissions: PermissionPolicy
+    private let formatter: RecordFormatter
+    private let diagnostics: Diagnostics
+    private let loop: EventLoop
+    private let printer: RecvPrinter
+    private var source: (any LinkSource)?
+    private var input: InputReader?
+    private let inputFilter: ConnectOutputFilter
+
+    private var tracker = CatchUpTracker()
+    private var purposes: [RequestTag: Purpose] = [:]
+    private var channelsAwaitingEnd: Set<String>
+    private var hasBeenUp = false
+    private var sawBadInput = false
+    private var lastMessage = MonotonicInstant.now()
+    private var exitStatus: ExitStatus?
+
+    /// `signingKey` is needed for a link of the tool's own only; `server` is the URL records name in `_server`
+    /// and permissions are looked up for (on a `--socket` link, the one chosen as for a link of recv's own).
+    package init(
+        settings: RecvSettings, config: ConclaveConfig, configPath: String, server: String, signingKey: SigningKey?,
+        diagnostics: Diagnostics
+    ) throws(RecvError) {
+        self.settings = settings
+        self.diagnostics = diagnostics
+        permissions = PermissionPolicy(config: config, server: server, configPath: configPath)
+        formatter = RecordFormatter(server: server)
+        printer = RecvPrinter(style: settings.style, terminator: settings.terminator, countLimit: settings.countLimit)
+        inputFilter = ConnectOutputFilter(
+            channels: settings.channels, showsWhispers: settings.showsWhispers, showsEvents: settings.showsEvents,
+            config: config)
+        channelsAwaitingEnd = settings.historyOnly ? Set(settings.channels) : []
+        do {
+            loop = try EventLoop()
+        } catch {
+            throw RecvError(.system, error.message)
+        }
+        switch settings.source {
+        case let .link(urlText, url, handle, timing):
+            guard let signingKey else { break }
+            source = OwnLink(
+                configuration: LinkConfiguration(
+                    url: url, urlText: urlText, handle: .explicit(handle), signingKey: signingKey, registration: nil,
+                    timing: timing, retryLimit: nil, reconnects: true),
+                loop: loop)
+        case let .socket(path):
+            source = SocketAttachment(socketPath: path, loop: loop)
+        case .input:
+            break
+        }
+    }
+
+    /// Runs to the end; returns the exit status.
+    package func run() throws(RecvError) -> ExitStatus {
+        do {
+            let signals = try StopSignals { [unowned self] _ in self.finish(.success) }
+            try signals.register(on: loop)
+            OutputWatcher { [unowned self] in self.finish(.success) }.start(on: loop)
+            startTimers()
+            if let source {
+                source.start { [unowned self] event in self.handle(event) }
+                for channel in settings.channels { submit(.join(channel: channel, token: nil), for: .join(channel)) }
+            } else {
+                let reader = InputReader(
+                    .standardInput, loop: loop, onLine: { [unowned self] line in self.handleInput(line) },
+                    onEnd: { [unowned self] in self.finish(self.sawBadInput ? .dataError : .success) })
+                try reader.start()
+                input = reader
+            }
+            try loop.run()
+        } catch let error as RecvError {
+            throw error
+        } catch {
+            throw RecvError(.system, "\(error)")
+        }
+        return exitStatus ?? .failure
+    }
+
+    // MARK: Link events
+
+    private func handle(_ event: LinkSourceEvent) {
+        let now = WallClock.nowMilliseconds()
+        switch event {
+        case let .attached(socketPath):
+            // The link behind the socket may have come up long ago: attaching counts as coming up.
+            diagnostics.detail("attached to \(socketPath)")
+            hasBeenUp = true
+        case let .up(path, serverID, admin):
+            diagnostics.detail("link up as \(path)")
+            printEvent(formatter.event(.linkUp(path: path, serverID: serverID, admin: admin), receivedAtMs: now))
+            if hasBeenUp {
+                for channel in tracker.watermarks.keys.sorted() {
+                    if let request = tracker.catchUp(channel) { submit(request, for: .read(channel)) }
+                }
+            }
+            hasBeenUp = true
+        case let .down(reason):
+            if exitStatus == nil { diagnostics.report("link down: \(reason)") }
+            printEvent(formatter.event(.linkDown(reason: reason), receivedAtMs: now))
+        case let .retry(attempt, delayMs):
+            printEvent(formatter.event(.linkRetry(attempt: attempt, delayMs: delayMs), receivedAtMs: now))
+        case let .reply(tag, reply):
+            guard let purpose = purposes.removeValue(forKey: tag) else { return }
+            handle(reply, for: purpose, now: now)
+        case let .delivery(frame, _):
+            handleDelivery(frame, now: now)
+        case let .rejoinFailed(channel, error):
+            diagnostics.report("cannot join \(channel) again: \(error.displayText)")
+            printEvent(formatter.event(.rejoinFailed(channel: channel, error: error), receivedAtMs: now))
+            apply(CatchUpTracker.Step(outputs: tracker.forget(channel)))
+        case let .warning(text):
+            diagnostics.report(text)
+        case let .ended(end):
+            if exitStatus == nil {
+                if end.code != .shutdown { diagnostics.report(end.message) }
+                exitStatus = end.exitStatus
+            }
+            loop.stop()
+        }
+    }
+
+    private func handle(_ reply: LinkReply, for purpose: Purpose, now: Int64) {
+        switch (purpose, reply) {
+        case let (.join(channel), .frame(.joined)):
+            let request: ProtocolMessage = if let since = settings.since {
+                tracker.begin(channel, sinceMs: since.epochMilliseconds(now: now), kind: .replay(announcesEnd: true))
+            } else {
+                tracker.begin(channel, sinceMs: now - Self.baselineSlackMs, kind: .baseline)
+            }
+            submit(request, for: .read(channel))
+        case let (.read(channel), .frame(.history(_, messages))):
+            apply(tracker.receivePage(channel, rows: messages))
+        case let (.join(channel), .frame(.error(error))), let (.read(channel), .frame(.error(error))):
+            let code: RecvError.Code = if case .unauthorized = error { .unauthorized } else { .refusedRequest }
+            fail(RecvError(code, "cannot \(Self.verb(purpose)) \(channel): \(error.displayText)"))
+        case let (.join(channel), .frame(frame)), let (.read(channel), .frame(frame)):
+            fail(RecvError(.refusedRequest, "cannot \(Self.verb(purpose)) \(channel): unexpected \(frame.typeName)"))
+        case let (.join(channel), .failed(text)), let (.read(channel), .failed(text)):
+            fail(RecvError(.refusedRequest, "cannot \(Self.verb(purpose)) \(channel): \(text)"))
+        }
+    }
+
+    private static func verb(_ purpose: Purpose) -> String {
+        if case .join = purpose { return "join" }
+        return "read the history of"
+    }
+
+    private func handleDelivery(_ frame: ProtocolMessage, now: Int64) {
+        switch frame {
+        case let .channelMsg(channel, from, payload):
+            guard settings.channels.isEmpty || settings.channels.contains(channel) else { return }
+            let live = CatchUpTracker.LiveMessage(channel: channel, from: from, payload: payload, receivedAtMs: now)
+            apply(tracker.receive(live))
+        case .whisper:
+            guard settings.showsWhispers, !settings.historyOnly else { return }
+            printDelivery(frame, receivedAtMs: now, historyTsMs: nil)
+        default:
+            break
+        }
+    }
+
+    /// Prints a tracker step's outputs, then submits its request.
+    private func apply(_ step: CatchUpTracker.Step) {
+        for output in step.outputs {
+            switch output {
+            case let .row(channel, row):
+                printDelivery(
+                    .channelMsg(channel: channel, from: row.from, payload: row.payload),
+                    receivedAtMs: WallClock.nowMilliseconds(), historyTsMs: row.tsMs)
+            case let .live(message):
+                guard !settings.historyOnly else { continue }
+                printDelivery(
+                    .channelMsg(channel: message.channel, from: message.from, payload: message.payload),
+                    receivedAtMs: message.receivedAtMs, historyTsMs: nil)
+            case let .historyEnd(channel, tsMs):
+                historyEnded(channel, tsMs: tsMs)
+            }
+        }
+        if let request = step.request, case let .readSince(channel, _) = request {
+            submit(request, for: .read(channel))
+        }
+    }
+
+    private func historyEnded(_ channel: String, tsMs: Int64) {
+        if settings.style == .json || settings.showsEvents {
+            var object: JSONObject = ["type": "history_end", "channel": .string(channel), "ts_ms": .integer(tsMs)]
+            object.merge(["_server": .string(formatter.server), "_rx_ms": .integer(WallClock.nowMilliseconds())])
+            printer.printEvent(object)
+            checkPrinter()
+        }
+        guard channelsAwaitingEnd.remove(channel) != nil, channelsAwaitingEnd.isEmpty else { return }
+        finish(.success)
+    }
+
+    private func submit(_ frame: ProtocolMessage, for purpose: Purpose) {
+        guard let source else { return }
+        purposes[source.submit(ClientRequest(frame: frame))] = purpose
+    }
+
+    // MARK: -i
+
+    private func handleInput(_ line: LineSplitter.Line) {
+        guard exitStatus == nil else { return }
+        let object: JSONObject
+        switch line {
+        case let .overlong(number):
+            return reportBadInput("line \(number) is longer than \(InputLine.maximumLineByteCount) bytes")
+        case let .text(bytes, number):
+            guard let parsed = try? JSONValue(parsing: bytes).objectValue else {
+                return reportBadInput("line \(number) is not a JSON object")
+            }
+            object = parsed
+        }
+        for record in inputFilter.records(for: object) {
+            switch record {
+            case let .message(message): printMessage(message)
+            case let .event(event): printEvent(event)
+            }
+        }
+    }
+
+    private func reportBadInput(_ text: String) {
+        sawBadInput = true
+        diagnostics.report("\(settings.source == .input(path: nil) ? "stdin" : "input") \(text)")
+    }
+
+    // MARK: Output
+
+    private func printDelivery(_ frame: ProtocolMessage, receivedAtMs: Int64, historyTsMs: Int64?) {
+        guard let level = permissions.level(of: frame), level != .mute else { return }
+        var object = formatter.delivery(frame, permission: level, receivedAtMs: receivedAtMs)
+        if let historyTsMs { object["_ts_ms"] = .integer(historyTsMs) }
+        printMessage(object)
+    }
+
+    private func printMessage(_ object: JSONObject) {
+        guard exitStatus == nil else { return }
+        printer.printMessage(object)
+        lastMessage = MonotonicInstant.now()
+        checkPrinter()
+    }
+
+    private func printEvent(_ object: JSONObject) {
+        guard settings.showsEvents, exitStatus == nil else { return }
+        printer.printEvent(object)
+        checkPrinter()
+    }
+
+    private func checkPrinter() {
+        switch printer.stop {
+        case nil: break
+        case .countReached?, .outputClosed?: finish(.success)
+        case let .failed(error)?: fail(error)
+        }
+    }
+
+    // MARK: Ending
+
+    /// `-W` and `--idle`.
+    private func startTimers() {
+        if let waitMs = settings.waitMs {
+            loop.schedule(afterMilliseconds: waitMs) { [weak self] in
+                guard let self else { return }
+                if source != nil && !hasBeenUp {
+                    fail(RecvError(.refusedRequest, "no link within -W \(Double(waitMs) / 1000) s"), .unavailable)
+                } else {
+                    finish(.timeout)
+                }
+            }
+        }
+        if let idleMs = settings.idleMs { scheduleIdleCheck(idleMs, after: idleMs) }
+    }
+
+    /// Checks for `--idle` when the quiet period would end: rescheduled from the last message instead of
+    /// re-arming a timer for every message.
+    private func scheduleIdleCheck(_ idleMs: Int, after delayMs: Int) {
+        loop.schedule(afterMilliseconds: max(delayMs, 1)) { [weak self] in
+            guard let self, exitStatus == nil else { return }
+            let deadline = lastMessage.advanced(byMilliseconds: idleMs)
+            if deadline.hasPassed {
+                finish(.timeout)
+            } else {
+                scheduleIdleCheck(idleMs, after: Int(deadline.millisecondsFromNow))
+            }
+        }
+    }
+
+    private func fail(_ error: any ToolError, _ status: ExitStatus? = nil) {
+        guard exitStatus == nil else { return }
+        if error.exitStatus != .success { diagnostics.report(error.description) }
+        finish(status ?? error.exitStatus)
+    }
+
+    /// Ends with `status`: the link is closed politely first.
+    private func finish(_ status: ExitStatus) {
+        guard exitStatus == nil else {
+            // A second signal does not wait for the close.
+            loop.stop()
+            return
+        }
+        exitStatus = status
+        input?.stop()
+        if let source { source.shutdown() } else { loop.stop() }
+    }
+}

@@ -1,0 +1,132 @@
+import ConclaveIdentity
+import ConclaveLink
+import ConclaveTransport
+import ConclaveWire
+
+/// The command line of `conclave-recv` as given, before the environment and `config.toml` are consulted.
+package struct RecvArguments: Hashable, Sendable {
+    package var channels: [String] = []
+    package var count: Int?
+    package var waitSeconds: Double?
+    package var idleSeconds: Double?
+    package var since: String?
+    package var historyOnly = false
+    package var raw = false
+    package var format: String?
+    package var nulTerminated = false
+    package var json = false
+    package var events = false
+    package var noWhispers = false
+    package var handle: String?
+    package var url: String?
+    package var socketPath: String?
+    /// `-i FILE`; `-` is standard input.
+    package var inputPath: String?
+
+    package init() {}
+}
+
+/// Everything `conclave-recv` needs to run, resolved from its arguments, the environment, `config.toml`, whether
+/// stdout is a terminal and the process id. Pure, so every rule is unit-tested.
+package struct RecvSettings: Hashable, Sendable {
+    /// Where records come from (TOOLS.md "Which link").
+    package enum Source: Hashable, Sendable {
+        /// A link of the tool's own: the server URL as chosen, and the handle (`--as`, else `cli-<pid>`).
+        case link(urlText: String, url: WebSocketURL, handle: String, timing: LinkTiming)
+        /// A running `conclave-connect --socket PATH`.
+        case socket(path: String)
+        /// The NDJSON output of a `conclave-connect`: a file, or standard input when nil.
+        case input(path: String?)
+    }
+
+    package var source: Source
+    package var channels: [String]
+    package var showsWhispers: Bool
+    package var style: RecordStyle
+    /// Ends every record: a newline, or NUL under `-0`.
+    package var terminator: UInt8
+    package var showsEvents: Bool
+    package var since: SinceTime?
+    package var historyOnly: Bool
+    package var countLimit: Int?
+    package var waitMs: Int?
+    package var idleMs: Int?
+
+    package static func resolve(
+        _ arguments: RecvArguments, environment: [String: String], config: ConclaveConfig, stdoutIsTerminal: Bool,
+        processID: Int32
+    ) throws -> RecvSettings {
+        let source = try source(arguments, environment: environment, config: config, processID: processID)
+        if arguments.raw && arguments.format != nil { throw RecvError(.usage, "-r and -F cannot be combined") }
+        if arguments.json && (arguments.raw || arguments.format != nil) {
+            throw RecvError(.usage, "--json cannot be combined with -r or -F")
+        }
+        for channel in arguments.channels where channel.isEmpty {
+            throw RecvError(.usage, "a CHANNEL cannot be empty")
+        }
+        var since: SinceTime?
+        if let text = arguments.since {
+            guard let parsed = SinceTime(parsing: text) else {
+                throw RecvError(
+                    .usage, "--since needs N[smhdw], @EPOCH_MS or an RFC 3339 time (example: --since 1h): \(text)")
+            }
+            since = parsed
+        }
+        if arguments.historyOnly || since != nil {
+            let flag = arguments.historyOnly ? "--history-only" : "--since"
+            if case .input = source { throw RecvError(.usage, "\(flag) needs a link, not -i") }
+            if arguments.channels.isEmpty { throw RecvError(.usage, "\(flag) needs at least one CHANNEL") }
+        }
+        if let count = arguments.count, count < 1 { throw RecvError(.usage, "-C needs a number of at least 1") }
+        let style: RecordStyle = if let format = arguments.format {
+            .template(try RecordTemplate(parsing: format))
+        } else if arguments.raw {
+            .body
+        } else if arguments.json || !stdoutIsTerminal {
+            .json
+        } else {
+            .human
+        }
+        return RecvSettings(
+            source: source, channels: arguments.channels, showsWhispers: !arguments.noWhispers, style: style,
+            terminator: arguments.nulTerminated ? 0 : UInt8(ascii: "\n"), showsEvents: arguments.events,
+            since: since ?? (arguments.historyOnly ? .absolute(epochMs: 0) : nil), historyOnly: arguments.historyOnly,
+            countLimit: arguments.count, waitMs: try milliseconds(arguments.waitSeconds, flag: "-W"),
+            idleMs: try milliseconds(arguments.idleSeconds, flag: "--idle"))
+    }
+
+    /// `-i`, `--socket` and `-u` are exclusive; with none, `$CONCLAVE_SOCKET`, else a link of the tool's own.
+    private static func source(
+        _ arguments: RecvArguments, environment: [String: String], config: ConclaveConfig, processID: Int32
+    ) throws -> Source {
+        let given = [("-i", arguments.inputPath), ("--socket", arguments.socketPath), ("-u", arguments.url)]
+            .filter { $0.1 != nil }
+        if given.count > 1 {
+            throw RecvError(.usage, given.map(\.0).joined(separator: " and ") + " cannot be combined")
+        }
+        for (flag, value) in given where value?.isEmpty == true {
+            throw RecvError(.usage, "\(flag) needs a non-empty value")
+        }
+        if let path = arguments.inputPath { return .input(path: path == "-" ? nil : path) }
+        if let path = arguments.socketPath { return .socket(path: path) }
+        if arguments.url == nil, let path = environment["CONCLAVE_SOCKET"], !path.isEmpty {
+            return .socket(path: path)
+        }
+        let handle = arguments.handle ?? "cli-\(processID)"
+        guard SessionPath.isValidComponent(handle) else {
+            throw RecvError(.usage, "--as needs a handle without '/': \(handle)")
+        }
+        let urlText = try ServerSelection.resolve(flag: arguments.url, environment: environment, config: config)
+        return .link(
+            urlText: urlText, url: try WebSocketURL(parsing: urlText), handle: handle,
+            timing: try LinkTiming.fromEnvironment(environment))
+    }
+
+    private static func milliseconds(_ seconds: Double?, flag: String) throws(RecvError) -> Int? {
+        guard let seconds else { return nil }
+        guard seconds.isFinite, seconds >= 0, seconds <= 31_536_000 else {
+            throw RecvError(.usage, "\(flag) needs a number of seconds from 0 to 31536000")
+        }
+        return Int((seconds * 1000).rounded())
+    }
+}
