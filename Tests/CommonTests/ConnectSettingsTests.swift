@@ -26,7 +26,7 @@ import Testing
         #expect(try resolve().handle == .defaulted(base: "project"))
         #expect(try resolve(workingDirectory: "/").handle == .defaulted(base: "session"))
         #expect(try resolve(workingDirectory: nil).handle == .defaulted(base: "session"))
-        #expect(throws: ConnectError.self) { try resolve { $0.handle = "a/b" } }
+        #expect(throws: ClientError.self) { try resolve { $0.handle = "a/b" } }
     }
 
     @Test func registrationDefaultsTheMachineToTheHostName() throws {
@@ -35,7 +35,7 @@ import Testing
         #expect(try resolve { $0.register = "alice/laptop" }.registration
             == LinkRegistration(username: "alice", machine: "laptop"))
         for bad in ["", "/laptop", "alice/", "a/b/c"] {
-            let error = #expect(throws: ConnectError.self) { try resolve { $0.register = bad } }
+            let error = #expect(throws: ClientError.self) { try resolve { $0.register = bad } }
             #expect(error?.exitStatus == .usage)
         }
     }
@@ -64,16 +64,16 @@ import Testing
         #expect(settings.reconnects)
         #expect(try resolve { $0.noReconnect = true }.reconnects == false)
         #expect(try resolve(environment: ["CONCLAVE_BACKOFF_BASE_MS": "10"]).timing.backoffBaseMs == 10)
-        #expect(throws: ConnectError.self) { try resolve { $0.pingIntervalSeconds = 0 } }
-        #expect(throws: ConnectError.self) { try resolve { $0.retryLimit = 0 } }
-        #expect(throws: ConnectError.self) { try resolve { $0.noReconnect = true; $0.retryLimit = 1 } }
-        #expect(throws: ConnectError.self) { try resolve { $0.socketPath = "" } }
+        #expect(throws: ClientError.self) { try resolve { $0.pingIntervalSeconds = 0 } }
+        #expect(throws: ClientError.self) { try resolve { $0.retryLimit = 0 } }
+        #expect(throws: ClientError.self) { try resolve { $0.noReconnect = true; $0.retryLimit = 1 } }
+        #expect(throws: ClientError.self) { try resolve { $0.socketPath = "" } }
     }
 
     @Test func aSocketPathMustFitAUnixSocketAddress() throws {
         let longest = "/" + String(repeating: "s", count: UnixListeningSocket.maximumPathLength - 1)
         #expect(try resolve { $0.socketPath = longest }.socketPath == longest)
-        let error = #expect(throws: ConnectError.self) { try resolve { $0.socketPath = longest + "s" } }
+        let error = #expect(throws: ClientError.self) { try resolve { $0.socketPath = longest + "s" } }
         #expect(error?.exitStatus == .usage)
         #expect(error?.message.hasPrefix("--socket needs a path of at most 107 bytes: /sss") == true)
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
-import ConclavePOSIX
 #endif
+import ConclavePOSIX
 
 /// How much a tool says on stderr: `-q` silences every diagnostic, `-v` adds detail.
 package enum Verbosity: Int, Comparable, Sendable {

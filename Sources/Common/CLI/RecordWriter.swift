@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
-import ConclavePOSIX
 #endif
+import ConclavePOSIX
 
 /// Writes data records to stdout, each followed by its terminator and written out at once (no buffering), so a
 /// reader downstream sees every record as soon as it exists.

@@ -47,7 +47,7 @@ final class InputReader: EventLoopHandler {
         if case .fifo = source, fileDescriptor >= 0 { close(fileDescriptor) }
     }
 
-    func start() throws(ConnectError) {
+    func start() throws(ClientError) {
         switch source {
         case .standardInput:
             fileDescriptor = 0
@@ -157,7 +157,7 @@ final class InputReader: EventLoopHandler {
         return false
     }
 
-    private func openFIFO(_ path: String) throws(ConnectError) {
+    private func openFIFO(_ path: String) throws(ClientError) {
         fileDescriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fileDescriptor >= 0 else { throw .systemCall(.fifo, "cannot open \(path)") }
         guard !isPaused else { return }
@@ -165,16 +165,16 @@ final class InputReader: EventLoopHandler {
             try loop.register(fileDescriptor, interest: .readable, handler: self)
             isWatched = true
         } catch {
-            throw ConnectError(.fifo, "cannot watch \(path): \(error.message)")
+            throw ClientError(.fifo, "cannot watch \(path): \(error.message)")
         }
     }
 
     /// Creates the FIFO with mode 0600 if it is missing; refuses anything else at the path.
-    private static func makeFIFO(_ path: String) throws(ConnectError) {
+    private static func makeFIFO(_ path: String) throws(ClientError) {
         var info = stat()
         if stat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFIFO else {
-                throw ConnectError(.fifo, "\(path) exists and is not a FIFO")
+                throw ClientError(.fifo, "\(path) exists and is not a FIFO")
             }
             return
         }

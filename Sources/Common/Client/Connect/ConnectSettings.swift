@@ -46,16 +46,16 @@ package struct ConnectSettings: Hashable, Sendable {
         workingDirectory: String?, hostName: String
     ) throws -> ConnectSettings {
         if arguments.noReconnect && arguments.retryLimit != nil {
-            throw ConnectError(.usage, "--no-reconnect and --retry cannot be combined")
+            throw ClientError(.usage, "--no-reconnect and --retry cannot be combined")
         }
         if let limit = arguments.retryLimit, limit < 1 {
-            throw ConnectError(.usage, "--retry needs a number of dials of at least 1")
+            throw ClientError(.usage, "--retry needs a number of dials of at least 1")
         }
         for (flag, value) in [("--socket", arguments.socketPath), ("--fifo", arguments.fifoDirectory)] {
-            if value?.isEmpty == true { throw ConnectError(.usage, "\(flag) needs a non-empty path") }
+            if value?.isEmpty == true { throw ClientError(.usage, "\(flag) needs a non-empty path") }
         }
         if let path = arguments.socketPath, path.utf8.count > UnixListeningSocket.maximumPathLength {
-            throw ConnectError(
+            throw ClientError(
                 .usage, "--socket needs a path of at most \(UnixListeningSocket.maximumPathLength) bytes: \(path)")
         }
         let urlText = try ServerSelection.resolve(flag: arguments.url, environment: environment, config: config)
@@ -69,7 +69,7 @@ package struct ConnectSettings: Hashable, Sendable {
         return ConnectSettings(
             urlText: urlText, url: try WebSocketURL(parsing: urlText),
             handle: try handle(flag: arguments.handle, environment: environment, workingDirectory: workingDirectory),
-            registration: try arguments.register.map { text throws(ConnectError) in
+            registration: try arguments.register.map { text throws(ClientError) in
                 try registration(text, hostName: hostName)
             },
             joins: arguments.joins, socketPath: arguments.socketPath, fifoDirectory: arguments.fifoDirectory,
@@ -81,11 +81,11 @@ package struct ConnectSettings: Hashable, Sendable {
     /// or `session` when there is none (defaulted, §8.6).
     package static func handle(
         flag: String?, environment: [String: String], workingDirectory: String?
-    ) throws(ConnectError) -> SessionHandle {
+    ) throws(ClientError) -> SessionHandle {
         for (source, value) in [("--as", flag), ("$CONCLAVE_HANDLE", environment["CONCLAVE_HANDLE"])] {
             guard let value, !value.isEmpty else { continue }
             guard SessionPath.isValidComponent(value) else {
-                throw ConnectError(.usage, "\(source) needs a handle without '/': \(value)")
+                throw ClientError(.usage, "\(source) needs a handle without '/': \(value)")
             }
             return .explicit(value)
         }
@@ -94,18 +94,18 @@ package struct ConnectSettings: Hashable, Sendable {
     }
 
     /// `USER[/MACHINE]`; the machine defaults to `hostName`.
-    package static func registration(_ text: String, hostName: String) throws(ConnectError) -> LinkRegistration {
+    package static func registration(_ text: String, hostName: String) throws(ClientError) -> LinkRegistration {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let machine = parts.count == 2 ? parts[1] : hostName
         guard parts.count <= 2, SessionPath.isValidComponent(parts[0]), SessionPath.isValidComponent(machine) else {
-            throw ConnectError(.usage, "--register needs USER or USER/MACHINE, each non-empty without '/': \(text)")
+            throw ClientError(.usage, "--register needs USER or USER/MACHINE, each non-empty without '/': \(text)")
         }
         return LinkRegistration(username: parts[0], machine: machine)
     }
 
-    private static func milliseconds(_ seconds: Double, flag: String) throws(ConnectError) -> Int {
+    private static func milliseconds(_ seconds: Double, flag: String) throws(ClientError) -> Int {
         guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
-            throw ConnectError(.usage, "\(flag) needs a number of seconds above 0 and at most 86400")
+            throw ClientError(.usage, "\(flag) needs a number of seconds above 0 and at most 86400")
         }
         return max(1, Int((seconds * 1000).rounded()))
     }

@@ -66,43 +66,43 @@ package struct SendSettings: Hashable, Sendable {
 
     package static func resolve(
         _ arguments: SendArguments, environment: [String: String]
-    ) throws(ConnectError) -> SendSettings {
+    ) throws(ClientError) -> SendSettings {
         var words = arguments.words
         let target: Target
         if arguments.json {
             guard arguments.whisperTarget == nil, words.isEmpty else {
-                throw ConnectError(.usage, "--json reads requests from stdin: no CHANNEL, MESSAGE or --to")
+                throw ClientError(.usage, "--json reads requests from stdin: no CHANNEL, MESSAGE or --to")
             }
             guard !arguments.wholeInput, !arguments.empty else {
-                throw ConnectError(.usage, "--json takes one request per line: -s and --empty do not apply")
+                throw ClientError(.usage, "--json takes one request per line: -s and --empty do not apply")
             }
             target = .requests
         } else if let text = arguments.whisperTarget {
             do {
                 target = .whisper(try SessionPath(parsing: text))
             } catch {
-                throw ConnectError(.usage, "--to needs a session path USER/MACHINE/SESSION: \(text)")
+                throw ClientError(.usage, "--to needs a session path USER/MACHINE/SESSION: \(text)")
             }
         } else {
             guard let channel = words.first, !channel.isEmpty else {
-                throw ConnectError(.usage, "a CHANNEL (or --to PATH, or --json) is needed")
+                throw ClientError(.usage, "a CHANNEL (or --to PATH, or --json) is needed")
             }
             target = .channel(channel)
             words.removeFirst()
         }
         let input: Input
         if !words.isEmpty {
-            guard !arguments.wholeInput else { throw ConnectError(.usage, "-s reads stdin: no MESSAGE words") }
+            guard !arguments.wholeInput else { throw ClientError(.usage, "-s reads stdin: no MESSAGE words") }
             input = .words(words.joined(separator: " "))
         } else {
             input = arguments.wholeInput ? .whole : .lines
         }
         let seconds = arguments.waitSeconds ?? defaultWaitSeconds
         guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
-            throw ConnectError(.usage, "-W needs a number of seconds above 0 and at most 86400")
+            throw ClientError(.usage, "-W needs a number of seconds above 0 and at most 86400")
         }
         if let handle = arguments.handle, !SessionPath.isValidComponent(handle) {
-            throw ConnectError(.usage, "--as needs a non-empty handle without '/': \(handle)")
+            throw ClientError(.usage, "--as needs a non-empty handle without '/': \(handle)")
         }
         return SendSettings(
             target: target, input: input, sendsEmptyLines: arguments.empty, printsOnly: arguments.print,
@@ -114,12 +114,12 @@ package struct SendSettings: Hashable, Sendable {
     /// `--socket` > `-u` > `$CONCLAVE_SOCKET` > a link of its own; `--socket` with `-u` is a usage error.
     package static func linkChoice(
         url: String?, socket: String?, environment: [String: String]
-    ) throws(ConnectError) -> LinkChoice {
+    ) throws(ClientError) -> LinkChoice {
         switch (url, socket) {
         case (_?, _?):
-            throw ConnectError(.usage, "--socket and -u cannot be combined: attach to a link, or make one")
+            throw ClientError(.usage, "--socket and -u cannot be combined: attach to a link, or make one")
         case let (nil, path?):
-            guard !path.isEmpty else { throw ConnectError(.usage, "--socket needs a non-empty path") }
+            guard !path.isEmpty else { throw ClientError(.usage, "--socket needs a non-empty path") }
             return .socket(path: path)
         case let (url?, nil):
             return .own(url: url)

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
 internal import Glibc
-import ConclavePOSIX
 #endif
 import ConclaveCLI
+import ConclavePOSIX
 
 /// A failure of a client tool's own plumbing (`conclave-connect`'s `--socket` listener and `--fifo` files, the
 /// event loop) or of its command line, as opposed to the link's.
-package struct ConnectError: ToolError, Hashable, Sendable {
+package struct ClientError: ToolError, Hashable, Sendable {
     package struct Code: Hashable, Sendable {
         private let rawValue: String
         /// A flag value that cannot be used (status 64).
@@ -28,8 +28,8 @@ package struct ConnectError: ToolError, Hashable, Sendable {
     }
 
     /// `code`, with `what` and the text of the current `errno`.
-    static func systemCall(_ code: Code, _ what: String, errorNumber: Int32 = errno) -> ConnectError {
-        ConnectError(code, "\(what): \(Errno(rawValue: errorNumber))")
+    static func systemCall(_ code: Code, _ what: String, errorNumber: Int32 = errno) -> ClientError {
+        ClientError(code, "\(what): \(Errno(rawValue: errorNumber))")
     }
 
     package var exitStatus: ExitStatus { code == .usage ? .usage : .failure }

@@ -71,7 +71,7 @@ package final class SendSession {
     }
 
     /// Runs until every message is answered (or `-W` passes), a signal, or a fatal end; returns the status.
-    package func run() throws(ConnectError) -> ExitStatus {
+    package func run() throws(ClientError) -> ExitStatus {
         let signals: StopSignals
         do {
             signals = try StopSignals { [unowned self] _ in
@@ -80,7 +80,7 @@ package final class SendSession {
             }
             try signals.register(on: loop)
         } catch {
-            throw ConnectError(.system, error.message)
+            throw ClientError(.system, error.message)
         }
         if !settings.printsOnly { source.start { [unowned self] event in handle(event) } }
         if case .requests = settings.target {
@@ -99,7 +99,7 @@ package final class SendSession {
         do {
             try loop.run()
         } catch {
-            throw ConnectError(.system, error.message)
+            throw ClientError(.system, error.message)
         }
         return exitStatus ?? .failure
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
-import ConclavePOSIX
 #endif
+import ConclavePOSIX
 
 /// `DIR/out` of `--fifo`: an append-only NDJSON log of every record printed on stdout, for `tail -f`.
 final class RecordLog {
@@ -9,7 +9,7 @@ final class RecordLog {
     private let fileDescriptor: Int32
     private var hasFailed = false
 
-    init(path: String) throws(ConnectError) {
+    init(path: String) throws(ClientError) {
         fileDescriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
         guard fileDescriptor >= 0 else { throw .systemCall(.fifo, "cannot open \(path)") }
         self.path = path
@@ -26,7 +26,7 @@ final class RecordLog {
             return nil
         } catch {
             hasFailed = true
-            return ConnectError.systemCall(.fifo, "cannot append to \(path)", errorNumber: error.rawValue).message
+            return ClientError.systemCall(.fifo, "cannot append to \(path)", errorNumber: error.rawValue).message
         }
     }
 }

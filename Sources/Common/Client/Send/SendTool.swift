@@ -25,7 +25,7 @@ package enum SendTool {
             do {
                 loop = try EventLoop()
             } catch {
-                throw ConnectError(.system, error.message)
+                throw ClientError(.system, error.message)
             }
             let directory = try common.configDirectory(environment: environment)
             let config = try ConclaveConfig.load(from: directory.configFilePath)

@@ -58,7 +58,7 @@ package final class ConnectSession {
     package init(
         settings: ConnectSettings, config: ConclaveConfig, configPath: String, signingKey: SigningKey,
         diagnostics: Diagnostics, stdout: RecordWriter = RecordWriter()
-    ) throws(ConnectError) {
+    ) throws(ClientError) {
         self.settings = settings
         self.configPath = configPath
         self.diagnostics = diagnostics
@@ -76,7 +76,7 @@ package final class ConnectSession {
         do {
             loop = try EventLoop()
         } catch {
-            throw ConnectError(.system, error.message)
+            throw ClientError(.system, error.message)
         }
         source = OwnLink(
             configuration: LinkConfiguration(
@@ -90,13 +90,13 @@ package final class ConnectSession {
     }
 
     /// Runs until a signal, `-E`'s end, or a fatal end of the link; returns the exit status.
-    package func run() throws(ConnectError) -> ExitStatus {
+    package func run() throws(ClientError) -> ExitStatus {
         let signals: StopSignals
         do {
             signals = try StopSignals { [unowned self] _ in self.beginStop(.signal) }
             try signals.register(on: loop)
         } catch {
-            throw ConnectError(.system, error.message)
+            throw ClientError(.system, error.message)
         }
         defer { closeListener() }
         try openInputsAndOutputs()
@@ -107,17 +107,17 @@ package final class ConnectSession {
         do {
             try loop.run()
         } catch {
-            throw ConnectError(.system, error.message)
+            throw ClientError(.system, error.message)
         }
         return exitStatus ?? .failure
     }
 
-    private func openInputsAndOutputs() throws(ConnectError) {
+    private func openInputsAndOutputs() throws(ClientError) {
         if let directory = settings.fifoDirectory {
             do {
                 try FilePaths.createDirectories(directory)
             } catch {
-                throw ConnectError(.fifo, "cannot create \(directory): \(error.reason)")
+                throw ClientError(.fifo, "cannot create \(directory): \(error.reason)")
             }
             recordLog = try RecordLog(path: FilePaths.join(directory, "out"))
             let fifo = InputReader(.fifo(path: FilePaths.join(directory, "in")), loop: loop) { [unowned self] line in
@@ -133,7 +133,7 @@ package final class ConnectSession {
                 try loop.register(listener.fileDescriptor, interest: .readable, handler: watch)
                 self.listener = listener
             } catch {
-                throw ConnectError(.socket, error.message)
+                throw ClientError(.socket, error.message)
             }
             diagnostics.detail("serving the link on \(path)")
         }
