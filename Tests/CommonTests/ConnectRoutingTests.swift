@@ -67,8 +67,8 @@ import Testing
             permissions: permissions, ledger: &ledger, receivedAtMs: 1)
     }
 
-    private func pending(_ client: ConnectClientID, _ frame: ProtocolMessage, _ id: JSONValue?) -> PendingRequest {
-        PendingRequest(origin: .client(client), request: ClientRequest(frame: frame, correlation: id))
+    private func pending(_ client: ConnectClientID, _ frame: ProtocolMessage, _ id: JSONValue?) -> RoutedRequest {
+        RoutedRequest(origin: .client(client), request: ClientRequest(frame: frame, correlation: id))
     }
 
     @Test func eachReplyGoesOnlyToItsClientWithItsOwnId() {
@@ -138,7 +138,7 @@ import Testing
         var router = RequestRouter()
         var ledger = JoinLedger()
         router.record(RequestTag(rawValue: 1), pending(Self.a, .who(channel: nil), 1))
-        router.record(RequestTag(rawValue: 2), PendingRequest(
+        router.record(RequestTag(rawValue: 2), RoutedRequest(
             origin: .bookkeeping, request: ClientRequest(frame: .leave(channel: "ops"))))
         router.removeClient(Self.a)
         #expect(router.outstandingCount(of: Self.a) == 0)

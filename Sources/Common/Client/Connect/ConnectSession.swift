@@ -248,7 +248,7 @@ package final class ConnectSession {
             break
         }
         router.record(
-            source.submit(request), PendingRequest(origin: .client(client), request: request, label: label))
+            source.submit(request), RoutedRequest(origin: .client(client), request: request, label: label))
     }
 
     private func answerLocally(_ frame: ProtocolMessage, to request: ClientRequest, from client: ConnectClientID) {
@@ -264,7 +264,7 @@ package final class ConnectSession {
         router.removeClient(id)
         for channel in ledger.removeClient(id) {
             let request = ClientRequest(frame: .leave(channel: channel))
-            router.record(source.submit(request), PendingRequest(origin: .bookkeeping, request: request))
+            router.record(source.submit(request), RoutedRequest(origin: .bookkeeping, request: request))
         }
     }
 

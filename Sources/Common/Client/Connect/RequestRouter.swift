@@ -29,7 +29,7 @@ package struct RoutedRecord: Hashable, Sendable {
 }
 
 /// A request submitted to the link and not yet answered.
-package struct PendingRequest: Hashable, Sendable {
+package struct RoutedRequest: Hashable, Sendable {
     package enum Origin: Hashable, Sendable {
         /// Asked by a client; the reply goes to it alone.
         case client(ConnectClientID)
@@ -53,7 +53,7 @@ package struct PendingRequest: Hashable, Sendable {
 /// Matches the link's replies to the clients that asked (TOOLS.md "--socket": replies go only to the client
 /// that asked, and an `_id` need be unique only within one client) and turns each reply into records.
 package struct RequestRouter: Sendable {
-    private var pending: [RequestTag: PendingRequest] = [:]
+    private var pending: [RequestTag: RoutedRequest] = [:]
 
     package init() {}
 
@@ -66,9 +66,9 @@ package struct RequestRouter: Sendable {
     }
 
     /// The request `tag` answers, while it is outstanding.
-    package func request(for tag: RequestTag) -> PendingRequest? { pending[tag] }
+    package func request(for tag: RequestTag) -> RoutedRequest? { pending[tag] }
 
-    package mutating func record(_ tag: RequestTag, _ request: PendingRequest) {
+    package mutating func record(_ tag: RequestTag, _ request: RoutedRequest) {
         pending[tag] = request
     }
 
