@@ -61,7 +61,8 @@ CLAUDE_CODE_FILES := $(CLAUDE_CODE)/settings.json $(CLAUDE_CODE)/SKILL.md $(CLAU
 
 install:
 	@set -euo pipefail; \
-	bin="$(BIN_DIR)"; if [ -z "$$bin" ]; then $(SWIFT) build -c release; bin=$$($(SWIFT) build -c release --show-bin-path); fi; \
+	bin="$(BIN_DIR)"; \
+	if [ -z "$$bin" ]; then $(SWIFT) build -c release; bin=$$($(SWIFT) build -c release --show-bin-path); fi; \
 	install -d "$(BINDIR)" "$(DATADIR)/conclave/claude-code" "$(DATADIR)/bash-completion/completions" \
 	    "$(DATADIR)/zsh/site-functions" "$(DATADIR)/fish/vendor_completions.d"; \
 	for tool in $(TOOLS); do \

@@ -14,7 +14,8 @@ struct RecvCommand: ParsableCommand {
         // The synopsis of conclave-recv(1), instead of ArgumentParser's `<options>`.
         usage: """
             conclave-recv [-q | -v] [--config-dir dir] [-C n] [-W secs] [--idle secs] [--since when] \
-            [--history-only] [--cursor file [--follow]] [-r | -F format | --json] [-0] [--events] [--no-whispers] [--as handle] \
+            [--history-only] [--cursor file [--follow]] [-r | -F format | --json] [-0] [--events] [--no-whispers] \
+            [--as handle] \
             [-u url | --socket path | -i file] [channel ...]
             conclave-recv --version | --help
             """,

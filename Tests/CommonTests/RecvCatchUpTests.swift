@@ -154,7 +154,8 @@ import Testing
         #expect(saved.sinceMs == 6 && saved.accounted.count == 2)
         // A later run resumes from it; meanwhile another "x" came at ts 7 and "c" at ts 9.
         var next = CatchUpTracker()
-        #expect(next.resume("ops", from: saved, kind: .replay(announcesEnd: false)) == .readSince(channel: "ops", sinceMs: 6))
+        let request = next.resume("ops", from: saved, kind: .replay(announcesEnd: false))
+        #expect(request == .readSince(channel: "ops", sinceMs: 6))
         let later = next.receivePage("ops", rows: Array(rows.dropFirst()) + [Self.row("x", 7), Self.row("c", 9)])
         #expect(Self.bodies(later.outputs) == ["b", "x", "c"])
         #expect(later.positions.last??.sinceMs == 8)

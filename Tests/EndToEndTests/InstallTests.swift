@@ -62,8 +62,9 @@ import Testing
         let stage = sandbox.path("stage"), port = try ManPageExamples.freePort()
         // Staged and on a free port; everything else as written.
         let script = "set -euo pipefail\n" + (blocks[0] + blocks[1])
-            .replacing("make install PREFIX=/usr/local",
-                       with: "make -s install PREFIX=/usr/local DESTDIR=\(stage) BIN_DIR=\(ToolProcess.binaryDirectory)")
+            .replacing(
+                "make install PREFIX=/usr/local",
+                with: "make -s install PREFIX=/usr/local DESTDIR=\(stage) BIN_DIR=\(ToolProcess.binaryDirectory)")
             .replacing("s=/usr/local", with: "s=\(stage)/usr/local")
             .replacing("conclave-serve --ephemeral", with: "conclave-serve --ephemeral --bind 127.0.0.1:\(port)")
             .replacing(":4390", with: ":\(port)")

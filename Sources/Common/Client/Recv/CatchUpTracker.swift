@@ -115,7 +115,9 @@ package struct CatchUpTracker: Sendable {
 
     /// `channel` was joined, to go on from a saved `watermark` (`--cursor`); returns the request for its first
     /// page.
-    package mutating func resume(_ channel: String, from watermark: ChannelWatermark, kind: ReadKind) -> ProtocolMessage {
+    package mutating func resume(
+        _ channel: String, from watermark: ChannelWatermark, kind: ReadKind
+    ) -> ProtocolMessage {
         watermarks[channel] = watermark
         return startRead(channel, kind: kind)
     }

@@ -101,7 +101,8 @@ package struct RecvSettings: Hashable, Sendable {
             .human
         }
         return RecvSettings(
-            source: source, cursor: cursor, channels: arguments.channels, showsWhispers: !arguments.noWhispers, style: style,
+            source: source, cursor: cursor, channels: arguments.channels, showsWhispers: !arguments.noWhispers,
+            style: style,
             terminator: arguments.nulTerminated ? 0 : UInt8(ascii: "\n"), showsEvents: arguments.events,
             since: since ?? (arguments.historyOnly ? .absolute(epochMs: 0) : nil), historyOnly: arguments.historyOnly,
             countLimit: arguments.count, waitMs: try milliseconds(arguments.waitSeconds, flag: "-W"),
