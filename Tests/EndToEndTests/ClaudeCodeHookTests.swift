@@ -55,6 +55,19 @@ import Testing
             return object["hookSpecificOutput"]?["additionalContext"]?.stringValue ?? ""
         }
 
+        /// The pid of the session's link, as the hooks recorded it.
+        func linkPID() throws -> pid_t {
+            let text = String(decoding: try readWholeFile(project + "/.conclave/link.pid"), as: UTF8.self)
+            return try #require(pid_t(text.trimmingPrefix(" ").split(separator: "\n").first ?? ""))
+        }
+
+        /// Alive and not a zombie waiting for a parent to reap it.
+        static func isRunning(_ pid: pid_t) -> Bool {
+            guard kill(pid, 0) == 0, let stat = try? readWholeFile("/proc/\(pid)/stat") else { return false }
+            let text = String(decoding: stat, as: UTF8.self)
+            return !(text.split(separator: ")").last?.hasPrefix(" Z") ?? false)
+        }
+
         /// Runs a tool as this agent would from its Bash tool (SKILL.md): through the session's link.
         func run(_ tool: String, _ arguments: [String]) throws {
             var environment = environment
@@ -127,6 +140,11 @@ import Testing
             #expect(start.stdoutText.contains("conclave: this session is \(agent.user)/laptop/"))
         }
 
+        // A second SessionStart (a resumed session) reuses the running link.
+        let linkPID = try b.linkPID()
+        _ = try b.hook("SessionStart", ["source": "resume"])
+        #expect(try b.linkPID() == linkPID)
+
         // A post by A reaches B's context once, however many hooks run after it.
         try a.run("conclave-send", ["ops", "build is green"])
         var seen = try Self.contexts(of: b) { $0.contains("build is green") }
@@ -175,5 +193,11 @@ import Testing
             #expect(best < 2, "\(event) took \(best) s")
         }
         print("Claude Code hooks with nothing new (best of 5): " + timings.joined(separator: ", "))
+
+        // SessionEnd stops the link.
+        _ = try b.hook("SessionEnd", ["reason": "exit"])
+        let deadline2 = Deadline.after(seconds: 10)
+        while Agent.isRunning(linkPID), !deadline2.hasPassed { usleep(20_000) }
+        #expect(!Agent.isRunning(linkPID))
     }
 }
