@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev pkg-config mandoc jq curl
 MAN_PAGES := $(wildcard man/*.[1-8])
 
-.PHONY: all deps build test unit lint-man lint-man-style demo clean autobahn
+.PHONY: all deps build test unit lint-man lint-man-style demo clean autobahn install uninstall
 
 all: build
 
@@ -48,6 +48,46 @@ autobahn: build
 
 clean:
 	rm -rf .build
+
+# Installation: `make install PREFIX=/usr/local` (and DESTDIR for staging). The binaries come from a release build,
+# or from BIN_DIR when given (the install test uses the debug build it already has).
+PREFIX ?= /usr/local
+TOOLS := conclave-keygen conclave-connect conclave-send conclave-recv conclave-serve
+BINDIR := $(DESTDIR)$(PREFIX)/bin
+MANDIR := $(DESTDIR)$(PREFIX)/share/man
+DATADIR := $(DESTDIR)$(PREFIX)/share
+CLAUDE_CODE := share/conclave/claude-code
+CLAUDE_CODE_FILES := $(CLAUDE_CODE)/settings.json $(CLAUDE_CODE)/SKILL.md $(CLAUDE_CODE)/conclave-hook
+
+install:
+	@set -euo pipefail; \
+	bin="$(BIN_DIR)"; \
+	if [ -z "$$bin" ]; then $(SWIFT) build -c release; bin=$$($(SWIFT) build -c release --show-bin-path); fi; \
+	install -d "$(BINDIR)" "$(DATADIR)/conclave/claude-code" "$(DATADIR)/bash-completion/completions" \
+	    "$(DATADIR)/zsh/site-functions" "$(DATADIR)/fish/vendor_completions.d"; \
+	for tool in $(TOOLS); do \
+	    install -m 755 "$$bin/$$tool" "$(BINDIR)/$$tool"; \
+	    "$$bin/$$tool" --generate-completion-script bash >"$(DATADIR)/bash-completion/completions/$$tool"; \
+	    "$$bin/$$tool" --generate-completion-script zsh >"$(DATADIR)/zsh/site-functions/_$$tool"; \
+	    "$$bin/$$tool" --generate-completion-script fish >"$(DATADIR)/fish/vendor_completions.d/$$tool.fish"; \
+	done; \
+	for page in $(MAN_PAGES); do \
+	    install -d "$(MANDIR)/man$${page##*.}" && install -m 644 "$$page" "$(MANDIR)/man$${page##*.}/"; \
+	done; \
+	install -m 644 $(CLAUDE_CODE)/settings.json $(CLAUDE_CODE)/SKILL.md "$(DATADIR)/conclave/claude-code/"; \
+	install -m 755 $(CLAUDE_CODE)/conclave-hook "$(DATADIR)/conclave/claude-code/"; \
+	install -m 755 $(CLAUDE_CODE)/conclave-hook "$(BINDIR)/conclave-hook"; \
+	echo "installed into $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	@for tool in $(TOOLS); do \
+	    rm -f "$(BINDIR)/$$tool" "$(DATADIR)/bash-completion/completions/$$tool" \
+	        "$(DATADIR)/zsh/site-functions/_$$tool" "$(DATADIR)/fish/vendor_completions.d/$$tool.fish"; \
+	done; \
+	for page in $(MAN_PAGES); do rm -f "$(MANDIR)/man$${page##*.}/$${page##*/}"; done; \
+	rm -f "$(BINDIR)/conclave-hook"; \
+	rm -rf "$(DATADIR)/conclave"; \
+	echo "removed from $(DESTDIR)$(PREFIX)"
 
 # Side-by-side broker benchmark (conclave-serve, mosquitto, nats-server on loopback): bench/RESULTS.md.
 .PHONY: bench

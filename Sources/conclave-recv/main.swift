@@ -14,7 +14,8 @@ struct RecvCommand: ParsableCommand {
         // The synopsis of conclave-recv(1), instead of ArgumentParser's `<options>`.
         usage: """
             conclave-recv [-q | -v] [--config-dir dir] [-C n] [-W secs] [--idle secs] [--since when] \
-            [--history-only] [-r | -F format | --json] [-0] [--events] [--no-whispers] [--as handle] \
+            [--history-only] [--cursor file [--follow]] [-r | -F format | --json] [-0] [--events] [--no-whispers] \
+            [--as handle] \
             [-u url | --socket path | -i file] [channel ...]
             conclave-recv --version | --help
             """,
@@ -29,6 +30,8 @@ struct RecvCommand: ParsableCommand {
                   Replay the last hour of ops, then exit.
               conclave-recv -C 1 -W 10 ops
                   Wait at most 10 s for the next message on ops.
+              conclave-recv --cursor ~/.ops.cursor ops
+                  Print what came on ops since the last run with this cursor, then exit.
             """,
         version: ConclaveVersion.text)
 
@@ -55,6 +58,14 @@ struct RecvCommand: ParsableCommand {
 
     @Flag(help: "Exit 0 after the replay instead of following (example: --history-only).")
     var historyOnly = false
+
+    @Option(help: ArgumentHelp(
+        "Resume where the last run with FILE stopped, save the new position (example: --cursor ~/.ops.cursor).",
+        valueName: "file"))
+    var cursor: String?
+
+    @Flag(help: "With --cursor: keep following, saving after every record (example: --cursor c --follow).")
+    var follow = false
 
     @Flag(name: .customShort("r"), help: "Print the body only (example: -r).")
     var raw = false
@@ -103,6 +114,8 @@ struct RecvCommand: ParsableCommand {
         arguments.idleSeconds = idle
         arguments.since = since
         arguments.historyOnly = historyOnly
+        arguments.cursorPath = cursor
+        arguments.follows = follow
         arguments.raw = raw
         arguments.format = format
         arguments.nulTerminated = nul

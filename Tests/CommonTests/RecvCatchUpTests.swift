@@ -142,4 +142,22 @@ import Testing
         #expect(try RecordTemplate(parsing: "[%c] %b %t").render(try #require(PrintedMessage(whisper)))
             == "[] <encrypted> 5")
     }
+
+    @Test func aPositionSavedAfterEachRecordResumesWithoutGapOrRepeatAtASharedTimestamp() {
+        // Three rows share ts 7: a run stopped after the second record goes on with the third alone.
+        var tracker = CatchUpTracker()
+        _ = tracker.begin("ops", sinceMs: 0, kind: .replay(announcesEnd: false))
+        let rows = [Self.row("a", 5), Self.row("x", 7), Self.row("x", 7), Self.row("b", 7)]
+        let step = tracker.receivePage("ops", rows: rows)
+        #expect(Self.bodies(step.outputs) == ["a", "x", "x", "b"])
+        guard let saved = step.positions[2] else { return #expect(Bool(false), "no position after the 3rd") }
+        #expect(saved.sinceMs == 6 && saved.accounted.count == 2)
+        // A later run resumes from it; meanwhile another "x" came at ts 7 and "c" at ts 9.
+        var next = CatchUpTracker()
+        let request = next.resume("ops", from: saved, kind: .replay(announcesEnd: false))
+        #expect(request == .readSince(channel: "ops", sinceMs: 6))
+        let later = next.receivePage("ops", rows: Array(rows.dropFirst()) + [Self.row("x", 7), Self.row("c", 9)])
+        #expect(Self.bodies(later.outputs) == ["b", "x", "c"])
+        #expect(later.positions.last??.sinceMs == 8)
+    }
 }

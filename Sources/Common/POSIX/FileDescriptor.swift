@@ -71,6 +71,15 @@ package final class FileDescriptor {
         guard fchmod(rawValue, mode) == 0 else { throw SystemCallError("chmod", path: path) }
     }
 
+    /// Takes an exclusive advisory lock (`flock`) if nobody holds one; false when somebody does.
+    package func tryLockExclusively() throws(SystemCallError) -> Bool {
+        while flock(rawValue, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EWOULDBLOCK { return false }
+            guard errno == EINTR else { throw SystemCallError("flock", path: path) }
+        }
+        return true
+    }
+
     /// Waits for an exclusive advisory lock (`flock`), held until the descriptor is closed.
     package func lockExclusively() throws(SystemCallError) {
         while flock(rawValue, LOCK_EX) != 0 {

@@ -52,6 +52,14 @@ package struct CatchUpTracker: Sendable {
     package struct Step: Hashable, Sendable {
         package var outputs: [Output] = []
         package var request: ProtocolMessage?
+        /// For `--cursor`: `positions[i]`, when there and not nil, is where the channel of `outputs[i]` stands
+        /// once that output is printed, so a position saved after each record skips nothing it did not print.
+        package var positions: [ChannelWatermark?] = []
+
+        mutating func append(_ output: Output, position: ChannelWatermark?) {
+            positions += Array(repeating: nil, count: outputs.count - positions.count) + [position]
+            outputs.append(output)
+        }
     }
 
     private struct Read: Sendable {
@@ -62,6 +70,27 @@ package struct CatchUpTracker: Sendable {
         /// Rows that were not accounted for: the ones a waiting live frame may be.
         var fresh = MessageMultiset()
         var waiting: [LiveMessage] = []
+        /// The newest timestamp among the rows gone through, and those rows at it: where a position saved in
+        /// the middle of the read stands.
+        var newestTsMs: Int64?
+        var atNewest = MessageMultiset()
+
+        mutating func pass(_ row: HistoryMessage, key: MessageKey) {
+            if row.tsMs != newestTsMs {
+                newestTsMs = row.tsMs
+                atNewest = MessageMultiset()
+            }
+            atNewest.insert(key)
+        }
+
+        /// After the rows gone through: the next read starts below the newest of them and accounts for those
+        /// at it and for the accounted messages no row has matched yet (their rows come later).
+        func position(from watermark: ChannelWatermark) -> ChannelWatermark {
+            guard let newestTsMs else { return watermark }
+            var accounted = expected
+            accounted.formUnion(atNewest)
+            return ChannelWatermark(sinceMs: newestTsMs - 1, accounted: accounted)
+        }
     }
 
     /// Accounted messages above which a channel re-anchors its watermark with a read.
@@ -81,7 +110,15 @@ package struct CatchUpTracker: Sendable {
 
     /// `channel` was joined: its first read, from `sinceMs`; returns the request for its first page.
     package mutating func begin(_ channel: String, sinceMs: Int64, kind: ReadKind) -> ProtocolMessage {
-        watermarks[channel] = ChannelWatermark(sinceMs: sinceMs)
+        resume(channel, from: ChannelWatermark(sinceMs: sinceMs), kind: kind)
+    }
+
+    /// `channel` was joined, to go on from a saved `watermark` (`--cursor`); returns the request for its first
+    /// page.
+    package mutating func resume(
+        _ channel: String, from watermark: ChannelWatermark, kind: ReadKind
+    ) -> ProtocolMessage {
+        watermarks[channel] = watermark
         return startRead(channel, kind: kind)
     }
 
@@ -106,7 +143,8 @@ package struct CatchUpTracker: Sendable {
             return Step()
         }
         watermarks[message.channel]?.accounted.insert(message.key)
-        var step = Step(outputs: [.live(message)])
+        var step = Step()
+        step.append(.live(message), position: watermarks[message.channel])
         if let count = watermarks[message.channel]?.accounted.count, count > checkpointThreshold {
             step.request = startRead(message.channel, kind: .replay(announcesEnd: false))
         }
@@ -121,9 +159,12 @@ package struct CatchUpTracker: Sendable {
         var step = Step()
         for row in read.pager.rows[first...] {
             let key = MessageKey(from: row.from, payload: row.payload)
+            read.pass(row, key: key)
             if read.expected.remove(key) { continue }
             read.fresh.insert(key)
-            if case .replay = read.kind { step.outputs.append(.row(channel: channel, row)) }
+            if case .replay = read.kind, let watermark = watermarks[channel] {
+                step.append(.row(channel: channel, row), position: read.position(from: watermark))
+            }
         }
         if more {
             reads[channel] = read
@@ -131,7 +172,7 @@ package struct CatchUpTracker: Sendable {
             return step
         }
         reads[channel] = nil
-        step.outputs += finish(read, channel: channel)
+        finish(read, channel: channel, into: &step)
         return step
     }
 
@@ -143,26 +184,26 @@ package struct CatchUpTracker: Sendable {
     }
 
     /// The last page came: the watermark moves to the newest row, then the waiting live frames are matched.
-    private mutating func finish(_ read: Read, channel: String) -> [Output] {
-        guard var watermark = watermarks[channel] else { return [] }
-        var outputs: [Output] = []
+    private mutating func finish(_ read: Read, channel: String, into step: inout Step) {
+        guard var watermark = watermarks[channel] else { return }
         if let newest = read.pager.rows.map(\.tsMs).max() {
             watermark.sinceMs = newest - 1
             watermark.accounted = MessageMultiset(
                 read.pager.rows.filter { $0.tsMs == newest }.map { MessageKey(from: $0.from, payload: $0.payload) })
         }
         if case .replay(announcesEnd: true) = read.kind {
-            outputs.append(.historyEnd(channel: channel, tsMs: watermark.sinceMs + (read.pager.rows.isEmpty ? 0 : 1)))
+            let tsMs = watermark.sinceMs + (read.pager.rows.isEmpty ? 0 : 1)
+            step.append(.historyEnd(channel: channel, tsMs: tsMs), position: nil)
         }
         var fresh = read.fresh
         for message in read.waiting {
             let isRow = fresh.remove(message.key)
-            // A replayed row was printed already; a baseline row was not.
+            // A replayed row was printed already; a baseline row was not, and the watermark is past it already,
+            // so no position is saved after it.
             if case .replay = read.kind, isRow { continue }
-            outputs.append(.live(message))
             if !isRow { watermark.accounted.insert(message.key) }
+            step.append(.live(message), position: isRow ? nil : watermark)
         }
         watermarks[channel] = watermark
-        return outputs
     }
 }

@@ -29,6 +29,16 @@ package struct MessageMultiset: Hashable, Sendable {
         count += 1
     }
 
+    /// Each distinct key with how many times it is there, in no particular order.
+    package var entries: [MessageKey: Int] { counts }
+
+    package mutating func formUnion(_ other: MessageMultiset) {
+        for (key, count) in other.counts {
+            counts[key, default: 0] += count
+            self.count += count
+        }
+    }
+
     /// Removes one entry equal to `key`; false when there is none.
     package mutating func remove(_ key: MessageKey) -> Bool {
         guard let current = counts[key] else { return false }

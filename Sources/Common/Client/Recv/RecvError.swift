@@ -13,6 +13,8 @@ package struct RecvError: ToolError, Hashable, Sendable {
         /// `-i FILE` could not be opened, or the event loop failed (status 1; 66 for a missing file).
         package static let input = Code(rawValue: "input")
         package static let system = Code(rawValue: "system")
+        /// A `--cursor` FILE that is not one (status 65).
+        package static let dataError = Code(rawValue: "data error")
     }
 
     package var code: Code
@@ -28,6 +30,7 @@ package struct RecvError: ToolError, Hashable, Sendable {
         case .usage: .usage
         case .unauthorized: .refused
         case .input: .noInput
+        case .dataError: .dataError
         default: .failure
         }
     }

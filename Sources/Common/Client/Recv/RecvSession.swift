@@ -39,6 +39,11 @@ package final class RecvSession {
     private var sawBadInput = false
     private var lastMessage = MonotonicInstant.now()
     private var exitStatus: ExitStatus?
+    /// `--cursor` on a link: the channel watermarks, and the channels whose first read has not ended yet.
+    private var channelCursor: ChannelCursor?
+    private var channelsAwaitingFirstRead: Set<String> = []
+    /// `--cursor` with `-i FILE`.
+    private var spoolCursor: (file: CursorFile, reader: SpoolReader)?
 
     /// `signingKey` is needed for a link of the tool's own only; `server` is the URL records name in `_server`
     /// and permissions are looked up for (on a `--socket` link, the one chosen as for a link of recv's own).
@@ -81,8 +86,18 @@ package final class RecvSession {
             let signals = try StopSignals { [unowned self] _ in self.finish(.success) }
             try signals.register(on: loop)
             OutputWatcher { [unowned self] in self.finish(.success) }.start(on: loop)
+            if let cursor = settings.cursor {
+                let deadline = settings.waitMs.map { MonotonicInstant.after(milliseconds: $0) }
+                guard let file = try CursorFile.lock(cursor.path, until: deadline) else {
+                    diagnostics.report("\(cursor.path) stayed locked by another run for -W")
+                    return .timeout
+                }
+                try openCursor(file)
+            }
             startTimers()
-            if let source {
+            if let spoolCursor {
+                loop.schedule(afterMilliseconds: 0) { [unowned self] in self.pollSpool(spoolCursor.reader) }
+            } else if let source {
                 source.start { [unowned self] event in self.handle(event) }
                 for channel in settings.channels { submit(.join(channel: channel, token: nil), for: .join(channel)) }
             } else {
@@ -99,6 +114,72 @@ package final class RecvSession {
             throw RecvError(.system, "\(error)")
         }
         return exitStatus ?? .failure
+    }
+
+    // MARK: --cursor
+
+    private func openCursor(_ file: CursorFile) throws(RecvError) {
+        guard case let .input(path?) = settings.source else {
+            channelCursor = try ChannelCursor(file: file, server: formatter.server) { [diagnostics] in
+                diagnostics.report($0)
+            }
+            channelsAwaitingFirstRead = Set(settings.channels)
+            return
+        }
+        var saved: SpoolPosition?
+        if !file.contents.isEmpty {
+            switch RecvCursor(parsing: file.contents) {
+            case let .spool(position)?: saved = position
+            case .channels?: throw RecvError(.usage, "\(file.path) holds channel watermarks: use it on a link")
+            case nil: throw RecvError(.dataError, "\(file.path) is not a conclave-recv cursor")
+            }
+        }
+        let reader = try SpoolReader(path: path, resumingFrom: saved) { [diagnostics] in diagnostics.report($0) }
+        spoolCursor = (file, reader)
+    }
+
+    /// Handles the spool's new lines, saving the position after every line that printed a record and after the
+    /// last one; then ends (or, with `--follow`, looks again shortly).
+    private func pollSpool(_ reader: SpoolReader) {
+        guard exitStatus == nil, let file = spoolCursor?.file else { return }
+        do {
+            var unsaved: SpoolPosition?
+            for (line, position) in try reader.nextLines() {
+                guard exitStatus == nil else { break }
+                let printed = printer.printedMessages
+                handleInput(line)
+                unsaved = position
+                if printer.printedMessages != printed {
+                    try file.save(RecvCursor.spool(position).jsonLine)
+                    unsaved = nil
+                }
+            }
+            if let unsaved, exitStatus == nil { try file.save(RecvCursor.spool(unsaved).jsonLine) }
+        } catch {
+            return fail(error)
+        }
+        guard exitStatus == nil else { return }
+        if settings.cursor?.follows == true {
+            loop.schedule(afterMilliseconds: 100) { [weak self] in self?.pollSpool(reader) }
+        } else {
+            finish(sawBadInput ? .dataError : .success)
+        }
+    }
+
+    private func advanceCursor(_ channel: String, to watermark: ChannelWatermark) {
+        do {
+            try channelCursor?.advance(channel, to: watermark)
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// The first read of `channel` ended: without `--follow`, the run ends once every channel's has.
+    private func firstReadEnded(_ channel: String) {
+        guard channelsAwaitingFirstRead.remove(channel) != nil, channelsAwaitingFirstRead.isEmpty,
+              settings.cursor?.follows == false
+        else { return }
+        finish(.success)
     }
 
     // MARK: Link events
@@ -133,6 +214,7 @@ package final class RecvSession {
             diagnostics.report("cannot join \(channel) again: \(error.displayText)")
             printEvent(formatter.event(.rejoinFailed(channel: channel, error: error), receivedAtMs: now))
             apply(CatchUpTracker.Step(outputs: tracker.forget(channel)))
+            firstReadEnded(channel)
         case let .warning(text):
             diagnostics.report(text)
         case let .ended(end):
@@ -147,7 +229,9 @@ package final class RecvSession {
     private func handle(_ reply: LinkReply, for purpose: Purpose, now: Int64) {
         switch (purpose, reply) {
         case let (.join(channel), .frame(.joined)):
-            let request: ProtocolMessage = if let since = settings.since {
+            let request: ProtocolMessage = if let saved = channelCursor?.saved(channel) {
+                tracker.resume(channel, from: saved, kind: .replay(announcesEnd: false))
+            } else if let since = settings.since, channelCursor?.isResuming != true {
                 tracker.begin(channel, sinceMs: since.epochMilliseconds(now: now), kind: .replay(announcesEnd: true))
             } else {
                 tracker.begin(channel, sinceMs: now - Self.baselineSlackMs, kind: .baseline)
@@ -155,6 +239,7 @@ package final class RecvSession {
             submit(request, for: .read(channel))
         case let (.read(channel), .frame(.history(_, messages))):
             apply(tracker.receivePage(channel, rows: messages))
+            if channelCursor != nil, !tracker.isReading(channel) { firstReadEnded(channel) }
         case let (.join(channel), .frame(.error(error))), let (.read(channel), .frame(.error(error))):
             let code: RecvError.Code = if case .unauthorized = error { .unauthorized } else { .refusedRequest }
             fail(RecvError(code, "cannot \(Self.verb(purpose)) \(channel): \(error.displayText)"))
@@ -177,28 +262,45 @@ package final class RecvSession {
             let live = CatchUpTracker.LiveMessage(channel: channel, from: from, payload: payload, receivedAtMs: now)
             apply(tracker.receive(live))
         case .whisper:
-            guard settings.showsWhispers, !settings.historyOnly else { return }
+            // A run that stops at the end of what is there has no place in a whisper stream to resume from.
+            guard settings.showsWhispers, !settings.historyOnly, settings.cursor?.follows != false else { return }
             printDelivery(frame, receivedAtMs: now, historyTsMs: nil)
         default:
             break
         }
     }
 
-    /// Prints a tracker step's outputs, then submits its request.
+    /// Prints a tracker step's outputs, then submits its request. Under `--cursor` the position moves after
+    /// each record written and, once the step is through, to the watermark of every channel not being read.
     private func apply(_ step: CatchUpTracker.Step) {
-        for output in step.outputs {
+        for (index, output) in step.outputs.enumerated() {
+            guard exitStatus == nil else { break }
+            let channel: String
             switch output {
-            case let .row(channel, row):
+            case let .row(rowChannel, row):
+                channel = rowChannel
                 printDelivery(
                     .channelMsg(channel: channel, from: row.from, payload: row.payload),
                     receivedAtMs: WallClock.nowMilliseconds(), historyTsMs: row.tsMs)
             case let .live(message):
+                channel = message.channel
                 guard !settings.historyOnly else { continue }
                 printDelivery(
                     .channelMsg(channel: message.channel, from: message.from, payload: message.payload),
                     receivedAtMs: message.receivedAtMs, historyTsMs: nil)
-            case let .historyEnd(channel, tsMs):
+            case let .historyEnd(endChannel, tsMs):
+                channel = endChannel
                 historyEnded(channel, tsMs: tsMs)
+            }
+            let written = printer.stop == nil || printer.stop == .countReached
+            if written, index < step.positions.count, let position = step.positions[index] {
+                advanceCursor(channel, to: position)
+            }
+        }
+        if channelCursor != nil, exitStatus == nil {
+            for (channel, watermark) in tracker.watermarks.sorted(by: { $0.key < $1.key })
+            where !tracker.isReading(channel) {
+                advanceCursor(channel, to: watermark)
             }
         }
         if let request = step.request, case let .readSince(channel, _) = request {
@@ -207,7 +309,7 @@ package final class RecvSession {
     }
 
     private func historyEnded(_ channel: String, tsMs: Int64) {
-        if settings.style == .json || settings.showsEvents {
+        if settings.style == .json && settings.cursor == nil || settings.showsEvents {
             var object: JSONObject = ["type": "history_end", "channel": .string(channel), "ts_ms": .integer(tsMs)]
             object.merge(["_server": .string(formatter.server), "_rx_ms": .integer(WallClock.nowMilliseconds())])
             printer.printEvent(object)

@@ -22,6 +22,10 @@ package struct RecvArguments: Hashable, Sendable {
     package var socketPath: String?
     /// `-i FILE`; `-` is standard input.
     package var inputPath: String?
+    /// `--cursor FILE`.
+    package var cursorPath: String?
+    /// `--follow`.
+    package var follows = false
 
     package init() {}
 }
@@ -39,7 +43,15 @@ package struct RecvSettings: Hashable, Sendable {
         case input(path: String?)
     }
 
+    /// `--cursor FILE [--follow]`: where the run resumes from and saves to.
+    package struct Cursor: Hashable, Sendable {
+        package var path: String
+        /// Keep going after what is there, saving after every record.
+        package var follows: Bool
+    }
+
     package var source: Source
+    package var cursor: Cursor?
     package var channels: [String]
     package var showsWhispers: Bool
     package var style: RecordStyle
@@ -77,6 +89,7 @@ package struct RecvSettings: Hashable, Sendable {
             if case .input = source { throw RecvError(.usage, "\(flag) needs a link, not -i") }
             if arguments.channels.isEmpty { throw RecvError(.usage, "\(flag) needs at least one CHANNEL") }
         }
+        let cursor = try cursor(arguments, source: source)
         if let count = arguments.count, count < 1 { throw RecvError(.usage, "-C needs a number of at least 1") }
         let style: RecordStyle = if let format = arguments.format {
             .template(try RecordTemplate(parsing: format))
@@ -88,7 +101,8 @@ package struct RecvSettings: Hashable, Sendable {
             .human
         }
         return RecvSettings(
-            source: source, channels: arguments.channels, showsWhispers: !arguments.noWhispers, style: style,
+            source: source, cursor: cursor, channels: arguments.channels, showsWhispers: !arguments.noWhispers,
+            style: style,
             terminator: arguments.nulTerminated ? 0 : UInt8(ascii: "\n"), showsEvents: arguments.events,
             since: since ?? (arguments.historyOnly ? .absolute(epochMs: 0) : nil), historyOnly: arguments.historyOnly,
             countLimit: arguments.count, waitMs: try milliseconds(arguments.waitSeconds, flag: "-W"),
@@ -120,6 +134,25 @@ package struct RecvSettings: Hashable, Sendable {
         return .link(
             urlText: urlText, url: try WebSocketURL(parsing: urlText), handle: handle,
             timing: try LinkTiming.fromEnvironment(environment))
+    }
+
+    /// `--cursor` reads a spool file (`-i FILE`, not stdin) or the history of named channels.
+    private static func cursor(_ arguments: RecvArguments, source: Source) throws(RecvError) -> Cursor? {
+        guard let path = arguments.cursorPath else {
+            if arguments.follows { throw RecvError(.usage, "--follow needs --cursor") }
+            return nil
+        }
+        if path.isEmpty { throw RecvError(.usage, "--cursor needs a non-empty value") }
+        if arguments.historyOnly { throw RecvError(.usage, "--cursor and --history-only cannot be combined") }
+        switch source {
+        case .input(path: nil):
+            throw RecvError(.usage, "--cursor needs -i FILE, not standard input")
+        case .input:
+            break
+        case .link, .socket:
+            if arguments.channels.isEmpty { throw RecvError(.usage, "--cursor on a link needs at least one CHANNEL") }
+        }
+        return Cursor(path: path, follows: arguments.follows)
     }
 
     private static func milliseconds(_ seconds: Double?, flag: String) throws(RecvError) -> Int? {

@@ -32,7 +32,8 @@ package enum RecvTool {
                 server = (try? ServerSelection.resolve(flag: nil, environment: environment, config: config)) ?? path
             case let .input(path):
                 server = ""
-                if let path { try readStandardInput(from: path) }
+                // Under --cursor the session reads the spool itself, from the saved offset.
+                if let path, settings.cursor == nil { try readStandardInput(from: path) }
             }
             let session = try RecvSession(
                 settings: settings, config: config, configPath: directory.configFilePath, server: server,
