@@ -103,6 +103,11 @@ package final class SQLiteStore: ServerStore {
         try SQLiteSchema.version(of: connection)
     }
 
+    /// The integer value of `PRAGMA name`, as this store's connection sees it.
+    func pragma(_ name: String) throws(StoreError) -> Int64? {
+        try connection.prepare("PRAGMA \(name)").firstRow([]) { $0.integer(0) }
+    }
+
     package func instanceID() throws(StoreError) -> String {
         storedInstanceID
     }
