@@ -56,7 +56,7 @@ import Testing
         #expect(harness.store.rows("ops").isEmpty)
         #expect(harness.core.metrics.failedCommits == 1)
         #expect(harness.core.metrics.deliveries == 0)
-        #expect(harness.logs.contains(.storeFailure(context: "storing 2 messages", message: "disk I/O error")))
+        #expect(harness.logs.contains(.storeFailure(context: "storing 2 posts", message: "disk I/O error")))
 
         // The sessions go on; the next commit that works acks again.
         harness.store.failingCommits = nil

@@ -61,7 +61,8 @@ extension ServerCore {
         } catch {
             failure = error
             metrics.failedCommits += 1
-            log(.storeFailure(context: "storing \(batch.count) messages", message: error.message))
+            let posts = batch.count == 1 ? "1 post" : "\(batch.count) posts"
+            log(.storeFailure(context: "storing \(posts)", message: error.message))
         }
         for output in outputs {
             switch output {
