@@ -82,7 +82,7 @@ import ConclavePOSIX
                 MessageRecord(channel: "general", from: "a/b/c", payload: [UInt8](repeating: 7, count: 1_000),
                               timeMs: Int64(index))
             })
-            // No commit checkpoints (wal_autocheckpoint is off); the thread does, every second. Wait at most ten.
+            // No commit checkpoints (wal_autocheckpoint is off); the thread does, every 100 ms. Wait at most 10 s.
             let deadline = MonotonicInstant.after(milliseconds: 10_000)
             while size(of: file) == before && !deadline.hasPassed { usleep(50_000) }
             #expect(try #require(size(of: file)) > before + 100_000)

@@ -35,7 +35,7 @@ package final class SQLiteStore: ServerStore {
     package var location: String { path == ":memory:" ? "in memory, ephemeral" : path }
 
     /// How often the checkpoint thread copies the WAL into the database file.
-    private static let checkpointIntervalMs: Int32 = 1_000
+    private static let checkpointIntervalMs: Int32 = 100
 
     private let connection: SQLiteConnection
     private let storedInstanceID: String
