@@ -1,7 +1,7 @@
 # conclave — build, test and demo. Every target installs what it needs first (Debian packages).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev pkg-config mandoc jq curl
+APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 pkg-config mandoc jq curl
 MAN_PAGES := $(wildcard man/*.[1-8])
 
 .PHONY: all deps build test unit lint-man lint-man-style demo clean autobahn install uninstall

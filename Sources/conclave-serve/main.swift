@@ -13,7 +13,7 @@ struct ServeCommand: ParsableCommand {
             conclave-serve [-q | -v] [--bind addr] [--data-dir dir | --ephemeral] [--admin user[=pubkey]] \
             [--tls-cert file --tls-key file] [--handshake-timeout secs] [--idle-timeout secs] \
             [--reap-interval secs] [--retention secs] [--retention-sweep-interval secs] [--max-queue-frames n] \
-            [--max-queue-bytes n]
+            [--max-queue-bytes n] [--sync normal | full]
             conclave-serve --version | -h | --help
             conclave-serve --generate-completion-script shell
             """,
@@ -21,7 +21,9 @@ struct ServeCommand: ParsableCommand {
             Listens on 127.0.0.1:4390 unless told otherwise and keeps its state in $XDG_DATA_HOME/conclave \
             (else ~/.local/share/conclave). GET /health answers "ok"; GET /metrics gives Prometheus text. \
             SIGINT or SIGTERM close every session and exit 0. Environment: CONCLAVE_BIND, CONCLAVE_DATA_DIR, \
-            CONCLAVE_ADMINS (comma-separated USER[=PUBKEY]); flags win.
+            CONCLAVE_ADMINS (comma-separated USER[=PUBKEY]), CONCLAVE_SYNC; flags win. \
+            An ack means the post is stored: with --sync normal it survives kill -9 of the server, with \
+            --sync full also a power cut.
 
             Examples:
             conclave-serve --ephemeral
@@ -82,6 +84,11 @@ struct ServeCommand: ParsableCommand {
                                + "(example: --max-queue-bytes 1M).", valueName: "n"))
     var maxQueueBytes: String?
 
+    @Option(help: ArgumentHelp("When an ack is sent: normal (default) once the post is written, surviving kill -9; "
+                               + "full once it is also fsynced, surviving power loss (example: --sync full).",
+                               valueName: "normal|full"))
+    var sync: String?
+
     @Flag(name: [.short, .long], help: "Log only the listening line and fatal errors (example: -q).")
     var quiet = false
 
@@ -103,6 +110,7 @@ struct ServeCommand: ParsableCommand {
         arguments.retentionSweepInterval = retentionSweepInterval
         arguments.maxQueueFrames = maxQueueFrames
         arguments.maxQueueBytes = maxQueueBytes
+        arguments.sync = sync
         arguments.quiet = quiet
         arguments.verbose = verbose
         return arguments
@@ -123,6 +131,6 @@ ToolMain.run(diagnostics: Diagnostics(toolName: "conclave-serve")) {
         usage.message += " (see conclave-serve --help)"
         throw usage
     }
-    let store = try configuration.storage.openStore()
+    let store = try configuration.storage.openStore(sync: configuration.sync)
     try ServeRunner(configuration: configuration, store: store, log: ServeLog(verbosity: configuration.verbosity)).run()
 }

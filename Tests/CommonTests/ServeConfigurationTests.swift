@@ -82,6 +82,18 @@ struct ServeConfigurationTests {
         #expect(configuration.admins.isEmpty)
     }
 
+    @Test func syncIsNormalUnlessAFlagOrTheEnvironmentSaysFull() throws {
+        #expect(try resolve().sync == .normal)
+        #expect(try resolve(environment: ["HOME": "/h", "CONCLAVE_SYNC": "full"]).sync == .full)
+        var arguments = ServeArguments()
+        arguments.sync = "normal"
+        #expect(try resolve(arguments, environment: ["HOME": "/h", "CONCLAVE_SYNC": "full"]).sync == .normal)
+        arguments.sync = "FULL"
+        #expect(refusal(arguments)?.code == .invalidSync)
+        #expect(refusal(ServeArguments(), environment: ["HOME": "/h", "CONCLAVE_SYNC": "off"])?.message
+            == "CONCLAVE_SYNC: `off` is not a sync mode (normal or full)")
+    }
+
     @Test func dataDirectoryAndEphemeralAreExclusive() {
         var arguments = ServeArguments()
         arguments.dataDirectory = "/x"

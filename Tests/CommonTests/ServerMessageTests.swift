@@ -52,16 +52,6 @@ import Testing
         #expect(harness.core.metrics.deliveries == 2)
     }
 
-    @Test func storageFailureIsLoggedAndDeliveryContinues() {
-        for client in [alice, bob] { _ = harness.reply(.join(channel: "ops", token: nil), on: client) }
-        harness.store.failing = StoreError(.engine, "disk full")
-        let actions = post("still here", on: alice)
-        #expect(messages(in: actions, to: bob.id)
-            == [.channelMsg(channel: "ops", from: alice.path, payload: .plain("still here"))])
-        #expect(messages(in: actions, to: alice.id) == [.ack(detail: nil)])
-        #expect(harness.logs.contains(.storeFailure(context: "storing a message in ops", message: "disk full")))
-    }
-
     @Test func whisperToAnOfflinePath() {
         let target = SessionPath(user: "bob", machine: "laptop", session: "gone")
         #expect(harness.reply(.whisper(from: alice.path, target: target, payload: .plain("psst")), on: alice)

@@ -58,13 +58,20 @@ final class ServerHarness {
         return id
     }
 
+    /// One frame in a loop turn of its own: received, then the turn's group commit.
     @discardableResult
     func receive(_ frame: ProtocolMessage, on id: ConnectionID) -> [ServerAction] {
-        flush(core.received(frame, on: id))
+        flush(core.received(frame, on: id) + core.commit())
+    }
+
+    /// Several frames read in one loop turn, then its group commit; the actions of the whole turn in order.
+    @discardableResult
+    func turn(_ frames: [(ProtocolMessage, ConnectionID)]) -> [ServerAction] {
+        flush(frames.flatMap { frame, id in core.received(frame, on: id) } + core.commit())
     }
 
     @discardableResult
-    func tick() -> [ServerAction] { flush(core.tick()) }
+    func tick() -> [ServerAction] { flush(core.tick() + core.commit()) }
 
     @discardableResult
     func flush(_ actions: [ServerAction]) -> [ServerAction] {

@@ -3,10 +3,13 @@
 @testable import ConclaveWire
 
 /// The real store (SQLite in memory) behind a switch that makes every call fail, to test how store
-/// failures surface (§6.3).
+/// failures surface (§6.3), and one that makes only group commits of posts fail.
 final class ServerTestStore: ServerStore {
     let base: SQLiteStore
     var failing: StoreError?
+    var failingCommits: StoreError?
+    /// The batches group commit asked to store, in order (failed ones excluded).
+    var commits: [[MessageRecord]] = []
     var location: String { base.location }
 
     init() {
@@ -162,10 +165,11 @@ final class ServerTestStore: ServerStore {
         return try base.redeemInvite(token, forChannel: channel, nowMs: nowMs)
     }
 
-    func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
-        throws(StoreError) {
+    func appendMessages(_ messages: [MessageRecord]) throws(StoreError) {
         try check()
-        try base.appendMessage(toChannel: channel, from: path, payload: payload, at: timeMs)
+        if let failingCommits { throw failingCommits }
+        commits.append(messages)
+        try base.appendMessages(messages)
     }
 
     func messages(inChannel channel: String, after sinceMs: Int64, limit: Int) throws(StoreError) -> [MessageRecord] {

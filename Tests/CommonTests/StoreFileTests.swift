@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import ConclavePOSIX
 @testable import ConclaveStore
 @testable import ConclaveWire
 
@@ -15,6 +16,11 @@ import Testing
         let opened = try #require(file)
         fputs(text, opened)
         fclose(opened)
+    }
+
+    private func size(of path: String) -> Int? {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int(status.st_size) : nil
     }
 
     private func mode(of path: String) -> mode_t? {
@@ -53,6 +59,33 @@ import Testing
             let store = try SQLiteStore(at: .directory(root))
             try store.registerUser("alice", machine: "laptop", publicKey: testKey(1), at: 1)
             #expect(mode(of: root + "/conclave.sqlite3-wal") != nil)
+        }
+    }
+
+    @Test(arguments: [(SyncMode.normal, 1), (.full, 2)] as [(SyncMode, Int64)])
+    func syncModeChoosesTheSynchronousLevelAndCheckpointsAreLeftToTheirThread(_ mode: SyncMode, level: Int64)
+        throws {
+        try withDirectory { root in
+            let store = try SQLiteStore(at: .directory(root), sync: mode)
+            #expect(try store.pragma("synchronous") == level)
+            #expect(try store.pragma("wal_autocheckpoint") == 0)
+        }
+    }
+
+    @Test func theCheckpointThreadCopiesCommitsIntoTheDatabaseFile() throws {
+        try withDirectory { root in
+            let store = try SQLiteStore(at: .directory(root))
+            try store.createChannel("general", visibility: .public, createdBy: "alice", at: 1)
+            let file = root + "/" + SQLiteStore.fileName
+            let before = try #require(size(of: file))
+            try store.appendMessages((0..<100).map { index in
+                MessageRecord(channel: "general", from: "a/b/c", payload: [UInt8](repeating: 7, count: 1_000),
+                              timeMs: Int64(index))
+            })
+            // No commit checkpoints (wal_autocheckpoint is off); the thread does, every 100 ms. Wait at most 10 s.
+            let deadline = MonotonicInstant.after(milliseconds: 10_000)
+            while size(of: file) == before && !deadline.hasPassed { usleep(50_000) }
+            #expect(try #require(size(of: file)) > before + 100_000)
         }
     }
 

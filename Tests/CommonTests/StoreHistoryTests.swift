@@ -77,6 +77,20 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aBatchIsStoredInOrderAllOrNone(_ kind: StoreKind) throws {
+        try withChannel(kind) { store in
+            let first = MessageRecord(channel: "general", from: "a/b/c", payload: [1], timeMs: 5)
+            let second = MessageRecord(channel: "general", from: "a/b/d", payload: [2], timeMs: 5)
+            try store.appendMessages([first, second])
+            #expect(try store.messages(inChannel: "general", after: 0, limit: 10) == [first, second])
+            let orphan = MessageRecord(channel: "missing", from: "a/b/c", payload: [3], timeMs: 6)
+            let third = MessageRecord(channel: "general", from: "a/b/c", payload: [4], timeMs: 6)
+            expectStoreError(.constraint) { try store.appendMessages([third, orphan]) }
+            #expect(try store.messages(inChannel: "general", after: 0, limit: 10) == [first, second])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func purgeDeletesOnlyRowsOlderThanTheCutoff(_ kind: StoreKind) throws {
         try withChannel(kind) { store in
             try store.createChannel("other", visibility: .public, createdBy: "alice", at: 1)

@@ -1,4 +1,3 @@
-import ConclaveLink
 import ConclavePOSIX
 import ConclaveTransport
 

@@ -1,5 +1,4 @@
 import Glibc
-import ConclaveLink
 import ConclavePOSIX
 import ConclaveTransport
 

@@ -1,25 +1,20 @@
+import ConclaveStore
 import ConclaveWire
 
 /// Messages and history (PROTOCOL.md §6.5).
 extension ServerCore {
-    /// Stores, fans out to every other subscribed session, then acks (no echo to the sender).
+    /// Stages the post for the turn's group commit; once it is stored it fans out to every other subscribed
+    /// session and the sender gets its ack (no echo), or only an `error` if it could not be stored.
     func post(_ payload: Payload, to channel: String, from connection: Connection, at path: SessionPath)
-        throws(Refusal) -> ProtocolMessage {
+        throws(Refusal) {
         guard connection.subscriptions.contains(channel) else {
             throw .unauthorized("not a member of channel `\(channel)`")
         }
-        do {
-            try store.appendMessage(
-                toChannel: channel, from: path.text, payload: payload.encoded(), at: clock.wallMs())
-        } catch {
-            // §6.5 step 3: a storage failure is logged and delivery continues.
-            log(.storeFailure(context: "storing a message in \(channel)", message: error.message))
-        }
+        let record = MessageRecord(
+            channel: channel, from: path.text, payload: payload.encoded(), timeMs: clock.wallMs())
         let delivery = outbound(.channelMsg(channel: channel, from: path, payload: payload))
-        for recipient in sessions.subscribers(of: channel) where recipient !== connection {
-            if send(delivery, to: recipient) { metrics.deliveries += 1 }
-        }
-        return .ack(detail: nil)
+        let recipients = sessions.subscribers(of: channel).filter { $0 !== connection }
+        stage(record, StagedPost(sender: connection, delivery: delivery, recipients: recipients))
     }
 
     /// Delivers to one live path (the sender's own included, before the ack); never stored.

@@ -18,21 +18,22 @@ extension ServerCore {
         let kind = if case let .admin(op) = frame { "admin \(op.name)" } else { frame.typeName }
         log(.request(path: path, kind: kind, channel: Self.channelNamed(in: frame)))
         var dropsAfterReply: [(Connection, DropReason)] = []
-        let reply: ProtocolMessage
+        let reply: ProtocolMessage?
         do throws(Refusal) {
             reply = try answer(frame, from: connection, at: path, dropsAfterReply: &dropsAfterReply)
         } catch {
             log(.refused(path: path, kind: kind, error: error.error.displayText))
             reply = .error(error.error)
         }
-        send(reply, to: connection)
+        if let reply { send(reply, to: connection) }
         for (session, reason) in dropsAfterReply { drop(session, reason) }
     }
 
-    /// The reply to one request. Forced drops the request causes go to `dropsAfterReply`, so that a caller
-    /// who drops its own session still gets its reply first (§6.7 `machine_remove`).
+    /// The reply to one request, or `nil` for a post, whose reply waits for its group commit. Forced drops the
+    /// request causes go to `dropsAfterReply`, so that a caller who drops its own session still gets its reply
+    /// first (§6.7 `machine_remove`).
     private func answer(_ frame: ProtocolMessage, from connection: Connection, at path: SessionPath,
-                        dropsAfterReply: inout [(Connection, DropReason)]) throws(Refusal) -> ProtocolMessage {
+                        dropsAfterReply: inout [(Connection, DropReason)]) throws(Refusal) -> ProtocolMessage? {
         switch frame {
         case .ping:
             return .pong
@@ -51,7 +52,8 @@ extension ServerCore {
             guard admins.contains(path.user) else { throw .adminRoleRequired }
             return .userList(users: try stored { try store.usernames() })
         case let .channelMsg(channel, _, payload):
-            return try post(payload, to: channel, from: connection, at: path)
+            try post(payload, to: channel, from: connection, at: path)
+            return nil
         case let .whisper(_, target, payload):
             return try whisper(payload, to: target, from: path)
         case let .readSince(channel, sinceMs):

@@ -29,6 +29,8 @@ package struct ServeArguments: Hashable, Sendable {
     package var maxQueueFrames: String?
     /// `--max-queue-bytes N[K|M|G]`.
     package var maxQueueBytes: String?
+    /// `--sync normal|full`.
+    package var sync: String?
     /// `-q`.
     package var quiet = false
     /// `-v`.

@@ -1,4 +1,5 @@
 import ConclaveCLI
+import ConclaveStore
 import ConclaveTransport
 import ConclaveWire
 
@@ -6,7 +7,7 @@ import ConclaveWire
 /// `conclave-serve`, PROTOCOL.md §6.12). Resolution is pure, so every rule is unit-tested without a process.
 ///
 /// Flags beat the environment: `--bind` beats `CONCLAVE_BIND`, `--data-dir`/`--ephemeral` beat
-/// `CONCLAVE_DATA_DIR`, and any `--admin` replaces the whole of `CONCLAVE_ADMINS`.
+/// `CONCLAVE_DATA_DIR`, `--sync` beats `CONCLAVE_SYNC`, and any `--admin` replaces the whole of `CONCLAVE_ADMINS`.
 package struct ServeConfiguration: Hashable, Sendable {
     /// Where the server keeps its state.
     package enum Storage: Hashable, Sendable {
@@ -47,13 +48,15 @@ package struct ServeConfiguration: Hashable, Sendable {
 
     /// Every environment variable resolution reads.
     package static let environmentVariables = [
-        "CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "XDG_DATA_HOME", "HOME",
+        "CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "CONCLAVE_SYNC", "XDG_DATA_HOME", "HOME",
     ]
 
     /// The address to listen on.
     package var bind: HostAndPort
     /// Where state is kept.
     package var storage: Storage
+    /// Whether a commit, and so an ack, waits for fsync.
+    package var sync: SyncMode
     /// In the order given; a name given twice appears once.
     package var admins: [Admin]
     /// Serve `wss://` with these files; `nil` serves plain `ws://`.
@@ -66,6 +69,7 @@ package struct ServeConfiguration: Hashable, Sendable {
     package init(
         bind: HostAndPort = ServeConfiguration.defaultBind,
         storage: Storage = .ephemeral,
+        sync: SyncMode = .normal,
         admins: [Admin] = [],
         tls: TLSFiles? = nil,
         limits: ServerLimits = ServerLimits(),
@@ -73,6 +77,7 @@ package struct ServeConfiguration: Hashable, Sendable {
     ) {
         self.bind = bind
         self.storage = storage
+        self.sync = sync
         self.admins = admins
         self.tls = tls
         self.limits = limits
@@ -80,7 +85,7 @@ package struct ServeConfiguration: Hashable, Sendable {
     }
 
     /// Resolves the flags and the environment (`CONCLAVE_BIND`, `CONCLAVE_DATA_DIR`, `CONCLAVE_ADMINS`,
-    /// `XDG_DATA_HOME`, `HOME`). An empty variable counts as unset.
+    /// `CONCLAVE_SYNC`, `XDG_DATA_HOME`, `HOME`). An empty variable counts as unset.
     package init(arguments: ServeArguments, environment: [String: String]) throws(ServeConfigurationError) {
         func variable(_ name: String) -> String? {
             guard let value = environment[name], !value.isEmpty else { return nil }
@@ -101,6 +106,14 @@ package struct ServeConfiguration: Hashable, Sendable {
         }
 
         storage = try Self.resolveStorage(arguments, environment: variable)
+
+        if let text = arguments.sync {
+            sync = try Self.parseSync(text, source: "--sync")
+        } else if let text = variable("CONCLAVE_SYNC") {
+            sync = try Self.parseSync(text, source: "CONCLAVE_SYNC")
+        } else {
+            sync = .normal
+        }
 
         if !arguments.admins.isEmpty {
             admins = try Self.parseAdmins(arguments.admins, source: "--admin")
@@ -193,6 +206,13 @@ package struct ServeConfiguration: Hashable, Sendable {
         } catch {
             throw ServeConfigurationError(.invalidBind, "\(source): \(error.message)")
         }
+    }
+
+    private static func parseSync(_ text: String, source: String) throws(ServeConfigurationError) -> SyncMode {
+        guard let mode = SyncMode(rawValue: text) else {
+            throw ServeConfigurationError(.invalidSync, "\(source): `\(text)` is not a sync mode (normal or full)")
+        }
+        return mode
     }
 
     /// `USER` or `USER=PUBKEY`, split at the first `=`. Identical repeats collapse; one name with two pins is

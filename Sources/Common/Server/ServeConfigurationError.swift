@@ -27,6 +27,8 @@ package struct ServeConfigurationError: ToolError, Hashable {
         package static let invalidDuration = Code(rawValue: "invalid duration")
         /// A queue limit that is not a positive whole number.
         package static let invalidLimit = Code(rawValue: "invalid limit")
+        /// `--sync` or `CONCLAVE_SYNC` other than `normal` or `full`.
+        package static let invalidSync = Code(rawValue: "invalid sync mode")
         /// `-q` together with `-v`.
         package static let conflictingVerbosity = Code(rawValue: "conflicting verbosity")
     }

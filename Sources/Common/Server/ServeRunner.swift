@@ -110,7 +110,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
 
         do {
             while stopSignal == nil {
-                try loop.runOnce(timeoutMilliseconds: -1)
+                try turn(timeoutMilliseconds: -1)
             }
             log.event("\(StopSignals.name(of: stopSignal ?? 0)): closing \(links.count) connections")
             stopSignal = nil
@@ -120,13 +120,20 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             let deadline = MonotonicInstant.after(milliseconds: Self.shutdownGraceMs)
             // A second signal stops the wait.
             while server.connectionCount > 0 && !deadline.hasPassed && stopSignal == nil {
-                try loop.runOnce(timeoutMilliseconds: min(100, deadline.millisecondsFromNow))
+                try turn(timeoutMilliseconds: min(100, deadline.millisecondsFromNow))
             }
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
         signals?.unregister(from: loop)
         log.event("stopped")
+    }
+
+    /// One loop turn, then the group commit of its posts. Connections write what they queue at the start of the
+    /// next turn, so the acks and deliveries released here leave only after their posts are stored.
+    private func turn(timeoutMilliseconds: Int32) throws(TransportError) {
+        try loop.runOnce(timeoutMilliseconds: timeoutMilliseconds)
+        perform(core.commit())
     }
 
     /// Names the server admins, and warns (as upstream does) about a name anyone could still claim.

@@ -13,6 +13,9 @@ import ConclaveWire
 /// exact. A frame that would pass the bound is not queued: the session is dropped instead (§6.10, TOOLS.md).
 /// The one `error` frame that explains a forced drop may exceed the bound by that single frame.
 ///
+/// Posts are stored by group commit: their acks, their deliveries and whatever is queued after them come out
+/// of ``commit()``, which the I/O layer calls at the end of every loop turn (see `GroupCommit.swift`).
+///
 /// An event loop drives it like this (`perform` carries out the actions in order):
 ///
 /// ```swift
@@ -24,10 +27,12 @@ import ConclaveWire
 /// // frames written:           core.wrote(frames: n, bytes: b, on: id)
 /// // peer gone, socket error:  perform(core.connectionClosed(id))
 /// // at core.nextDeadlineMs:   perform(core.tick())
+/// // end of every loop turn:   perform(core.commit())
 /// // SIGTERM:                  perform(core.shutdown())
 /// ```
 package final class ServerCore {
-    let store: any ServerStore
+    /// Only group commit calls it directly; everything else goes through `store`.
+    let storage: any ServerStore
     let admins: AdminAllowlist
     let limits: ServerLimits
     let clock: ServerClock
@@ -42,6 +47,9 @@ package final class ServerCore {
     var pendingHandshakes: [ConnectionID: Connection] = [:]
     var sessions = SessionRegistry()
     private var actions: [ServerAction] = []
+    /// Posts waiting for the next group commit, and the output queued behind them (see `GroupCommit.swift`).
+    var staged: [MessageRecord] = []
+    var held: [HeldOutput] = []
     private var nextReapMs: Int64?
     private var nextRetentionSweepMs: Int64?
 
@@ -60,12 +68,19 @@ package final class ServerCore {
         random: @escaping ServerRandomSource = secureRandomBytes,
         log: @escaping (ServerLogEvent) -> Void = { _ in }
     ) {
-        self.store = store
+        storage = store
         self.admins = admins
         self.limits = limits
         self.clock = clock
         self.random = random
         self.log = log
+    }
+
+    /// The store, once the staged posts are committed: a store call sees every post before it
+    /// (read-your-writes) and never overtakes one.
+    var store: any ServerStore {
+        settle()
+        return storage
     }
 
     // MARK: Inputs
@@ -155,6 +170,7 @@ package final class ServerCore {
 
     /// Graceful shutdown: every session is dropped with "session terminated" and every handshake closed.
     package func shutdown() -> [ServerAction] {
+        settle()
         for connection in connections.values {
             if connection.path != nil { drop(connection, .terminated) } else { close(connection) }
         }
@@ -194,7 +210,12 @@ package final class ServerCore {
         connection.queuedFrames += 1
         connection.queuedBytes += frame.bytes.count
         metrics.framesOut[frame.message.typeName, default: 0] += 1
-        actions.append(.send(connection.id, frame))
+        release(.send(connection.id, frame))
+    }
+
+    /// Hands `action` to the I/O layer, or holds it behind the staged posts.
+    func release(_ action: ServerAction) {
+        if staged.isEmpty { actions.append(action) } else { hold(.action(action)) }
     }
 
     // MARK: Ending connections
@@ -222,7 +243,7 @@ package final class ServerCore {
     func close(_ connection: Connection) {
         guard connections[connection.id] === connection else { return }
         forget(connection)
-        actions.append(.close(connection.id))
+        release(.close(connection.id))
     }
 
     private func forget(_ connection: Connection) {
@@ -262,7 +283,7 @@ package final class ServerCore {
         }
     }
 
-    private func takeActions() -> [ServerAction] {
+    func takeActions() -> [ServerAction] {
         let taken = actions
         actions = []
         return taken

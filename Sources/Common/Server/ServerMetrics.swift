@@ -16,6 +16,9 @@ package struct ServerMetrics: Hashable, Sendable {
     package internal(set) var drops: [DropReason: UInt64] = [:]
     /// Handshakes that ended in an `error` frame (including timeouts).
     package internal(set) var handshakeFailures: UInt64 = 0
+    /// Group commits of posts that succeeded, and that failed (their posts answered with `error`).
+    package internal(set) var commits: UInt64 = 0
+    package internal(set) var failedCommits: UInt64 = 0
 
     package init() {}
 
@@ -39,6 +42,8 @@ package struct ServerMetrics: Hashable, Sendable {
         }
         text += "# TYPE conclave_handshake_failures_total counter\n"
         text += "conclave_handshake_failures_total \(handshakeFailures)\n"
+        text += "# TYPE conclave_commits_total counter\nconclave_commits_total \(commits)\n"
+        text += "# TYPE conclave_failed_commits_total counter\nconclave_failed_commits_total \(failedCommits)\n"
         return text
     }
 }

@@ -2,7 +2,8 @@ internal import CSQLite
 
 /// One open SQLite database handle, closed in `deinit`, with a cache of prepared statements.
 ///
-/// Opened without SQLite's own mutex: the store is used from the server's single event-loop thread only.
+/// Opened without SQLite's own mutex: each connection is used from one thread only (the store's from the event
+/// loop, the checkpointer's from its own thread).
 final class SQLiteConnection {
     private let handle: OpaquePointer
     /// Statements keyed by their SQL text. The store's SQL is a fixed set of literals, so this stays small.

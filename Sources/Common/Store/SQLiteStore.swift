@@ -2,11 +2,13 @@ import ConclaveWire
 
 /// The server's durable state (PROTOCOL.md §6.1) in SQLite, or in memory for `--ephemeral`.
 ///
-/// **Durability.** A file store runs in WAL mode with `synchronous=NORMAL`. A commit appends to the WAL
-/// with `write()` before returning, so once a call here returns its change is in the kernel and survives
-/// the process being killed (`kill -9`), which is what conclave-serve promises. What NORMAL gives up
-/// (against FULL) is an fsync per commit: after a power cut or kernel crash the last few commits may be
-/// lost, but the database stays consistent. That trade keeps a commit cheap on the event-loop thread.
+/// **Durability.** A file store runs in WAL mode. Posts come in batches (``appendMessages(_:)``), one
+/// transaction per batch, so a commit's cost is shared by every post of an event-loop turn. With
+/// ``SyncMode/normal`` (`synchronous=NORMAL`) a commit appends to the WAL with `write()` before returning, so
+/// once a call here returns its change is in the kernel and survives the process being killed (`kill -9`);
+/// after a power cut or kernel crash the last few commits may be lost, but the database stays consistent.
+/// ``SyncMode/full`` (`synchronous=FULL`) also fsyncs the WAL at every commit, so a returned commit survives
+/// a power cut too. Checkpoints run on a thread of their own (``SQLiteCheckpointer``), never inside a commit.
 ///
 /// **Schema changes.** Append a migration script to `SQLiteSchema.migrations`; opening a store applies the
 /// missing ones in order, each in its own transaction with the `PRAGMA user_version` bump.
@@ -32,12 +34,17 @@ package final class SQLiteStore: ServerStore {
 
     package var location: String { path == ":memory:" ? "in memory, ephemeral" : path }
 
+    /// How often the checkpoint thread copies the WAL into the database file.
+    private static let checkpointIntervalMs: Int32 = 100
+
     private let connection: SQLiteConnection
     private let storedInstanceID: String
+    /// `nil` in memory, where there is no WAL.
+    private let checkpointer: SQLiteCheckpointer?
 
     /// Opens the store, creating and migrating the database as needed. Any failure is `unavailable`
     /// and names the path.
-    package init(at location: Location) throws(StoreError) {
+    package init(at location: Location, sync: SyncMode = .normal) throws(StoreError) {
         switch location {
         case .directory(let directory):
             try DataDirectory.create(directory)
@@ -47,9 +54,11 @@ package final class SQLiteStore: ServerStore {
         }
         do throws(StoreError) {
             connection = try SQLiteConnection(path: path)
-            try Self.configure(connection, inMemory: location == .memory)
+            try Self.configure(connection, inMemory: location == .memory, sync: sync)
             try SQLiteSchema.migrate(connection)
             storedInstanceID = try Self.loadInstanceID(connection)
+            checkpointer = location == .memory
+                ? nil : try SQLiteCheckpointer(path: path, intervalMs: Self.checkpointIntervalMs)
         } catch where error.code == .unavailable {
             throw error
         } catch {
@@ -57,7 +66,9 @@ package final class SQLiteStore: ServerStore {
         }
     }
 
-    private static func configure(_ connection: SQLiteConnection, inMemory: Bool) throws(StoreError) {
+    private static func configure(_ connection: SQLiteConnection, inMemory: Bool, sync: SyncMode)
+        throws(StoreError)
+    {
         // Set first, so that switching the journal mode waits out another process instead of failing.
         try connection.prepare("PRAGMA busy_timeout = 5000").run()
         let journal = try connection.prepare("PRAGMA journal_mode = WAL").firstRow([]) { $0.text(0) }
@@ -65,7 +76,10 @@ package final class SQLiteStore: ServerStore {
         guard inMemory || journal?.lowercased() == "wal" else {
             throw StoreError(.unavailable, "WAL journal mode is not available (got \(journal ?? "nothing"))")
         }
-        try connection.prepare("PRAGMA synchronous = NORMAL").run()
+        try connection.prepare("PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")").run()
+        // The checkpoint thread does this work; a WAL that grew under a burst is cut back once it restarts.
+        try connection.prepare("PRAGMA wal_autocheckpoint = 0").run()
+        try connection.prepare("PRAGMA journal_size_limit = \(64 << 20)").run()
         try connection.prepare("PRAGMA foreign_keys = ON").run()
         // The cascades carry channel deletes and renames; refuse to run with them silently off.
         guard try connection.prepare("PRAGMA foreign_keys").firstRow([], { $0.integer(0) }) == 1 else {
@@ -87,6 +101,11 @@ package final class SQLiteStore: ServerStore {
     /// The schema version recorded in the database.
     func schemaVersion() throws(StoreError) -> Int {
         try SQLiteSchema.version(of: connection)
+    }
+
+    /// The integer value of `PRAGMA name`, as this store's connection sees it.
+    func pragma(_ name: String) throws(StoreError) -> Int64? {
+        try connection.prepare("PRAGMA \(name)").firstRow([]) { $0.integer(0) }
     }
 
     package func instanceID() throws(StoreError) -> String {
@@ -366,16 +385,22 @@ package final class SQLiteStore: ServerStore {
 
     // MARK: History
 
-    package func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
-        throws(StoreError)
-    {
-        // One statement on the hot path: the channel lookup is part of the insert.
-        try connection.statement("""
-            INSERT INTO messages (channel_id, from_path, payload, ts_ms)
-            SELECT id, ?2, ?3, ?4 FROM channels WHERE name = ?1
-            """
-        ).run([.text(channel), .text(path), .blob(payload), .integer(timeMs)])
-        guard connection.changes == 1 else { throw StoreError(.constraint, "no channel named `\(channel)`") }
+    package func appendMessages(_ messages: [MessageRecord]) throws(StoreError) {
+        guard !messages.isEmpty else { return }
+        try connection.transaction { () throws(StoreError) in
+            // One statement per message: the channel lookup is part of the insert.
+            let insert = try connection.statement("""
+                INSERT INTO messages (channel_id, from_path, payload, ts_ms)
+                SELECT id, ?2, ?3, ?4 FROM channels WHERE name = ?1
+                """)
+            for message in messages {
+                try insert.run([.text(message.channel), .text(message.from), .blob(message.payload),
+                                .integer(message.timeMs)])
+                guard connection.changes == 1 else {
+                    throw StoreError(.constraint, "no channel named `\(message.channel)`")
+                }
+            }
+        }
     }
 
     package func messages(inChannel channel: String, after sinceMs: Int64, limit: Int) throws(StoreError)

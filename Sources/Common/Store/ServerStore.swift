@@ -68,13 +68,32 @@ package protocol ServerStore: AnyObject {
 
     // MARK: History
 
-    /// `payload` is the bincode encoding of the `Payload` value, stored opaque.
-    func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
-        throws(StoreError)
+    /// Appends the messages of one group commit in one transaction, in order: all are stored or none is.
+    /// A message to a channel that does not exist is a `constraint` error and fails them all. Each `payload`
+    /// is the bincode encoding of the `Payload` value, stored opaque. It returns once the transaction has
+    /// committed with the store's durability (``SyncMode``).
+    func appendMessages(_ messages: [MessageRecord]) throws(StoreError)
     /// Rows with `timeMs > sinceMs`, oldest first (ties in insertion order), at most `limit`.
     func messages(inChannel channel: String, after sinceMs: Int64, limit: Int) throws(StoreError) -> [MessageRecord]
     /// Deletes rows older than `cutoffMs`; returns how many.
     func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int
+}
+
+extension ServerStore {
+    /// Appends one message in a transaction of its own.
+    package func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
+        throws(StoreError)
+    {
+        try appendMessages([MessageRecord(channel: channel, from: path, payload: payload, timeMs: timeMs)])
+    }
+}
+
+/// How far a commit goes before it returns.
+package enum SyncMode: String, Hashable, Sendable, CaseIterable {
+    /// Written to the operating system: survives the process being killed, not a power cut.
+    case normal
+    /// Also flushed to the disk (fsync): survives a power cut.
+    case full
 }
 
 /// One machine of a user: the Ed25519 public key (base64url) it authenticates with.
