@@ -92,6 +92,11 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             }
             self.signals = signals
             try signals.register(on: loop)
+            // A busy turn (thousands of pipelined posts) is cut short by a stop signal (issue 15 item 5).
+            loop.shouldEndTurn = { [unowned self] in
+                signals.takePending()
+                return stopSignal != nil
+            }
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
@@ -116,7 +121,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             stopSignal = nil
             server.stopAccepting()
             perform(core.shutdown())
-            server.closeAll()
+            server.finishAll()
             let deadline = MonotonicInstant.after(milliseconds: Self.shutdownGraceMs)
             // A second signal stops the wait.
             while server.connectionCount > 0 && !deadline.hasPassed && stopSignal == nil {
@@ -125,6 +130,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
+        loop.shouldEndTurn = nil
         signals?.unregister(from: loop)
         log.event("stopped")
     }
@@ -225,7 +231,8 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
                     continue
                 }
             case let .close(id):
-                links[id]?.close()
+                // The core has forgotten the connection: its input no longer matters (issue 15 item 7).
+                links[id]?.finish()
             }
         }
     }

@@ -173,6 +173,8 @@ package final class ServerCore {
     @discardableResult
     func send(_ frame: OutboundFrame, to connection: Connection) -> Bool {
         guard connections[connection.id] === connection else { return false }
+        // Replies are fitted and posts refused at arrival, so only a stray frame can be here; it is not sent.
+        guard frame.bytes.count <= ProtocolMessage.maximumEncodedSize else { return false }
         guard connection.queuedFrames < limits.queueFrameLimit,
               frame.bytes.count <= limits.queueByteLimit - connection.queuedBytes
         else {

@@ -17,5 +17,9 @@ package struct ServerLimits: Hashable, Sendable {
     /// Rows per `history` reply (§6.5).
     package var historyPageSize = 500
 
+    /// The longest handle, username, machine or channel name accepted, in UTF-8 bytes (conclave-serve(1); the
+    /// reference server has no cap). It keeps every list and every stamped path far below the message cap.
+    package static let maximumNameBytes = 256
+
     package init() {}
 }

@@ -19,6 +19,9 @@ package final class WebSocketServer: EventLoopHandler {
         package var maximumOutboundBytes = 64 * 1024 * 1024
         /// How long a closing connection waits for the peer's Close, and for its output to drain.
         package var closeTimeoutMilliseconds = 5_000
+        /// How long a connection whose last bytes are written and whose output is shut waits for the peer to
+        /// close before closing itself.
+        package var lingerMilliseconds = 500
         /// Serves `wss://` when set.
         package var tls: TLSServerContext?
         /// The body of `GET /metrics` (Prometheus text), asked for at each request.
@@ -78,9 +81,10 @@ package final class WebSocketServer: EventLoopHandler {
         isPaused = false
     }
 
-    /// Sends a Close to every upgraded connection and drops the others.
-    package func closeAll() {
-        for connection in Array(connections.values) { connection.close() }
+    /// For a server shutting down: every upgraded connection gets a Close after what is queued and is not read
+    /// from any more (see `WebSocketServerConnection.finish()`); the others are dropped.
+    package func finishAll() {
+        for connection in Array(connections.values) { connection.finish() }
     }
 
     package func handle(_ events: IOEvents, on loop: EventLoop) {

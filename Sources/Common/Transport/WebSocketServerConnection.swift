@@ -182,6 +182,25 @@ package final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
+    /// Closes without waiting for the peer's word (a server shutting down, a session it dropped): a Close after
+    /// the frames already queued, and from now on nothing the peer sends is acted on. Its input is still read and
+    /// discarded, so that closing does not reset the connection and lose our last frames; the socket closes once
+    /// the peer closes too or, after our output is written, `lingerMilliseconds` pass.
+    package func finish() {
+        switch phase {
+        case .tlsHandshake, .readingRequest:
+            end(.closedByServer)
+        case .open, .closing:
+            if phase == .open { try? connection.close(code: nil) }
+            phase = .draining
+            if endReason == nil { endReason = .closedByServer }
+            startCloseTimer()
+            queueConnectionOutput()
+        case .responding, .draining, .ended:
+            return
+        }
+    }
+
     /// Drops the connection now, without a Close; queued frames are lost.
     package func abort(_ reason: String) {
         end(.aborted(reason))
@@ -233,9 +252,10 @@ package final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func startCloseTimer() {
+    private func startCloseTimer(milliseconds: Int? = nil) {
         guard closeTimer == nil else { return }
-        closeTimer = loop.schedule(afterMilliseconds: server.configuration.closeTimeoutMilliseconds) { [weak self] in
+        let timeout = milliseconds ?? server.configuration.closeTimeoutMilliseconds
+        closeTimer = loop.schedule(afterMilliseconds: timeout) { [weak self] in
             guard let self else { return }
             closeTimer = nil
             end(endReason ?? .closedByServer)
@@ -379,9 +399,13 @@ package final class WebSocketServerConnection: EventLoopHandler {
             guard phase != .ended else { return }
             if wants == nil && (phase == .responding || phase == .draining) && !isOutputShut {
                 // Everything is said: half-close so the peer sees the end, and read until it closes too
-                // (closing with unread input would reset the connection and could lose our last bytes).
+                // (closing with unread input would reset the connection and could lose our last bytes), but
+                // only briefly: a peer that never closes must not hold the socket for the whole close timeout.
                 isOutputShut = true
                 stream.shutdownOutput()
+                if let closeTimer { loop.cancel(closeTimer) }
+                closeTimer = nil
+                startCloseTimer(milliseconds: server.configuration.lingerMilliseconds)
             }
             var interest: IOInterest = wants == nil && !readWantsWrite ? [] : .writable
             if !isOutboundFull {
