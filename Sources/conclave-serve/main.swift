@@ -123,6 +123,8 @@ ToolMain.run(diagnostics: Diagnostics(toolName: "conclave-serve")) {
         usage.message += " (see conclave-serve --help)"
         throw usage
     }
+    let lock = try configuration.storage.lock()
+    defer { withExtendedLifetime(lock) {} }
     let store = try configuration.storage.openStore()
     try ServeRunner(configuration: configuration, store: store, log: ServeLog(verbosity: configuration.verbosity)).run()
 }

@@ -33,6 +33,17 @@ package final class FileDescriptor {
         return (FileDescriptor(rawValue: fd, path: name), name)
     }
 
+    /// Takes an exclusive `flock(2)` without waiting; false when another open file holds one. The lock goes with
+    /// the descriptor.
+    package func tryLockExclusively() throws(SystemCallError) -> Bool {
+        while flock(rawValue, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemCallError("flock", path: path)
+        }
+        return true
+    }
+
     package func status() throws(SystemCallError) -> stat {
         var info = stat()
         guard fstat(rawValue, &info) == 0 else { throw SystemCallError("fstat", path: path) }
