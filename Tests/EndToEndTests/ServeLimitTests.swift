@@ -171,3 +171,27 @@ struct ServeLimitTests {
         #expect(MonotonicInstant.now().nanoseconds - start.nanoseconds < 3_000_000_000)
     }
 }
+
+/// Issue 15 item 6: connections per source address.
+@Suite("conclave-serve connection bounds end to end")
+struct ServeConnectionBoundTests {
+    @Test func connectionsPastMaxPerIPAreClosedAtOnce() throws {
+        let server = try ServeProcess(["--max-per-ip", "2"])
+        let first = try ServeClient.session(server.url, ServeLimitTests.alice, register: ("alice", "laptop"))
+        let second = try ServeClient.session(server.url, ServeLimitTests.alice, handle: "two")
+        // The third from 127.0.0.1 is closed before its upgrade.
+        #expect(throws: (any Error).self) { _ = try ServeClient(url: server.url) }
+        #expect(try first.request(.ping) == .pong)
+        #expect(try second.request(.ping) == .pong)
+        withExtendedLifetime(second) {}
+        // A closed connection frees its place.
+        first.connection.closeAndWait(deadline: .after(milliseconds: 2_000))
+        var again: ServeClient?
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        while again == nil && !deadline.hasPassed {
+            again = try? ServeClient.session(server.url, ServeLimitTests.alice, handle: "three")
+            if again == nil { usleep(50_000) }
+        }
+        #expect(try again?.request(.ping) == .pong)
+    }
+}

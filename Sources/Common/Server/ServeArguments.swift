@@ -29,6 +29,8 @@ package struct ServeArguments: Hashable, Sendable {
     package var maxQueueFrames: String?
     /// `--max-queue-bytes N[K|M|G]`.
     package var maxQueueBytes: String?
+    /// `--max-per-ip N`.
+    package var maxPerAddress: String?
     /// `-q`.
     package var quiet = false
     /// `-v`.

@@ -62,6 +62,8 @@ package struct ServeConfiguration: Hashable, Sendable {
     package var limits: ServerLimits
     /// How much goes to stderr: `-q` only the listening line and fatal errors, `-v` also every request.
     package var verbosity: Verbosity
+    /// The most connections from one source address (`--max-per-ip`).
+    package var maximumConnectionsPerAddress = 256
 
     package init(
         bind: HostAndPort = ServeConfiguration.defaultBind,
@@ -138,6 +140,9 @@ package struct ServeConfiguration: Hashable, Sendable {
         }
         if let text = arguments.maxQueueBytes {
             limits.queueByteLimit = try Self.parseCount(text, flag: "--max-queue-bytes", allowsSuffix: true)
+        }
+        if let text = arguments.maxPerAddress {
+            maximumConnectionsPerAddress = try Self.parseCount(text, flag: "--max-per-ip", allowsSuffix: false)
         }
         self.limits = limits
     }

@@ -15,6 +15,10 @@ import ConclaveWire
 package final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000
+    /// Descriptors kept from connections: SQLite's database, WAL and journal files, the loop, signals, stderr.
+    private static let reservedDescriptors = 32
+    /// Connections kept from sessions for plain HTTP requests.
+    private static let reservedForPlainRequests = 32
 
     private let configuration: ServeConfiguration
     private let log: ServeLog
@@ -72,6 +76,12 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         endpoint.maximumOutboundBytes = Self.saturatingSum(
             limits.queueByteLimit, Self.saturatingProduct(limits.queueFrameLimit, 16), 1 << 20)
         endpoint.metrics = { [core] in core.metrics.prometheusText() }
+        // Descriptors: the whole hard limit, less a reserve for the store, the loop and the log, and past the
+        // sessions' share a second reserve so that `/health` and `/metrics` still answer (issue 15 item 6).
+        let descriptors = OpenFileLimit.raiseToHardLimit()
+        endpoint.maximumConnections = max(16, descriptors - Self.reservedDescriptors)
+        endpoint.maximumUpgraded = max(8, endpoint.maximumConnections - Self.reservedForPlainRequests)
+        endpoint.maximumConnectionsPerAddress = configuration.maximumConnectionsPerAddress
         server = WebSocketServer(listener: listener, loop: loop, configuration: endpoint)
         server.onUpgrade = { [unowned self] connection in upgraded(connection) }
         // Plain HTTP requests (health checks every few seconds) are detail; refusals and I/O errors are events.

@@ -100,7 +100,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
     private var closeTimer: EventLoop.TimerID?
     private var isFlushScheduled = false
     private var isOutputShut = false
-    private var wasUpgraded = false
+    private(set) var wasUpgraded = false
     /// TLS asked to write before it can read (a key update); watch for writability until the next read.
     private var readWantsWrite = false
     /// Reading stopped because the outbound queue is full.
