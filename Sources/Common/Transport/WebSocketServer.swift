@@ -30,6 +30,10 @@ package final class WebSocketServer: EventLoopHandler {
         package var maximumUpgraded = Int.max
         /// The most connections from one source address; a connection past it is closed at once.
         package var maximumConnectionsPerAddress = Int.max
+        /// The most messages one connection hands to its handler per loop turn; the rest wait for the next turn,
+        /// and its socket is not read meanwhile, so that one connection's pipelined requests cannot starve the
+        /// others.
+        package var maximumMessagesPerTurn = 64
         /// Serves `wss://` when set.
         package var tls: TLSServerContext?
         /// The body of `GET /metrics` (Prometheus text), asked for at each request.

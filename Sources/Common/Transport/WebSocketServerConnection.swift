@@ -105,6 +105,8 @@ package final class WebSocketServerConnection: EventLoopHandler {
     private var readWantsWrite = false
     /// Reading stopped because the outbound queue is full.
     private var isReadingPaused = false
+    /// Messages already read wait for the next turn (`maximumMessagesPerTurn`); nothing more is read until then.
+    private var isDeliveryDeferred = false
 
     init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
         self.id = id
@@ -281,7 +283,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
             // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
-                guard !isOutboundFull else { break }
+                guard !isOutboundFull, !isDeliveryDeferred else { break }
                 readWantsWrite = false
                 let buffer = server.readBuffer
                 switch try stream.read(into: buffer) {
@@ -366,11 +368,14 @@ package final class WebSocketServerConnection: EventLoopHandler {
     /// Hands each complete event to the handler, queuing what it sends before taking the next event, so
     /// replies precede a Close that a later violation in the same read causes.
     private func deliverEvents() {
-        while phase != .ended, let event = connection.nextEvent() {
+        var budget = server.configuration.maximumMessagesPerTurn
+        while phase != .ended, budget > 0, let event = connection.nextEvent() {
             switch event {
             case .binary(let message):
+                budget -= 1
                 handler?.connection(self, didReceiveBinary: message)
             case .text(let message):
+                budget -= 1
                 handler?.connection(self, didReceiveText: message)
             case .pong:
                 break
@@ -387,6 +392,16 @@ package final class WebSocketServerConnection: EventLoopHandler {
         }
         // Pongs to pings are not events: collect them too.
         moveConnectionOutput()
+        if budget == 0 && phase != .ended && !isDeliveryDeferred {
+            isDeliveryDeferred = true
+            loop.runSoon { [weak self] in
+                guard let self, phase != .ended else { return }
+                isDeliveryDeferred = false
+                deliverEvents()
+                // Reading resumes (and writes what the messages caused) once the backlog is handed over.
+                if !isDeliveryDeferred { readSome() }
+            }
+        }
     }
 
     private func flush() {
