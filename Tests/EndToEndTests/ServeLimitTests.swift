@@ -81,8 +81,12 @@ struct ServeLimitTests {
         let long = String(repeating: "n", count: 1 << 20)
         #expect(try alice.request(.admin(.createChannel(name: long, visibility: .public)))
             == .error(.malformedFrame("invalid channel name: longer than 256 bytes")))
+        // Before login a message may not pass 8 KiB: a 1 MiB hello ends the connection without a reply (§2.4).
+        let hasty = try ServeClient(url: server.url)
+        try? hasty.send(.hello(protocolVersion: 1, session: long))
+        #expect(hasty.framesUntilClosed() == [])
         let stranger = try ServeClient(url: server.url)
-        try stranger.send(.hello(protocolVersion: 1, session: long))
+        try stranger.send(.hello(protocolVersion: 1, session: String(repeating: "h", count: 1024)))
         guard case let .challenge(nonce) = try stranger.next() else { throw ToolProcessError(description: "challenge") }
         try stranger.send(.auth(pubkey: Self.carol.publicKey, signature: Self.carol.sign(nonce)))
         #expect(stranger.framesUntilClosed() == [.error(.malformedFrame("invalid session handle: longer than 256 bytes"))])

@@ -15,6 +15,9 @@ import ConclaveWire
 package final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000
+    /// The largest message before `established`: the handshake's frames take a few hundred bytes, so a stranger
+    /// cannot make the server hold a 16 MiB message (issue 15 item 2).
+    static let handshakeMessageLimit = 8 * 1024
     /// Descriptors kept from connections: SQLite's database, WAL and journal files, the loop, signals, stderr.
     private static let reservedDescriptors = 32
     /// Connections kept from sessions for plain HTTP requests.
@@ -162,6 +165,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     private func upgraded(_ connection: WebSocketServerConnection) {
         let id = ConnectionID(connection.id)
         connection.handler = self
+        connection.maximumMessageSize = Self.handshakeMessageLimit
         links[id] = connection
         log.detail("connection \(id) from \(connection.peer)")
         // Both clocks are CLOCK_MONOTONIC, so the accept time carries over as is.
@@ -206,6 +210,9 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             switch action {
             case let .send(id, frame):
                 guard let connection = links[id] else { continue }
+                if case .established = frame.message {
+                    connection.maximumMessageSize = server.configuration.maximumMessageSize
+                }
                 var outcome = WebSocketServerConnection.SendOutcome.tooLarge
                 if frame.bytes.count <= ProtocolMessage.maximumEncodedSize {
                     let wire: [UInt8]

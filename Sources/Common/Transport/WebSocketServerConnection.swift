@@ -129,6 +129,12 @@ package final class WebSocketServerConnection: EventLoopHandler {
     /// Messages queued with `send` and not yet completely written.
     package var outboundMessageCount: Int { outbound.messageCount }
 
+    /// The largest message accepted (and sent); a server lowers it until its peer has authenticated.
+    package var maximumMessageSize: Int {
+        get { connection.maximumMessageSize }
+        set { connection.maximumMessageSize = newValue }
+    }
+
     // MARK: Sending
 
     /// Queues one binary message.
@@ -218,6 +224,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
     /// either until its queue drains, so it cannot make us buffer without bound.
     private var isOutboundFull: Bool {
         outbound.byteCount >= server.configuration.maximumOutboundBytes
+            || outbound.unmarkedByteCount >= server.configuration.maximumOutboundControlBytes
     }
 
     private func fits(_ size: Int) -> Bool {
