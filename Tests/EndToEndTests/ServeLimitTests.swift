@@ -176,6 +176,36 @@ struct ServeLimitTests {
     }
 }
 
+/// Issue 15 item 2: what a connection that has not logged in can make the server hold.
+@Suite("conclave-serve memory before login end to end")
+struct ServeMemoryBoundTests {
+    @Test func aPingFloodThatNeverReadsItsPongsPinsLittle() throws {
+        let server = try ServeProcess()
+        let before = try #require(server.residentBytes)
+        let fd = try connectLoopback(port: server.port)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 500_000)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        try #require(write(fd, request, request.utf8.count) == request.utf8.count)
+        // Masked pings of 125 bytes (a zero mask leaves the payload as is), 32 MiB of them at most: the server
+        // stops reading once the unread pongs pass its bound, and the write then times out.
+        let ping: [UInt8] = [0x89, 0x80 | 125, 0, 0, 0, 0] + Array(repeating: 0x61, count: 125)
+        let burst = Array([[UInt8]](repeating: ping, count: 512).joined())
+        var written = 0
+        while written < 32 << 20 {
+            let count = write(fd, burst, burst.count)
+            guard count > 0 else { break }
+            written += count
+        }
+        let after = try #require(server.residentBytes)
+        // Before the bound, the pongs of those pings pinned about as much as was sent.
+        #expect(after - before < 16 << 20, "resident memory grew from \(before) to \(after) bytes")
+        #expect(try httpGet(port: server.port, path: "/health") == (200, "ok"))
+    }
+}
+
 /// Issue 15 item 6: connections per source address.
 @Suite("conclave-serve connection bounds end to end")
 struct ServeConnectionBoundTests {
