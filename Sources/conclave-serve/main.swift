@@ -13,7 +13,7 @@ struct ServeCommand: ParsableCommand {
             conclave-serve [-q | -v] [--bind addr] [--data-dir dir | --ephemeral] [--admin user[=pubkey]] \
             [--tls-cert file --tls-key file] [--handshake-timeout secs] [--idle-timeout secs] \
             [--reap-interval secs] [--retention secs] [--retention-sweep-interval secs] [--max-queue-frames n] \
-            [--max-queue-bytes n] [--max-per-ip n]
+            [--max-queue-bytes n] [--max-memory n] [--max-per-ip n]
             conclave-serve --version | -h | --help
             conclave-serve --generate-completion-script shell
             """,
@@ -82,6 +82,10 @@ struct ServeCommand: ParsableCommand {
                                + "(example: --max-queue-bytes 1M).", valueName: "n"))
     var maxQueueBytes: String?
 
+    @Option(help: ArgumentHelp("Bytes queued to all sessions together, K/M/G suffixes; default a quarter of the "
+                               + "machine's memory (example: --max-memory 512M).", valueName: "n"))
+    var maxMemory: String?
+
     @Option(help: ArgumentHelp("Connections from one IP address; default 256 (example: --max-per-ip 16).",
                                valueName: "n"))
     var maxPerIp: String?
@@ -107,6 +111,7 @@ struct ServeCommand: ParsableCommand {
         arguments.retentionSweepInterval = retentionSweepInterval
         arguments.maxQueueFrames = maxQueueFrames
         arguments.maxQueueBytes = maxQueueBytes
+        arguments.maxMemory = maxMemory
         arguments.maxPerAddress = maxPerIp
         arguments.quiet = quiet
         arguments.verbose = verbose

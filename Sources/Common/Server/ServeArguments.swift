@@ -29,6 +29,8 @@ package struct ServeArguments: Hashable, Sendable {
     package var maxQueueFrames: String?
     /// `--max-queue-bytes N[K|M|G]`.
     package var maxQueueBytes: String?
+    /// `--max-memory N[K|M|G]`.
+    package var maxMemory: String?
     /// `--max-per-ip N`.
     package var maxPerAddress: String?
     /// `-q`.

@@ -50,8 +50,11 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.store, "cannot read the instance id from \(store.location): \(error.message)")
         }
+        // One budget for every outbound queue, by default a quarter of the machine's memory (issue 15 item 2).
+        var limits = configuration.limits
+        limits.outboundMemoryBudget = configuration.maximumMemory ?? PhysicalMemory.bytes / 4
         core = ServerCore(
-            store: store, admins: configuration.adminAllowlist, limits: configuration.limits,
+            store: store, admins: configuration.adminAllowlist, limits: limits,
             log: { [log] event in event.isDetail ? log.detail(event.description) : log.event(event.description) })
 
         let tls: TLSServerContext?
@@ -75,7 +78,6 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         endpoint.upgradeTimeoutMilliseconds = Int(clamping: configuration.limits.handshakeTimeoutMs)
         // The core enforces the byte bound on messages; the transport's own bound is only a backstop, with room
         // for each frame's header and the last `error` frame that the core queues past the bound.
-        let limits = configuration.limits
         endpoint.maximumOutboundBytes = Self.saturatingSum(
             limits.queueByteLimit, Self.saturatingProduct(limits.queueFrameLimit, 16), 1 << 20)
         endpoint.metrics = { [core] in core.metrics.prometheusText() }

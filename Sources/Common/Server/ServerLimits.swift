@@ -14,6 +14,8 @@ package struct ServerLimits: Hashable, Sendable {
     package var queueFrameLimit = 1024
     /// Outbound queue bound in encoded bytes (TOOLS.md).
     package var queueByteLimit = 64 << 20
+    /// Encoded bytes queued to all connections together; past it the largest queue is dropped as a slow consumer.
+    package var outboundMemoryBudget = Int.max
     /// Rows per `history` reply (§6.5).
     package var historyPageSize = 500
 

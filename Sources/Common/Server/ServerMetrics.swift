@@ -16,6 +16,12 @@ package struct ServerMetrics: Hashable, Sendable {
     package internal(set) var drops: [DropReason: UInt64] = [:]
     /// Handshakes that ended in an `error` frame (including timeouts).
     package internal(set) var handshakeFailures: UInt64 = 0
+    /// Encoded bytes queued to all connections and not yet written.
+    package internal(set) var outboundBytes = 0
+    /// The bound on `outboundBytes` (`--max-memory`).
+    package internal(set) var outboundBudget = Int.max
+    /// Slow-consumer drops made because `outboundBytes` would pass the budget (also in `drops`).
+    package internal(set) var budgetDrops: UInt64 = 0
 
     package init() {}
 
@@ -39,6 +45,9 @@ package struct ServerMetrics: Hashable, Sendable {
         }
         text += "# TYPE conclave_handshake_failures_total counter\n"
         text += "conclave_handshake_failures_total \(handshakeFailures)\n"
+        text += "# TYPE conclave_outbound_bytes gauge\nconclave_outbound_bytes \(outboundBytes)\n"
+        text += "# TYPE conclave_outbound_budget_bytes gauge\nconclave_outbound_budget_bytes \(outboundBudget)\n"
+        text += "# TYPE conclave_budget_drops_total counter\nconclave_budget_drops_total \(budgetDrops)\n"
         return text
     }
 }
