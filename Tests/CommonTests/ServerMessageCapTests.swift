@@ -99,7 +99,8 @@ import Testing
         if case let .challenge(value)? = refused.first { nonce = value } else { nonce = [] }
         let auth = ProtocolMessage.auth(pubkey: alice.identity.publicKey, signature: alice.identity.sign(nonce))
         let actions = harness.receive(auth, on: id)
-        #expect(messages(in: actions, to: id) == [.error(.malformedFrame("invalid session handle: longer than 256 bytes"))])
+        #expect(messages(in: actions, to: id)
+            == [.error(.malformedFrame("invalid session handle: longer than 256 bytes"))])
         #expect(closed(in: actions) == [id])
     }
 

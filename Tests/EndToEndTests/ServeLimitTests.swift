@@ -30,7 +30,8 @@ struct ServeLimitTests {
         let from = try #require(alice.path)
         let big = String(repeating: "h", count: 9 << 20)
         for _ in 0..<2 {
-            #expect(try alice.request(.channelMsg(channel: "ops", from: from, payload: .plain(big))) == .ack(detail: nil))
+            #expect(try alice.request(.channelMsg(channel: "ops", from: from, payload: .plain(big)))
+                == .ack(detail: nil))
             #expect(try bob.next() == .channelMsg(channel: "ops", from: from, payload: .plain(big)))
         }
         // Together they pass the cap: each page holds what fits, and the reader pages on from its last row.
@@ -89,7 +90,8 @@ struct ServeLimitTests {
         try stranger.send(.hello(protocolVersion: 1, session: String(repeating: "h", count: 1024)))
         guard case let .challenge(nonce) = try stranger.next() else { throw ToolProcessError(description: "challenge") }
         try stranger.send(.auth(pubkey: Self.carol.publicKey, signature: Self.carol.sign(nonce)))
-        #expect(stranger.framesUntilClosed() == [.error(.malformedFrame("invalid session handle: longer than 256 bytes"))])
+        #expect(stranger.framesUntilClosed()
+            == [.error(.malformedFrame("invalid session handle: longer than 256 bytes"))])
         guard case .channelList = try carol.request(.listChannels) else {
             Issue.record("expected channel_list")
             return

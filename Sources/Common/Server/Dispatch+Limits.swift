@@ -46,8 +46,9 @@ extension ServerCore {
                 log(.oversizedHistoryRow(channel: channel, bytes: size))
                 continue
             }
-            guard ProtocolMessage.historySize(channel: channel, messageCount: page.count + 1, messageBytes: bytes + size)
-                <= limit else { break }
+            let pageSize = ProtocolMessage.historySize(
+                channel: channel, messageCount: page.count + 1, messageBytes: bytes + size)
+            guard pageSize <= limit else { break }
             page.append(message)
             bytes += size
         }
@@ -61,7 +62,7 @@ extension ServerCore {
         let limit = ProtocolMessage.maximumEncodedSize
         guard frame.bytes.count > limit else { return frame }
         log(.oversizedReply(kind: reply.typeName, bytes: frame.bytes.count))
-        return outbound(.error(.internal(
-            "reply too large: \(reply.typeName) of \(frame.bytes.count) bytes is over the \(limit)-byte message limit")))
+        return outbound(.error(.internal("reply too large: \(reply.typeName) of \(frame.bytes.count) bytes is over "
+            + "the \(limit)-byte message limit")))
     }
 }

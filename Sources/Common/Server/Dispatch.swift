@@ -51,7 +51,8 @@ extension ServerCore {
             guard admins.contains(path.user) else { throw .adminRoleRequired }
             return .userList(users: try stored { try store.usernames() })
         case let .channelMsg(channel, _, payload):
-            try requireDeliverable(size: ProtocolMessage.channelMessageSize(channel: channel, from: path, payload: payload))
+            try requireDeliverable(
+                size: ProtocolMessage.channelMessageSize(channel: channel, from: path, payload: payload))
             return try post(payload, to: channel, from: connection, at: path)
         case let .whisper(_, target, payload):
             try requireDeliverable(size: ProtocolMessage.whisperSize(from: path, target: target, payload: payload))

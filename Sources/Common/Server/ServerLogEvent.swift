@@ -47,7 +47,8 @@ package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
         case let .refused(path, kind, error): "\(path) \(kind) refused: \(error)"
         case let .storeFailure(context, message): "store failure during \(context): \(message)"
         case let .retentionSwept(count): "retention sweep deleted \(count) messages"
-        case let .oversizedReply(kind, bytes): "\(kind) reply of \(bytes) bytes is over the message limit; sent an error"
+        case let .oversizedReply(kind, bytes):
+            "\(kind) reply of \(bytes) bytes is over the message limit; sent an error"
         case let .oversizedHistoryRow(channel, bytes):
             "history row of \(bytes) bytes in \(channel) is over the message limit; skipped"
         }
