@@ -13,7 +13,7 @@ struct ServeCommand: ParsableCommand {
             conclave-serve [-q | -v] [--bind addr] [--data-dir dir | --ephemeral] [--admin user[=pubkey]] \
             [--tls-cert file --tls-key file] [--handshake-timeout secs] [--idle-timeout secs] \
             [--reap-interval secs] [--retention secs] [--retention-sweep-interval secs] [--max-queue-frames n] \
-            [--max-queue-bytes n] [--sync normal | full]
+            [--max-queue-bytes n] [--sync normal | full] [--max-memory n] [--max-per-ip n]
             conclave-serve --version | -h | --help
             conclave-serve --generate-completion-script shell
             """,
@@ -89,6 +89,14 @@ struct ServeCommand: ParsableCommand {
                                valueName: "normal|full"))
     var sync: String?
 
+    @Option(help: ArgumentHelp("Bytes queued to all sessions together, K/M/G suffixes; default a quarter of the "
+                               + "machine's memory (example: --max-memory 512M).", valueName: "n"))
+    var maxMemory: String?
+
+    @Option(help: ArgumentHelp("Connections from one IP address; default 256 (example: --max-per-ip 16).",
+                               valueName: "n"))
+    var maxPerIp: String?
+
     @Flag(name: [.short, .long], help: "Log only the listening line and fatal errors (example: -q).")
     var quiet = false
 
@@ -111,6 +119,8 @@ struct ServeCommand: ParsableCommand {
         arguments.maxQueueFrames = maxQueueFrames
         arguments.maxQueueBytes = maxQueueBytes
         arguments.sync = sync
+        arguments.maxMemory = maxMemory
+        arguments.maxPerAddress = maxPerIp
         arguments.quiet = quiet
         arguments.verbose = verbose
         return arguments
@@ -131,6 +141,8 @@ ToolMain.run(diagnostics: Diagnostics(toolName: "conclave-serve")) {
         usage.message += " (see conclave-serve --help)"
         throw usage
     }
+    let lock = try configuration.storage.lock()
+    defer { withExtendedLifetime(lock) {} }
     let store = try configuration.storage.openStore(sync: configuration.sync)
     try ServeRunner(configuration: configuration, store: store, log: ServeLog(verbosity: configuration.verbosity)).run()
 }

@@ -37,6 +37,9 @@ import Testing
         let path = SessionPath(user: "eve", machine: "m", session: "h\nforged line\u{7f}")
         let line = ServerLogEvent.request(path: path, kind: "ping", channel: nil).description
         #expect(line == "eve/m/h\\x0aforged line\\x7f ping")
+        let separators = SessionPath(user: "eve", machine: "m", session: "a\u{2028}b\u{2029}c")
+        #expect(ServerLogEvent.request(path: separators, kind: "ping", channel: nil).description
+            == "eve/m/a\\u{2028}b\\u{2029}c ping")
     }
 }
 

@@ -85,6 +85,11 @@ final class ServerTestStore: ServerStore {
         return try base.channels()
     }
 
+    func channels(withMembershipOf username: String) throws(StoreError) -> [(ChannelRecord, isMember: Bool)] {
+        try check()
+        return try base.channels(withMembershipOf: username)
+    }
+
     func deleteChannel(_ name: String) throws(StoreError) {
         try check()
         try base.deleteChannel(name)

@@ -42,6 +42,21 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func listsChannelsWithOneUsersMembershipInOneQuery(_ kind: StoreKind) throws {
+        try withStore(kind) { store in
+            try store.createChannel("zeta", visibility: .public, createdBy: "alice", at: 1)
+            try store.createChannel("alpha", visibility: .private, createdBy: "bob", at: 1)
+            try store.createChannel("mid", visibility: .unlisted, createdBy: "carol", at: 1)
+            try store.addMember("alice", toChannel: "mid")
+            try store.addMember("dave", toChannel: "alpha")
+            let listed = try store.channels(withMembershipOf: "alice")
+            #expect(listed.map(\.0.name) == ["alpha", "mid", "zeta"])
+            #expect(listed.map(\.isMember) == [false, true, true])
+            #expect(listed.map(\.0) == (try store.channels()))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func listsChannelsSortedByName(_ kind: StoreKind) throws {
         try withStore(kind) { store in
             for name in ["zeta", "alpha", "", "mid/dle"] {

@@ -35,7 +35,7 @@ final class BackgroundWebSocketServer: @unchecked Sendable {
             guard let argument else { return nil }
             let state = Unmanaged<ServerThreadState>.fromOpaque(argument).takeRetainedValue()
             try? state.loop.run()
-            state.server.closeAll()
+            state.server.finishAll()
             return nil
         }, box)
         try #require(status == 0)

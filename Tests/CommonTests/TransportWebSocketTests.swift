@@ -55,6 +55,20 @@ import Testing
         #expect(client.isClosed)
     }
 
+    /// Messages past the per-turn budget wait for later turns: none is lost or reordered (issue 15 item 3).
+    @Test func messagesPastThePerTurnBudgetAreHandedOverLater() throws {
+        BrokenPipe.ignore()
+        var configuration = WebSocketServer.Configuration(serverID: "test-server-id")
+        configuration.maximumMessagesPerTurn = 1
+        let server = try BackgroundWebSocketServer(configuration: configuration)
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        let deadline = MonotonicInstant.after(milliseconds: 5_000)
+        for index in 0..<50 { try client.send(binary: [UInt8(index)]) }
+        for index in 0..<50 { #expect(try client.nextEvent(deadline: deadline) == .binary([UInt8(index)])) }
+    }
+
     @Test func serverAnswersAPingAlone() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }

@@ -91,6 +91,15 @@ final class ServeProcess {
 
     var url: String { "ws://127.0.0.1:\(port)/" }
 
+    /// The server's resident memory in bytes (VmRSS), nil once it is gone.
+    var residentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// Sends `signal` to the server.
     func signal(_ signal: Int32) { process.send(signal) }
 

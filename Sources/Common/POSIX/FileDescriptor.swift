@@ -33,6 +33,17 @@ package final class FileDescriptor {
         return (FileDescriptor(rawValue: fd, path: name), name)
     }
 
+    /// Takes an exclusive `flock(2)` without waiting; false when another open file holds one. The lock goes with
+    /// the descriptor.
+    package func tryLockExclusively() throws(SystemCallError) -> Bool {
+        while flock(rawValue, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemCallError("flock", path: path)
+        }
+        return true
+    }
+
     package func status() throws(SystemCallError) -> stat {
         var info = stat()
         guard fstat(rawValue, &info) == 0 else { throw SystemCallError("fstat", path: path) }
@@ -69,15 +80,6 @@ package final class FileDescriptor {
 
     func setMode(_ mode: mode_t) throws(SystemCallError) {
         guard fchmod(rawValue, mode) == 0 else { throw SystemCallError("chmod", path: path) }
-    }
-
-    /// Takes an exclusive advisory lock (`flock`) if nobody holds one; false when somebody does.
-    package func tryLockExclusively() throws(SystemCallError) -> Bool {
-        while flock(rawValue, LOCK_EX | LOCK_NB) != 0 {
-            if errno == EWOULDBLOCK { return false }
-            guard errno == EINTR else { throw SystemCallError("flock", path: path) }
-        }
-        return true
     }
 
     /// Waits for an exclusive advisory lock (`flock`), held until the descriptor is closed.

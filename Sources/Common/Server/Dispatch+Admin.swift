@@ -10,7 +10,7 @@ extension ServerCore {
         let user = path.user
         switch op {
         case let .createChannel(name, visibility):
-            try requireComponent(name, "invalid channel name")
+            try requireName(name, "invalid channel name")
             let nowMs = clock.wallMs()
             try stored { try store.createChannel(name, visibility: visibility, createdBy: user, at: nowMs) }
             return .ack(detail: name)
@@ -22,7 +22,7 @@ extension ServerCore {
             return .ack(detail: name)
 
         case let .renameChannel(name, newName):
-            try requireComponent(newName, "invalid channel name")
+            try requireName(newName, "invalid channel name")
             try requireChannelAdmin(name, as: user)
             try stored { try store.renameChannel(name, to: newName) }
             sessions.moveSubscriptions(from: name, to: newName)
@@ -34,6 +34,7 @@ extension ServerCore {
             return .ack(detail: name)
 
         case let .aclAdd(channel, member):
+            try requireNameLength(member, "invalid username")
             try requireChannelAdmin(channel, as: user)
             try stored { try store.addMember(member, toChannel: channel) }
             try stored { try store.removeBan(member, fromChannel: channel) }
@@ -80,6 +81,7 @@ extension ServerCore {
             return .ack(detail: target)
 
         case let .ban(channel, banned):
+            try requireNameLength(banned, "invalid username")
             try requireChannelAdmin(channel, as: user)
             try stored { try store.removeMember(banned, fromChannel: channel) }
             try stored { try store.addBan(banned, onChannel: channel) }
@@ -108,7 +110,7 @@ extension ServerCore {
             return .ack(detail: name)
 
         case let .machineAdd(name, pubkey):
-            try requireComponent(name, "invalid machine name")
+            try requireName(name, "invalid machine name")
             // Upstream stores any length; a key that is not 32 bytes could never authenticate (§5.3 step 5),
             // so it is refused here with the handshake's own text.
             guard pubkey.count == 32 else {
@@ -163,11 +165,6 @@ extension ServerCore {
         }
         guard record.createdBy == user || admins.contains(user) else { throw .adminRoleRequired }
         return record
-    }
-
-    /// §5.2 Recommendation: channel names and `machine_add` names follow the component rule.
-    private func requireComponent(_ name: String, _ what: String) throws(Refusal) {
-        guard SessionPath.isValidComponent(name) else { throw .malformedFrame("\(what): `\(name)`") }
     }
 
     /// Silently unsubscribes every live session of `user` from `channel` (kick, ban, acl_remove).

@@ -35,12 +35,12 @@ extension ServerCore {
         return .presence(channel: channel, sessions: Self.sorted(sessions.subscribers(of: channel).compactMap(\.path)))
     }
 
-    /// Sorted by name (§6.4 Recommendation); server admins see every channel.
+    /// Sorted by name (§6.4 Recommendation); server admins see every channel. One store query, however many
+    /// channels there are.
     func listChannels(as path: SessionPath) throws(Refusal) -> ProtocolMessage {
         let isAdmin = admins.contains(path.user)
         var visible: [ChannelInfo] = []
-        for record in try stored({ try store.channels() }) {
-            let member = try stored { try store.isMember(path.user, ofChannel: record.name) }
+        for (record, member) in try stored({ try store.channels(withMembershipOf: path.user) }) {
             if isAdmin || member || record.visibility == .public {
                 visible.append(ChannelInfo(name: record.name, visibility: record.visibility, member: member))
             }

@@ -39,6 +39,6 @@ extension ServerCore {
             else { return nil }
             return HistoryMessage(from: from, tsMs: row.timeMs, payload: payload)
         }
-        return .history(channel: channel, messages: messages)
+        return .history(channel: channel, messages: historyPage(channel, messages))
     }
 }

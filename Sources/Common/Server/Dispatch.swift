@@ -25,7 +25,7 @@ extension ServerCore {
             log(.refused(path: path, kind: kind, error: error.error.displayText))
             reply = .error(error.error)
         }
-        if let reply { send(reply, to: connection) }
+        if let reply { send(fitting(reply), to: connection) }
         for (session, reason) in dropsAfterReply { drop(session, reason) }
     }
 
@@ -52,9 +52,12 @@ extension ServerCore {
             guard admins.contains(path.user) else { throw .adminRoleRequired }
             return .userList(users: try stored { try store.usernames() })
         case let .channelMsg(channel, _, payload):
+            try requireDeliverable(
+                size: ProtocolMessage.channelMessageSize(channel: channel, from: path, payload: payload))
             try post(payload, to: channel, from: connection, at: path)
             return nil
         case let .whisper(_, target, payload):
+            try requireDeliverable(size: ProtocolMessage.whisperSize(from: path, target: target, payload: payload))
             return try whisper(payload, to: target, from: path)
         case let .readSince(channel, sinceMs):
             return try readSince(channel, sinceMs: sinceMs, connection: connection)

@@ -57,8 +57,8 @@ extension ServerCore {
             return refuseHandshake(connection, .internal(error.message))
         }
         guard let owner else { return refuseHandshake(connection, .unauthorized("unknown machine key")) }
-        guard SessionPath.isValidComponent(handle) else {
-            return refuseHandshake(connection, .malformedFrame("invalid session handle: `\(handle)`"))
+        if let refusal = Self.nameRefusal(handle, "invalid session handle") {
+            return refuseHandshake(connection, refusal)
         }
         attach(connection, at: SessionPath(user: owner.username, machine: owner.name, session: handle))
     }
@@ -74,11 +74,9 @@ extension ServerCore {
         }
         let username = registration.username
         let machine = registration.machine
-        guard SessionPath.isValidComponent(username) else {
-            return refuseHandshake(connection, .malformedFrame("invalid username: `\(username)`"))
-        }
-        guard SessionPath.isValidComponent(machine) else {
-            return refuseHandshake(connection, .malformedFrame("invalid machine name: `\(machine)`"))
+        if let refusal = Self.nameRefusal(username, "invalid username")
+            ?? Self.nameRefusal(machine, "invalid machine name") {
+            return refuseHandshake(connection, refusal)
         }
         let key = Base64URL.encode(pubkey)
         if let pinned = admins.pinnedKey(for: username), pinned != key {
@@ -92,8 +90,8 @@ extension ServerCore {
                 return refuseHandshake(
                     connection, .malformedFrame("malformed key or signature: public key is already enrolled"))
             }
-            guard SessionPath.isValidComponent(handle) else {
-                return refuseHandshake(connection, .malformedFrame("invalid session handle: `\(handle)`"))
+            if let refusal = Self.nameRefusal(handle, "invalid session handle") {
+                return refuseHandshake(connection, refusal)
             }
             try store.registerUser(username, machine: machine, publicKey: key, at: clock.wallMs())
         } catch {

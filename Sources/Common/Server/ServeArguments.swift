@@ -31,6 +31,10 @@ package struct ServeArguments: Hashable, Sendable {
     package var maxQueueBytes: String?
     /// `--sync normal|full`.
     package var sync: String?
+    /// `--max-memory N[K|M|G]`.
+    package var maxMemory: String?
+    /// `--max-per-ip N`.
+    package var maxPerAddress: String?
     /// `-q`.
     package var quiet = false
     /// `-v`.

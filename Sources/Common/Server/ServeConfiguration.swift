@@ -65,6 +65,11 @@ package struct ServeConfiguration: Hashable, Sendable {
     package var limits: ServerLimits
     /// How much goes to stderr: `-q` only the listening line and fatal errors, `-v` also every request.
     package var verbosity: Verbosity
+    /// The budget for all outbound queues together (`--max-memory`); nil for the default, a quarter of the
+    /// machine's memory.
+    package var maximumMemory: Int?
+    /// The most connections from one source address (`--max-per-ip`).
+    package var maximumConnectionsPerAddress = 256
 
     package init(
         bind: HostAndPort = ServeConfiguration.defaultBind,
@@ -151,6 +156,12 @@ package struct ServeConfiguration: Hashable, Sendable {
         }
         if let text = arguments.maxQueueBytes {
             limits.queueByteLimit = try Self.parseCount(text, flag: "--max-queue-bytes", allowsSuffix: true)
+        }
+        if let text = arguments.maxMemory {
+            maximumMemory = try Self.parseCount(text, flag: "--max-memory", allowsSuffix: true)
+        }
+        if let text = arguments.maxPerAddress {
+            maximumConnectionsPerAddress = try Self.parseCount(text, flag: "--max-per-ip", allowsSuffix: false)
         }
         self.limits = limits
     }

@@ -15,6 +15,13 @@ import ConclaveWire
 package final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000
+    /// The largest message before `established`: the handshake's frames take a few hundred bytes, so a stranger
+    /// cannot make the server hold a 16 MiB message (issue 15 item 2).
+    static let handshakeMessageLimit = 8 * 1024
+    /// Descriptors kept from connections: SQLite's database, WAL and journal files, the loop, signals, stderr.
+    private static let reservedDescriptors = 32
+    /// Connections kept from sessions for plain HTTP requests.
+    private static let reservedForPlainRequests = 32
 
     private let configuration: ServeConfiguration
     private let log: ServeLog
@@ -43,8 +50,11 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.store, "cannot read the instance id from \(store.location): \(error.message)")
         }
+        // One budget for every outbound queue, by default a quarter of the machine's memory (issue 15 item 2).
+        var limits = configuration.limits
+        limits.outboundMemoryBudget = configuration.maximumMemory ?? PhysicalMemory.bytes / 4
         core = ServerCore(
-            store: store, admins: configuration.adminAllowlist, limits: configuration.limits,
+            store: store, admins: configuration.adminAllowlist, limits: limits,
             log: { [log] event in event.isDetail ? log.detail(event.description) : log.event(event.description) })
 
         let tls: TLSServerContext?
@@ -68,10 +78,15 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         endpoint.upgradeTimeoutMilliseconds = Int(clamping: configuration.limits.handshakeTimeoutMs)
         // The core enforces the byte bound on messages; the transport's own bound is only a backstop, with room
         // for each frame's header and the last `error` frame that the core queues past the bound.
-        let limits = configuration.limits
         endpoint.maximumOutboundBytes = Self.saturatingSum(
             limits.queueByteLimit, Self.saturatingProduct(limits.queueFrameLimit, 16), 1 << 20)
         endpoint.metrics = { [core] in core.metrics.prometheusText() }
+        // Descriptors: the whole hard limit, less a reserve for the store, the loop and the log, and past the
+        // sessions' share a second reserve so that `/health` and `/metrics` still answer (issue 15 item 6).
+        let descriptors = OpenFileLimit.raiseToHardLimit()
+        endpoint.maximumConnections = max(16, descriptors - Self.reservedDescriptors)
+        endpoint.maximumUpgraded = max(8, endpoint.maximumConnections - Self.reservedForPlainRequests)
+        endpoint.maximumConnectionsPerAddress = configuration.maximumConnectionsPerAddress
         server = WebSocketServer(listener: listener, loop: loop, configuration: endpoint)
         server.onUpgrade = { [unowned self] connection in upgraded(connection) }
         // Plain HTTP requests (health checks every few seconds) are detail; refusals and I/O errors are events.
@@ -92,6 +107,11 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             }
             self.signals = signals
             try signals.register(on: loop)
+            // A busy turn (thousands of pipelined posts) is cut short by a stop signal (issue 15 item 5).
+            loop.shouldEndTurn = { [unowned self] in
+                signals.takePending()
+                return stopSignal != nil
+            }
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
@@ -116,7 +136,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             stopSignal = nil
             server.stopAccepting()
             perform(core.shutdown())
-            server.closeAll()
+            server.finishAll()
             let deadline = MonotonicInstant.after(milliseconds: Self.shutdownGraceMs)
             // A second signal stops the wait.
             while server.connectionCount > 0 && !deadline.hasPassed && stopSignal == nil {
@@ -125,6 +145,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
+        loop.shouldEndTurn = nil
         signals?.unregister(from: loop)
         log.event("stopped")
     }
@@ -153,6 +174,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     private func upgraded(_ connection: WebSocketServerConnection) {
         let id = ConnectionID(connection.id)
         connection.handler = self
+        connection.maximumMessageSize = Self.handshakeMessageLimit
         links[id] = connection
         log.detail("connection \(id) from \(connection.peer)")
         // Both clocks are CLOCK_MONOTONIC, so the accept time carries over as is.
@@ -197,6 +219,9 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             switch action {
             case let .send(id, frame):
                 guard let connection = links[id] else { continue }
+                if case .established = frame.message {
+                    connection.maximumMessageSize = server.configuration.maximumMessageSize
+                }
                 var outcome = WebSocketServerConnection.SendOutcome.tooLarge
                 if frame.bytes.count <= ProtocolMessage.maximumEncodedSize {
                     let wire: [UInt8]
@@ -232,7 +257,8 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
                     continue
                 }
             case let .close(id):
-                links[id]?.close()
+                // The core has forgotten the connection: its input no longer matters (issue 15 item 7).
+                links[id]?.finish()
             }
         }
     }

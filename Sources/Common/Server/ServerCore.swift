@@ -74,6 +74,7 @@ package final class ServerCore {
         self.clock = clock
         self.random = random
         self.log = log
+        metrics.outboundBudget = limits.outboundMemoryBudget
     }
 
     /// The store, once the staged posts are committed: a store call sees every post before it
@@ -132,7 +133,9 @@ package final class ServerCore {
     package func wrote(frames: Int, bytes: Int, on id: ConnectionID) {
         guard let connection = connections[id] else { return }
         connection.queuedFrames = max(0, connection.queuedFrames - frames)
-        connection.queuedBytes = max(0, connection.queuedBytes - bytes)
+        let freed = min(bytes, connection.queuedBytes)
+        connection.queuedBytes -= freed
+        metrics.outboundBytes -= freed
     }
 
     /// The peer closed (or the socket failed). The session leaves presence silently (§5.3: nothing recorded).
@@ -189,14 +192,29 @@ package final class ServerCore {
     @discardableResult
     func send(_ frame: OutboundFrame, to connection: Connection) -> Bool {
         guard connections[connection.id] === connection else { return false }
+        // Replies are fitted and posts refused at arrival, so only a stray frame can be here; it is not sent.
+        guard frame.bytes.count <= ProtocolMessage.maximumEncodedSize else { return false }
         guard connection.queuedFrames < limits.queueFrameLimit,
               frame.bytes.count <= limits.queueByteLimit - connection.queuedBytes
         else {
-            if connection.path != nil { drop(connection, .slowConsumer) } else { close(connection) }
+            dropSlowConsumer(connection)
             return false
+        }
+        // One budget for every queue (--max-memory): the largest goes first, whoever it is.
+        while frame.bytes.count > limits.outboundMemoryBudget - metrics.outboundBytes {
+            guard let largest = connections.values.max(by: { $0.queuedBytes < $1.queuedBytes }),
+                  largest.queuedBytes > 0
+            else { break }
+            metrics.budgetDrops += 1
+            dropSlowConsumer(largest)
+            if largest === connection { return false }
         }
         enqueue(frame, to: connection)
         return true
+    }
+
+    private func dropSlowConsumer(_ connection: Connection) {
+        if connection.path != nil { drop(connection, .slowConsumer) } else { close(connection) }
     }
 
     @discardableResult
@@ -209,6 +227,7 @@ package final class ServerCore {
     private func enqueue(_ frame: OutboundFrame, to connection: Connection) {
         connection.queuedFrames += 1
         connection.queuedBytes += frame.bytes.count
+        metrics.outboundBytes += frame.bytes.count
         metrics.framesOut[frame.message.typeName, default: 0] += 1
         release(.send(connection.id, frame))
     }
@@ -248,6 +267,9 @@ package final class ServerCore {
 
     private func forget(_ connection: Connection) {
         connections[connection.id] = nil
+        // What is still queued is written or dropped by the I/O layer; it no longer counts.
+        metrics.outboundBytes -= connection.queuedBytes
+        connection.queuedBytes = 0
         if connection.path != nil {
             sessions.detach(connection)
             metrics.liveSessions -= 1

@@ -14,8 +14,14 @@ package struct ServerLimits: Hashable, Sendable {
     package var queueFrameLimit = 1024
     /// Outbound queue bound in encoded bytes (TOOLS.md).
     package var queueByteLimit = 64 << 20
+    /// Encoded bytes queued to all connections together; past it the largest queue is dropped as a slow consumer.
+    package var outboundMemoryBudget = Int.max
     /// Rows per `history` reply (§6.5).
     package var historyPageSize = 500
+
+    /// The longest handle, username, machine or channel name accepted, in UTF-8 bytes (conclave-serve(1); the
+    /// reference server has no cap). It keeps every list and every stamped path far below the message cap.
+    package static let maximumNameBytes = 256
 
     package init() {}
 }

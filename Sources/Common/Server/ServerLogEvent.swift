@@ -16,6 +16,10 @@ package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     case refused(path: SessionPath, kind: String, error: String)
     case storeFailure(context: String, message: String)
     case retentionSwept(deletedRows: Int)
+    /// A reply over the message cap, replaced by an `error` saying so.
+    case oversizedReply(kind: String, bytes: Int)
+    /// A stored row too large to be sent in any `history` page, skipped.
+    case oversizedHistoryRow(channel: String, bytes: Int)
 
     /// True for the per-frame events an operator usually filters out.
     package var isDetail: Bool {
@@ -25,8 +29,9 @@ package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The event as one log line. Names come from clients, so control characters are escaped (`\x0a`):
-    /// a handle with a newline cannot forge a second line.
+    /// The event as one log line. Names come from clients, so control characters are escaped (`\x0a`, and
+    /// `\u{2028}` for the line and paragraph separators some viewers break lines at): a handle with a newline
+    /// cannot forge a second line.
     package var description: String { Self.escapingControlCharacters(text) }
 
     private var text: String {
@@ -42,6 +47,10 @@ package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
         case let .refused(path, kind, error): "\(path) \(kind) refused: \(error)"
         case let .storeFailure(context, message): "store failure during \(context): \(message)"
         case let .retentionSwept(count): "retention sweep deleted \(count) messages"
+        case let .oversizedReply(kind, bytes):
+            "\(kind) reply of \(bytes) bytes is over the message limit; sent an error"
+        case let .oversizedHistoryRow(channel, bytes):
+            "history row of \(bytes) bytes in \(channel) is over the message limit; skipped"
         }
     }
 
@@ -53,7 +62,7 @@ package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
         for scalar in line.unicodeScalars {
             if isControl(scalar) {
                 let hex = String(scalar.value, radix: 16)
-                escaped += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+                escaped += scalar.value > 0xff ? "\\u{\(hex)}" : "\\x" + (hex.count < 2 ? "0" + hex : hex)
             } else {
                 escaped.unicodeScalars.append(scalar)
             }
@@ -62,6 +71,7 @@ package enum ServerLogEvent: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028
+            || scalar.value == 0x2029
     }
 }

@@ -19,6 +19,12 @@ package struct ServerMetrics: Hashable, Sendable {
     /// Group commits of posts that succeeded, and that failed (their posts answered with `error`).
     package internal(set) var commits: UInt64 = 0
     package internal(set) var failedCommits: UInt64 = 0
+    /// Encoded bytes queued to all connections and not yet written.
+    package internal(set) var outboundBytes = 0
+    /// The bound on `outboundBytes` (`--max-memory`).
+    package internal(set) var outboundBudget = Int.max
+    /// Slow-consumer drops made because `outboundBytes` would pass the budget (also in `drops`).
+    package internal(set) var budgetDrops: UInt64 = 0
 
     package init() {}
 
@@ -44,6 +50,9 @@ package struct ServerMetrics: Hashable, Sendable {
         text += "conclave_handshake_failures_total \(handshakeFailures)\n"
         text += "# TYPE conclave_commits_total counter\nconclave_commits_total \(commits)\n"
         text += "# TYPE conclave_failed_commits_total counter\nconclave_failed_commits_total \(failedCommits)\n"
+        text += "# TYPE conclave_outbound_bytes gauge\nconclave_outbound_bytes \(outboundBytes)\n"
+        text += "# TYPE conclave_outbound_budget_bytes gauge\nconclave_outbound_budget_bytes \(outboundBudget)\n"
+        text += "# TYPE conclave_budget_drops_total counter\nconclave_budget_drops_total \(budgetDrops)\n"
         return text
     }
 }

@@ -215,6 +215,15 @@ package final class SQLiteStore: ServerStore {
         ).rows([], Self.channelRecord)
     }
 
+    package func channels(withMembershipOf username: String) throws(StoreError)
+        -> [(ChannelRecord, isMember: Bool)] {
+        try connection.statement("""
+            SELECT c.name, c.visibility, c.created_by, c.created_at_ms, m.username IS NOT NULL FROM channels AS c
+            LEFT JOIN memberships AS m ON m.channel_id = c.id AND m.username = ?1 ORDER BY c.name
+            """
+        ).rows([.text(username)]) { (Self.channelRecord($0), $0.integer(4) != 0) }
+    }
+
     package func deleteChannel(_ name: String) throws(StoreError) {
         try connection.statement("DELETE FROM channels WHERE name = ?1").run([.text(name)])
     }

@@ -37,6 +37,8 @@ package protocol ServerStore: AnyObject {
     func channel(named name: String) throws(StoreError) -> ChannelRecord?
     /// Every channel, sorted by name.
     func channels() throws(StoreError) -> [ChannelRecord]
+    /// Every channel, sorted by name, each with whether `username` is in its ACL: one query for `list_channels`.
+    func channels(withMembershipOf username: String) throws(StoreError) -> [(ChannelRecord, isMember: Bool)]
     /// Deletes the channel with its ACL, invites, bans and history.
     func deleteChannel(_ name: String) throws(StoreError)
     /// Renames; ACL, invites, bans and history follow. A taken `newName` is a `constraint` error.

@@ -45,6 +45,10 @@ package final class EventLoop {
     private var deferred: [() -> Void] = []
     private var isStopping = false
     private var events: [cshim_epoll_event]
+    /// Asked between two handlers of one turn; when it returns true the turn ends there, and the events not yet
+    /// handled are reported again at the next (readiness is level-triggered). A server sets it to notice a stop
+    /// signal within one handler's work rather than after a whole busy turn.
+    package var shouldEndTurn: (() -> Bool)?
 
     package init(maxEventsPerTurn: Int = 256) throws(TransportError) {
         let fd = cshim_epoll_create()
@@ -134,6 +138,10 @@ package final class EventLoop {
     /// One turn: runs deferred actions, waits for events at most `timeoutMilliseconds` (-1: until the next
     /// timer or event), dispatches them, then fires due timers. The wait is skipped (a zero timeout) when a
     /// deferred action queued another or stopped the loop, which would otherwise wait with nothing to wake it.
+    ///
+    /// When timers are due after the handlers ran, what became readable meanwhile is handled first: after a
+    /// stall (a slow handler, a paused process) a peer's input that already arrived must count before its
+    /// deadline is judged, or a session that pinged in time is reaped as idle.
     package func runOnce(timeoutMilliseconds: Int32) throws(TransportError) {
         let ready = deferred
         deferred.removeAll()
@@ -146,11 +154,22 @@ package final class EventLoop {
             let untilTimer = next.millisecondsFromNow
             timeout = timeout < 0 ? untilTimer : min(timeout, untilTimer)
         }
+        guard try poll(timeoutMilliseconds: timeout) else { return }
+        if let next = nextTimerInstant(), next <= .now() {
+            guard try poll(timeoutMilliseconds: 0) else { return }
+        }
+        fireDueTimers()
+    }
+
+    /// Waits for events at most `timeoutMilliseconds` and dispatches them; false when `shouldEndTurn` ended the
+    /// turn early.
+    private func poll(timeoutMilliseconds timeout: Int32) throws(TransportError) -> Bool {
         let count = cshim_epoll_wait(epoll.fileDescriptor, &events, Int32(events.count), timeout)
         if count < 0 && errno != EINTR {
             throw TransportError(.io, "epoll_wait failed: \(TransportError.errnoText(errno))")
         }
         for index in 0..<max(0, Int(count)) {
+            if index > 0, let shouldEndTurn, shouldEndTurn() { return false }
             let event = events[index]
             let fd = Int32(truncatingIfNeeded: event.data & 0xffff_ffff)
             let generation = UInt32(truncatingIfNeeded: event.data >> 32)
@@ -163,7 +182,7 @@ package final class EventLoop {
             registration.handler.handle(
                 IOEvents(isReadable: readable, isWritable: writable, isHangUp: hangUp), on: self)
         }
-        fireDueTimers()
+        return true
     }
 
     private static func eventFlags(_ interest: IOInterest) -> UInt32 {

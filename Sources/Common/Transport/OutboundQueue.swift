@@ -21,6 +21,8 @@ package struct OutboundQueue: Sendable {
     package private(set) var byteCount = 0
     /// Messages queued and not completely written.
     package private(set) var messageCount = 0
+    /// Bytes queued outside messages (control frames, a response head) and not yet written.
+    package private(set) var unmarkedByteCount = 0
 
     package init() {}
 
@@ -33,7 +35,7 @@ package struct OutboundQueue: Sendable {
         guard !bytes.isEmpty else { return }
         chunks.append(Chunk(bytes: bytes, messageSize: messageSize))
         byteCount += bytes.count
-        if messageSize != nil { messageCount += 1 }
+        if messageSize != nil { messageCount += 1 } else { unmarkedByteCount += bytes.count }
     }
 
     /// The messages completely written since the last call, and the sum of their sizes.
@@ -82,11 +84,14 @@ package struct OutboundQueue: Sendable {
         var remaining = count
         while remaining > 0 && head < chunks.count {
             let left = chunks[head].bytes.count - headOffset
+            let isUnmarked = chunks[head].messageSize == nil
             guard remaining >= left else {
                 headOffset += remaining
+                if isUnmarked { unmarkedByteCount -= remaining }
                 return
             }
             remaining -= left
+            if isUnmarked { unmarkedByteCount -= left }
             if let size = chunks[head].messageSize {
                 messageCount -= 1
                 writtenMessages += 1

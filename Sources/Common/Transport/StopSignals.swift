@@ -25,6 +25,11 @@ package final class StopSignals: EventLoopHandler {
     }
 
     package func handle(_ events: IOEvents, on loop: EventLoop) {
+        takePending()
+    }
+
+    /// Reports the signals pending now without waiting for the loop to poll them (a busy turn may be long).
+    package func takePending() {
         while let signal = source.next() { onSignal(signal) }
     }
 

@@ -19,6 +19,24 @@ package final class WebSocketServer: EventLoopHandler {
         package var maximumOutboundBytes = 64 * 1024 * 1024
         /// How long a closing connection waits for the peer's Close, and for its output to drain.
         package var closeTimeoutMilliseconds = 5_000
+        /// How long a connection whose last bytes are written and whose output is shut waits for the peer to
+        /// close before closing itself.
+        package var lingerMilliseconds = 500
+        /// The most sockets accepted at once (upgraded or not); accepting pauses at the bound, so that descriptors
+        /// stay for the rest of the process (its store, its log).
+        package var maximumConnections = Int.max
+        /// The most upgraded connections; past it an upgrade gets 503, so that the connections between this and
+        /// `maximumConnections` stay for plain requests such as `/health`.
+        package var maximumUpgraded = Int.max
+        /// The most bytes of control frames (pongs, mostly) queued for one peer: a peer that pings without reading
+        /// the pongs is not read either while this much waits for it.
+        package var maximumOutboundControlBytes = 64 * 1024
+        /// The most connections from one source address; a connection past it is closed at once.
+        package var maximumConnectionsPerAddress = Int.max
+        /// The most messages one connection hands to its handler per loop turn; the rest wait for the next turn,
+        /// and its socket is not read meanwhile, so that one connection's pipelined requests cannot starve the
+        /// others.
+        package var maximumMessagesPerTurn = 64
         /// Serves `wss://` when set.
         package var tls: TLSServerContext?
         /// The body of `GET /metrics` (Prometheus text), asked for at each request.
@@ -46,6 +64,12 @@ package final class WebSocketServer: EventLoopHandler {
     private var isAccepting = false
     /// Accepting is suspended for a moment after an accept error.
     private var isPaused = false
+    /// Accepting is suspended while `maximumConnections` are open.
+    private var isFull = false
+    /// An accept error was logged and no accept has succeeded since: one line per episode, not one per retry.
+    private var isInAcceptTrouble = false
+    private var connectionsPerAddress: [String: Int] = [:]
+    private var upgradedCount = 0
 
     /// Listens on `listener` through `loop`; nothing is accepted before `start()`.
     package init(listener: ListeningSocket, loop: EventLoop, configuration: Configuration) {
@@ -66,6 +90,7 @@ package final class WebSocketServer: EventLoopHandler {
     package func start() throws(TransportError) {
         guard !isAccepting else { return }
         isPaused = false
+        isFull = false
         try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
         isAccepting = true
     }
@@ -73,35 +98,46 @@ package final class WebSocketServer: EventLoopHandler {
     /// Stops accepting; open connections carry on.
     package func stopAccepting() {
         guard isAccepting else { return }
-        if !isPaused { loop.unregister(listener.fileDescriptor) }
+        if !isPaused && !isFull { loop.unregister(listener.fileDescriptor) }
         isAccepting = false
         isPaused = false
+        isFull = false
     }
 
-    /// Sends a Close to every upgraded connection and drops the others.
-    package func closeAll() {
-        for connection in Array(connections.values) { connection.close() }
+    /// For a server shutting down: every upgraded connection gets a Close after what is queued and is not read
+    /// from any more (see `WebSocketServerConnection.finish()`); the others are dropped.
+    package func finishAll() {
+        for connection in Array(connections.values) { connection.finish() }
     }
 
     package func handle(_ events: IOEvents, on loop: EventLoop) {
         // A bounded batch per turn keeps a connection storm from starving established connections.
         for _ in 0..<64 {
+            guard connections.count < configuration.maximumConnections else {
+                log("\(connections.count) connections open, the most allowed; pausing accepts until one closes")
+                isFull = true
+                loop.unregister(listener.fileDescriptor)
+                return
+            }
             let accepted: Socket?
             do {
                 accepted = try listener.accept()
             } catch {
                 // Typically out of descriptors (EMFILE): the listener stays readable, so pause rather than spin.
-                log("\(error.message); pausing accepts for 100 ms")
+                if !isInAcceptTrouble { log("\(error.message); pausing accepts (retrying every 100 ms)") }
+                isInAcceptTrouble = true
                 pauseAccepting(milliseconds: 100)
                 return
             }
             guard let socket = accepted else { return }
+            if isInAcceptTrouble { log("accepting again") }
+            isInAcceptTrouble = false
             open(socket)
         }
     }
 
     private func pauseAccepting(milliseconds: Int) {
-        guard isAccepting else { return }
+        guard isAccepting, !isFull else { return }
         loop.unregister(listener.fileDescriptor)
         isPaused = true
         loop.schedule(afterMilliseconds: milliseconds) { [weak self] in
@@ -117,6 +153,13 @@ package final class WebSocketServer: EventLoopHandler {
     }
 
     private func open(_ socket: Socket) {
+        let address = Self.address(of: socket.label)
+        let fromAddress = connectionsPerAddress[address, default: 0]
+        guard fromAddress < configuration.maximumConnectionsPerAddress else {
+            log("\(socket.label) → closed: \(fromAddress) connections from \(address) already")
+            socket.close()
+            return
+        }
         let stream: TransportStream
         do {
             stream = try configuration.tls.map { context throws(TransportError) in
@@ -136,12 +179,33 @@ package final class WebSocketServer: EventLoopHandler {
             return
         }
         connections[stream.fileDescriptor] = connection
+        connectionsPerAddress[address] = fromAddress + 1
         connection.startUpgradeDeadline(milliseconds: configuration.upgradeTimeoutMilliseconds)
     }
 
     /// Called by a connection when its socket is done; the loop registration is already gone.
     func connectionDidEnd(_ connection: WebSocketServerConnection) {
-        connections.removeValue(forKey: connection.fileDescriptor)
+        guard connections.removeValue(forKey: connection.fileDescriptor) != nil else { return }
+        let address = Self.address(of: connection.peer)
+        let remaining = connectionsPerAddress[address, default: 1] - 1
+        connectionsPerAddress[address] = remaining > 0 ? remaining : nil
+        if connection.wasUpgraded { upgradedCount -= 1 }
+        if isFull && isAccepting && connections.count < configuration.maximumConnections {
+            isFull = false
+            log("accepting again")
+            do throws(TransportError) {
+                try loop.register(listener.fileDescriptor, interest: .readable, handler: self)
+            } catch {
+                log(error.message)
+                isAccepting = false
+            }
+        }
+    }
+
+    /// The host part of a peer label (`127.0.0.1:5000`, `[::1]:5000`).
+    private static func address(of label: String) -> String {
+        guard let colon = label.lastIndex(of: ":") else { return label }
+        return String(label[..<colon])
     }
 
     /// The answer to a complete request head: a 101 (returning the client key) or a plain response.
@@ -149,7 +213,13 @@ package final class WebSocketServer: EventLoopHandler {
         switch request.path {
         case "/":
             do {
-                return .upgrade(key: try request.webSocketKey())
+                let key = try request.webSocketKey()
+                guard upgradedCount < configuration.maximumUpgraded else {
+                    let refusal = HTTPResponse.plain(.serviceUnavailable, text: "Service Unavailable\n")
+                    return .respond(refusal, summary: "503 (\(upgradedCount) sessions, the most allowed)")
+                }
+                upgradedCount += 1
+                return .upgrade(key: key)
             } catch {
                 return .respond(HTTPResponse.refusal(for: error), summary: "\(error.responseStatus.code) (\(error))")
             }

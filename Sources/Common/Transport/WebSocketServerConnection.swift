@@ -100,11 +100,13 @@ package final class WebSocketServerConnection: EventLoopHandler {
     private var closeTimer: EventLoop.TimerID?
     private var isFlushScheduled = false
     private var isOutputShut = false
-    private var wasUpgraded = false
+    private(set) var wasUpgraded = false
     /// TLS asked to write before it can read (a key update); watch for writability until the next read.
     private var readWantsWrite = false
     /// Reading stopped because the outbound queue is full.
     private var isReadingPaused = false
+    /// Messages already read wait for the next turn (`maximumMessagesPerTurn`); nothing more is read until then.
+    private var isDeliveryDeferred = false
 
     init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
         self.id = id
@@ -126,6 +128,12 @@ package final class WebSocketServerConnection: EventLoopHandler {
 
     /// Messages queued with `send` and not yet completely written.
     package var outboundMessageCount: Int { outbound.messageCount }
+
+    /// The largest message accepted (and sent); a server lowers it until its peer has authenticated.
+    package var maximumMessageSize: Int {
+        get { connection.maximumMessageSize }
+        set { connection.maximumMessageSize = newValue }
+    }
 
     // MARK: Sending
 
@@ -182,6 +190,25 @@ package final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
+    /// Closes without waiting for the peer's word (a server shutting down, a session it dropped): a Close after
+    /// the frames already queued, and from now on nothing the peer sends is acted on. Its input is still read and
+    /// discarded, so that closing does not reset the connection and lose our last frames; the socket closes once
+    /// the peer closes too or, after our output is written, `lingerMilliseconds` pass.
+    package func finish() {
+        switch phase {
+        case .tlsHandshake, .readingRequest:
+            end(.closedByServer)
+        case .open, .closing:
+            if phase == .open { try? connection.close(code: nil) }
+            phase = .draining
+            if endReason == nil { endReason = .closedByServer }
+            startCloseTimer()
+            queueConnectionOutput()
+        case .responding, .draining, .ended:
+            return
+        }
+    }
+
     /// Drops the connection now, without a Close; queued frames are lost.
     package func abort(_ reason: String) {
         end(.aborted(reason))
@@ -197,6 +224,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
     /// either until its queue drains, so it cannot make us buffer without bound.
     private var isOutboundFull: Bool {
         outbound.byteCount >= server.configuration.maximumOutboundBytes
+            || outbound.unmarkedByteCount >= server.configuration.maximumOutboundControlBytes
     }
 
     private func fits(_ size: Int) -> Bool {
@@ -233,9 +261,10 @@ package final class WebSocketServerConnection: EventLoopHandler {
         }
     }
 
-    private func startCloseTimer() {
+    private func startCloseTimer(milliseconds: Int? = nil) {
         guard closeTimer == nil else { return }
-        closeTimer = loop.schedule(afterMilliseconds: server.configuration.closeTimeoutMilliseconds) { [weak self] in
+        let timeout = milliseconds ?? server.configuration.closeTimeoutMilliseconds
+        closeTimer = loop.schedule(afterMilliseconds: timeout) { [weak self] in
             guard let self else { return }
             closeTimer = nil
             end(endReason ?? .closedByServer)
@@ -261,7 +290,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
             // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
-                guard !isOutboundFull else { break }
+                guard !isOutboundFull, !isDeliveryDeferred else { break }
                 readWantsWrite = false
                 let buffer = server.readBuffer
                 switch try stream.read(into: buffer) {
@@ -346,11 +375,14 @@ package final class WebSocketServerConnection: EventLoopHandler {
     /// Hands each complete event to the handler, queuing what it sends before taking the next event, so
     /// replies precede a Close that a later violation in the same read causes.
     private func deliverEvents() {
-        while phase != .ended, let event = connection.nextEvent() {
+        var budget = server.configuration.maximumMessagesPerTurn
+        while phase != .ended, budget > 0, let event = connection.nextEvent() {
             switch event {
             case .binary(let message):
+                budget -= 1
                 handler?.connection(self, didReceiveBinary: message)
             case .text(let message):
+                budget -= 1
                 handler?.connection(self, didReceiveText: message)
             case .pong:
                 break
@@ -367,6 +399,16 @@ package final class WebSocketServerConnection: EventLoopHandler {
         }
         // Pongs to pings are not events: collect them too.
         moveConnectionOutput()
+        if budget == 0 && phase != .ended && !isDeliveryDeferred {
+            isDeliveryDeferred = true
+            loop.runSoon { [weak self] in
+                guard let self, phase != .ended else { return }
+                isDeliveryDeferred = false
+                deliverEvents()
+                // Reading resumes (and writes what the messages caused) once the backlog is handed over.
+                if !isDeliveryDeferred { readSome() }
+            }
+        }
     }
 
     private func flush() {
@@ -379,9 +421,13 @@ package final class WebSocketServerConnection: EventLoopHandler {
             guard phase != .ended else { return }
             if wants == nil && (phase == .responding || phase == .draining) && !isOutputShut {
                 // Everything is said: half-close so the peer sees the end, and read until it closes too
-                // (closing with unread input would reset the connection and could lose our last bytes).
+                // (closing with unread input would reset the connection and could lose our last bytes), but
+                // only briefly: a peer that never closes must not hold the socket for the whole close timeout.
                 isOutputShut = true
                 stream.shutdownOutput()
+                if let closeTimer { loop.cancel(closeTimer) }
+                closeTimer = nil
+                startCloseTimer(milliseconds: server.configuration.lingerMilliseconds)
             }
             var interest: IOInterest = wants == nil && !readWantsWrite ? [] : .writable
             if !isOutboundFull {

@@ -32,6 +32,10 @@ package struct HTTPRequest: Hashable, Sendable {
     package func webSocketKey() throws(HTTPUpgradeError) -> String {
         guard method == "GET" else { throw HTTPUpgradeError(.notAnUpgrade, "method \(method)") }
         guard version == "HTTP/1.1" else { throw HTTPUpgradeError(.notAnUpgrade, "\(version) cannot upgrade") }
+        // RFC 9112 §3.2: exactly one Host, else 400.
+        guard headers.values(for: "Host").count == 1 else {
+            throw HTTPUpgradeError(.malformedHead, "not exactly one Host header")
+        }
         guard asksForWebSocket else { throw HTTPUpgradeError(.notAnUpgrade, "no Upgrade: websocket") }
         guard headers.containsToken("upgrade", in: "Connection") else {
             throw HTTPUpgradeError(.notAnUpgrade, "no Connection: upgrade")

@@ -27,8 +27,10 @@ package struct WebSocketConnection: Sendable {
     package static let defaultMaximumMessageSize = 16 * 1024 * 1024
 
     package let role: WebSocketRole
-    /// The largest message accepted or sent, in payload bytes over all its fragments.
-    package let maximumMessageSize: Int
+    /// The largest message accepted or sent, in payload bytes over all its fragments. It may change between
+    /// messages (a server allows little before its peer authenticates); a message under way is held to the new
+    /// value from its next frame.
+    package var maximumMessageSize: Int
     package private(set) var state: State = .open
     private var parser: WebSocketFrameParser
     private var output: [UInt8] = []

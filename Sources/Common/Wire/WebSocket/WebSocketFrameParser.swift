@@ -13,6 +13,9 @@ package struct WebSocketFrameParser: Sendable {
 
     /// Compaction threshold: small enough to bound memory, large enough to make moves rare.
     private static let compactionThreshold = 64 * 1024
+    /// The most capacity an emptied buffer keeps: enough for the usual small frames, while a connection that once
+    /// read a large message does not hold that much for the rest of its idle life.
+    private static let retainedCapacity = 4 * 1024
 
     package init(receiver: WebSocketRole) {
         self.receiver = receiver
@@ -50,7 +53,11 @@ package struct WebSocketFrameParser: Sendable {
                         dataPayloadLimit: dataPayloadLimit)
                 }
             }
-            guard let decoded = try result.get() else { return nil }
+            // Out of input: the caller goes idle, so what it read is released now rather than at the next read.
+            guard let decoded = try result.get() else {
+                compact()
+                return nil
+            }
             readIndex += decoded.size
             header = decoded.header
             current = header
@@ -58,7 +65,10 @@ package struct WebSocketFrameParser: Sendable {
             isFirst = true
         }
         let available = min(header.payloadLength - payloadConsumed, buffer.count - readIndex)
-        guard available > 0 || isFirst else { return nil }
+        guard available > 0 || isFirst else {
+            compact()
+            return nil
+        }
         var payload = Array(buffer[readIndex..<(readIndex + available)])
         if let key = header.maskingKey {
             let offset = payloadConsumed
@@ -73,7 +83,7 @@ package struct WebSocketFrameParser: Sendable {
 
     private mutating func compact() {
         if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
             readIndex = 0
         } else if readIndex >= Self.compactionThreshold, readIndex * 2 >= buffer.count {
             buffer.removeSubrange(0..<readIndex)
