@@ -112,6 +112,9 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
                 signals.takePending()
                 return stopSignal != nil
             }
+            // Posts handed over by deferred actions (a connection's backlog past its per-turn budget) are
+            // committed before the loop waits, or their acks would wait for the next event.
+            loop.beforeWaiting = { [unowned self] in perform(core.commit()) }
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
@@ -146,6 +149,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             throw ServeError(.eventLoop, error.message)
         }
         loop.shouldEndTurn = nil
+        loop.beforeWaiting = nil
         signals?.unregister(from: loop)
         log.event("stopped")
     }

@@ -49,6 +49,9 @@ package final class EventLoop {
     /// handled are reported again at the next (readiness is level-triggered). A server sets it to notice a stop
     /// signal within one handler's work rather than after a whole busy turn.
     package var shouldEndTurn: (() -> Bool)?
+    /// Called once a turn, after the deferred actions and before waiting: work they left half done (the server's
+    /// group commit of posts they handed over) must not wait for an event that may never come.
+    package var beforeWaiting: (() -> Void)?
 
     package init(maxEventsPerTurn: Int = 256) throws(TransportError) {
         let fd = cshim_epoll_create()
@@ -146,6 +149,7 @@ package final class EventLoop {
         let ready = deferred
         deferred.removeAll()
         for action in ready { action() }
+        beforeWaiting?()
 
         var timeout = timeoutMilliseconds
         if !deferred.isEmpty || isStopping {
