@@ -46,8 +46,9 @@ extension CommandLineInterface {
         let name = String(body.prefix { $0 != "=" })
         let attached = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
         switch name {
-        case "help": return .help
-        case "version": return .version
+        case "help", "version":
+            if attached != nil { throw CommandLineError("--\(name) takes no value") }
+            return name == "help" ? .help : .version
         case "generate-completion-script":
             let shellName = try Self.value(attached, for: "--\(name)", valueName: "shell", from: &remaining)
             guard let shell = CompletionShell(rawValue: shellName) else {
