@@ -81,7 +81,7 @@ client_version_rows() {
     local index=0
     while read -r wall cpu; do
         read -r -a command <<<"${commands[$index]}"
-        printf '| %s | %.2f | %.2f | %s |\n' "${command[0]##*/} ${command[*]:1}" "$wall" "$cpu" \
+        printf '| %s | %.2f | %.2f | %s |\n' "${commands[$index]#"$bin/"}" "$wall" "$cpu" \
             "$(instructions "${command[@]}")"
         index=$((index + 1))
     done < <(hyperfine_medians "${commands[@]}")

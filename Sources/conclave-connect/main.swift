@@ -6,7 +6,7 @@ import ConclaveClient
 import ConclavePOSIX
 
 /// The command line of `conclave-connect`; the work is `ConnectTool` in Common.
-struct ConnectCommand {
+struct ConnectCommand: CommonOptionsCommand {
     var common = CommonOptions()
     var arguments = ConnectArguments()
 
@@ -37,41 +37,53 @@ struct ConnectCommand {
                 .init("conclave-connect --fifo ~/conclave &",
                       "ii-style: write lines to ~/conclave/in, tail -f ~/conclave/out."),
             ],
-            options: CommonOptions.options(\.common) + [
+            options: CommonOptions.options(for: Self.self) + [
                 .option(short: "u", long: "url", value: "url",
-                        help: "Server URL (example: -u wss://conclave.example.com).", \.arguments.url),
-                .option(long: "as", value: "handle", help: "Session handle, never renamed (example: --as build-bot).",
-                        \.arguments.handle),
-                .option(short: "j", value: "channel",
-                        help: "Join CHANNEL at start; repeatable (example: -j ops -j dev).", \.arguments.joins),
+                        help: "Server URL (example: -u wss://conclave.example.com).") { $0.arguments.url = $1 },
+                .option(long: "as", value: "handle", help: "Session handle, never renamed (example: --as build-bot).") {
+                    $0.arguments.handle = $1
+                },
+                .repeatable(short: "j", value: "channel",
+                            help: "Join CHANNEL at start; repeatable (example: -j ops -j dev).") {
+                    $0.arguments.joins.append($1)
+                },
                 .option(long: "register", value: "user[/machine]",
                         help: "Register USER (and MACHINE, default: the host name) with this key and record it in "
-                            + "config.toml (example: --register alice/laptop).", \.arguments.register),
+                            + "config.toml (example: --register alice/laptop).") { $0.arguments.register = $1 },
                 .option(long: "socket", value: "path",
                         help: "Also serve the link on a Unix socket, mode 0600 (example: --socket /tmp/link.sock).",
-                        completion: .file, \.arguments.socketPath),
+                        completion: .file) { $0.arguments.socketPath = $1 },
                 .option(long: "fifo", value: "dir",
                         help: "ii-style: read lines from the FIFO DIR/in, append output to DIR/out "
-                            + "(example: --fifo ~/conclave).", completion: .directory, \.arguments.fifoDirectory),
+                            + "(example: --fifo ~/conclave).", completion: .directory) {
+                    $0.arguments.fifoDirectory = $1
+                },
                 .flag(short: "E",
-                      help: "Exit once stdin ends, the link has been up and every request is answered (example: -E).",
-                      \.arguments.exitsAtEndOfInput),
+                      help: "Exit once stdin ends, the link has been up and every request is answered (example: -E).") {
+                    $0.arguments.exitsAtEndOfInput = $1
+                },
                 .flag(long: "no-reconnect",
-                      help: "End at the first failed dial or drop instead of reconnecting (example: --no-reconnect).",
-                      \.arguments.noReconnect),
-                .option(long: "retry", value: "n", help: "Give up after N failed dials in a row (example: --retry 5).",
-                        \.arguments.retryLimit),
+                      help: "End at the first failed dial or drop instead of reconnecting (example: --no-reconnect).") {
+                    $0.arguments.noReconnect = $1
+                },
+                .integer(long: "retry", value: "n",
+                         help: "Give up after N failed dials in a row (example: --retry 5).") {
+                    $0.arguments.retryLimit = $1
+                },
                 .flag(long: "agent",
-                      help: "Refuse posts and whispers on scopes below converse in config.toml (example: --agent).",
-                      \.arguments.agent),
-                .option(long: "ping-interval", value: "secs",
-                        help: "Seconds between keepalive pings, default 20 (example: --ping-interval 5).",
-                        \.arguments.pingIntervalSeconds),
-                .option(long: "pong-timeout", value: "secs",
+                      help: "Refuse posts and whispers on scopes below converse in config.toml (example: --agent).") {
+                    $0.arguments.agent = $1
+                },
+                .number(long: "ping-interval", value: "secs",
+                        help: "Seconds between keepalive pings, default 20 (example: --ping-interval 5).") {
+                    $0.arguments.pingIntervalSeconds = $1
+                },
+                .number(long: "pong-timeout", value: "secs",
                         help: "Seconds without a frame after a ping before the link counts as dead, default 10 "
-                            + "(example: --pong-timeout 3).", \.arguments.pongTimeoutSeconds),
-                .flag(long: "strict", help: "Make the first bad input line fatal, status 65 (example: --strict).",
-                      \.arguments.strict),
+                            + "(example: --pong-timeout 3).") { $0.arguments.pongTimeoutSeconds = $1 },
+                .flag(long: "strict", help: "Make the first bad input line fatal, status 65 (example: --strict).") {
+                    $0.arguments.strict = $1
+                },
             ],
             validate: { command throws(CommandLineError) in try command.common.validate() })
     }

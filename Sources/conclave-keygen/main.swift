@@ -3,7 +3,7 @@ import ConclaveIdentity
 import ConclavePOSIX
 
 /// The command line of `conclave-keygen`; the work is `Keygen` in Common.
-struct KeygenCommand {
+struct KeygenCommand: CommonOptionsCommand {
     var common = CommonOptions()
     var force = false
     var print = false
@@ -31,12 +31,16 @@ struct KeygenCommand {
                 .init("ssh laptop conclave-keygen --enroll laptop | conclave-send --json",
                       #"Enrol the machine "laptop" from a machine already enrolled."#),
             ],
-            options: CommonOptions.options(\.common) + [
-                .flag(long: "force", help: "Replace an existing key with a new one (example: --force).", \.force),
-                .flag(long: "print", help: "Only print the public key; never create one (example: --print).", \.print),
+            options: CommonOptions.options(for: Self.self) + [
+                .flag(long: "force", help: "Replace an existing key with a new one (example: --force).") {
+                    $0.force = $1
+                },
+                .flag(long: "print", help: "Only print the public key; never create one (example: --print).") {
+                    $0.print = $1
+                },
                 .option(long: "enroll", value: "name",
                         help: "Print the machine_add admin frame enrolling this key as NAME, as one NDJSON line "
-                            + "(example: --enroll laptop).", \.enroll),
+                            + "(example: --enroll laptop).") { $0.enroll = $1 },
             ],
             validate: { command throws(CommandLineError) in
                 try command.common.validate()

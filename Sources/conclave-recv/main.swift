@@ -6,7 +6,7 @@ import ConclaveClient
 import ConclavePOSIX
 
 /// The command line of `conclave-recv`; the work is `RecvTool` in Common.
-struct RecvCommand {
+struct RecvCommand: CommonOptionsCommand {
     var common = CommonOptions()
     var arguments = RecvArguments()
 
@@ -30,45 +30,62 @@ struct RecvCommand {
                 .init("conclave-recv --since 1h --history-only ops", "Replay the last hour of ops, then exit."),
                 .init("conclave-recv -C 1 -W 10 ops", "Wait at most 10 s for the next message on ops."),
             ],
-            options: CommonOptions.options(\.common) + [
-                .option(short: "C", value: "n", help: "Exit 0 after N messages (example: -C 1).", \.arguments.count),
-                .option(short: "W", value: "secs",
-                        help: "Exit 124 after SECS, 69 if the link never came up (example: -W 10).",
-                        \.arguments.waitSeconds),
-                .option(long: "idle", value: "secs",
-                        help: "Exit 124 after SECS without a message (example: --idle 60).", \.arguments.idleSeconds),
+            options: CommonOptions.options(for: Self.self) + [
+                .integer(short: "C", value: "n", help: "Exit 0 after N messages (example: -C 1).") {
+                    $0.arguments.count = $1
+                },
+                .number(short: "W", value: "secs",
+                        help: "Exit 124 after SECS, 69 if the link never came up (example: -W 10).") {
+                    $0.arguments.waitSeconds = $1
+                },
+                .number(long: "idle", value: "secs",
+                        help: "Exit 124 after SECS without a message (example: --idle 60).") {
+                    $0.arguments.idleSeconds = $1
+                },
                 .option(long: "since", value: "when",
-                        help: "Replay history after WHEN first: N[smhdw], @EPOCH_MS or RFC 3339 (example: --since 1h).",
-                        \.arguments.since),
+                        help: "Replay history after WHEN first: N[smhdw], @EPOCH_MS or RFC 3339 "
+                            + "(example: --since 1h).") {
+                    $0.arguments.since = $1
+                },
                 .flag(long: "history-only",
-                      help: "Exit 0 after the replay instead of following (example: --history-only).",
-                      \.arguments.historyOnly),
-                .flag(short: "r", help: "Print the body only (example: -r).", \.arguments.raw),
+                      help: "Exit 0 after the replay instead of following (example: --history-only).") {
+                    $0.arguments.historyOnly = $1
+                },
+                .flag(short: "r", help: "Print the body only (example: -r).") { $0.arguments.raw = $1 },
                 .option(short: "F", value: "format",
-                        help: #"Print FORMAT: %c %f %u %m %s %b %t %T %% \n \t \0 (example: -F '%c %f: %b')."#,
-                        \.arguments.format),
-                .flag(short: "0", help: "End every record with NUL instead of a newline (example: -r -0).",
-                      \.arguments.nulTerminated),
-                .flag(long: "json", help: "NDJSON even on a terminal (example: --json).", \.arguments.json),
-                .flag(long: "events", help: "Also print the local events: link_up, link_down, … (example: --events).",
-                      \.arguments.events),
-                .flag(long: "no-whispers", help: "Leave out whispers to this session (example: --no-whispers).",
-                      \.arguments.noWhispers),
+                        help: #"Print FORMAT: %c %f %u %m %s %b %t %T %% \n \t \0 (example: -F '%c %f: %b')."#) {
+                    $0.arguments.format = $1
+                },
+                .flag(short: "0", help: "End every record with NUL instead of a newline (example: -r -0).") {
+                    $0.arguments.nulTerminated = $1
+                },
+                .flag(long: "json", help: "NDJSON even on a terminal (example: --json).") { $0.arguments.json = $1 },
+                .flag(long: "events",
+                      help: "Also print the local events: link_up, link_down, … (example: --events).") {
+                    $0.arguments.events = $1
+                },
+                .flag(long: "no-whispers", help: "Leave out whispers to this session (example: --no-whispers).") {
+                    $0.arguments.noWhispers = $1
+                },
                 .option(long: "as", value: "handle",
-                        help: "Handle of a link of recv's own, default cli-PID (example: --as inbox).",
-                        \.arguments.handle),
+                        help: "Handle of a link of recv's own, default cli-PID (example: --as inbox).") {
+                    $0.arguments.handle = $1
+                },
                 .option(short: "u", long: "url", value: "url",
-                        help: "Server URL of a link of recv's own (example: -u ws://127.0.0.1:4390).", \.arguments.url),
+                        help: "Server URL of a link of recv's own (example: -u ws://127.0.0.1:4390).") {
+                    $0.arguments.url = $1
+                },
                 .option(long: "socket", value: "path",
                         help: "Use a running conclave-connect's socket (example: --socket /tmp/link.sock).",
-                        completion: .file, \.arguments.socketPath),
+                        completion: .file) { $0.arguments.socketPath = $1 },
                 .option(short: "i", value: "file",
                         help: "Filter conclave-connect's NDJSON output from FILE, - for stdin (example: -i -).",
-                        completion: .file, \.arguments.inputPath),
+                        completion: .file) { $0.arguments.inputPath = $1 },
             ],
             positionals: .init(valueName: "channel",
-                               help: "Channels to join (with -i: to keep); none: everything (example: ops).",
-                               \.arguments.channels),
+                               help: "Channels to join (with -i: to keep); none: everything (example: ops).") {
+                $0.arguments.channels = $1
+            },
             validate: { command throws(CommandLineError) in try command.common.validate() })
     }
 }

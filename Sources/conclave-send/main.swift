@@ -6,7 +6,7 @@ import ConclaveClient
 import ConclavePOSIX
 
 /// The command line of `conclave-send`; the work is `SendTool` in Common.
-struct SendCommand {
+struct SendCommand: CommonOptionsCommand {
     var common = CommonOptions()
     var arguments = SendArguments()
 
@@ -34,38 +34,50 @@ struct SendCommand {
                 .init(#"echo '{"type":"who","channel":"ops","_id":1}' | conclave-send --json"#,
                       "Send any request; print its reply with its _id."),
             ],
-            options: CommonOptions.options(\.common) + [
-                .option(long: "to", value: "path", help: "Whisper to the session PATH (example: --to bob/laptop/main).",
-                        \.arguments.whisperTarget),
+            options: CommonOptions.options(for: Self.self) + [
+                .option(long: "to", value: "path",
+                        help: "Whisper to the session PATH (example: --to bob/laptop/main).") {
+                    $0.arguments.whisperTarget = $1
+                },
                 .flag(long: "json",
                       help: "Read requests, one JSON object per line, and print each reply with its _id "
-                          + "(example: --json).", \.arguments.json),
-                .flag(short: "s", help: "Send all of stdin as one message (example: -s).", \.arguments.wholeInput),
-                .flag(long: "empty", help: "Send empty lines too, instead of skipping them (example: --empty).",
-                      \.arguments.empty),
+                          + "(example: --json).") { $0.arguments.json = $1 },
+                .flag(short: "s", help: "Send all of stdin as one message (example: -s).") {
+                    $0.arguments.wholeInput = $1
+                },
+                .flag(long: "empty", help: "Send empty lines too, instead of skipping them (example: --empty).") {
+                    $0.arguments.empty = $1
+                },
                 .flag(long: "print",
-                      help: "Print the input lines that would be sent instead of sending them (example: --print).",
-                      \.arguments.print),
-                .option(short: "W", value: "secs",
+                      help: "Print the input lines that would be sent instead of sending them (example: --print).") {
+                    $0.arguments.print = $1
+                },
+                .number(short: "W", value: "secs",
                         help: "Seconds to wait for a link or for acknowledgements after stdin ends, default 30 "
-                            + "(example: -W 5).", \.arguments.waitSeconds),
+                            + "(example: -W 5).") { $0.arguments.waitSeconds = $1 },
                 .flag(long: "agent",
-                      help: "Refuse posts and whispers on scopes below converse in config.toml (example: --agent).",
-                      \.arguments.agent),
-                .flag(long: "strict", help: "Make the first bad input line fatal, status 65 (example: --strict).",
-                      \.arguments.strict),
+                      help: "Refuse posts and whispers on scopes below converse in config.toml (example: --agent).") {
+                    $0.arguments.agent = $1
+                },
+                .flag(long: "strict", help: "Make the first bad input line fatal, status 65 (example: --strict).") {
+                    $0.arguments.strict = $1
+                },
                 .option(long: "as", value: "handle",
-                        help: "Handle of its own link, default cli-<pid> (example: --as build-bot).",
-                        \.arguments.handle),
+                        help: "Handle of its own link, default cli-<pid> (example: --as build-bot).") {
+                    $0.arguments.handle = $1
+                },
                 .option(short: "u", long: "url", value: "url",
-                        help: "Make a link of its own to this server (example: -u ws://127.0.0.1:4390).",
-                        \.arguments.url),
+                        help: "Make a link of its own to this server (example: -u ws://127.0.0.1:4390).") {
+                    $0.arguments.url = $1
+                },
                 .option(long: "socket", value: "path",
                         help: "Attach to a running conclave-connect --socket (example: --socket /tmp/link.sock).",
-                        completion: .file, \.arguments.socketPath),
+                        completion: .file) { $0.arguments.socketPath = $1 },
             ],
             positionals: .init(valueName: "channel message",
-                               help: "CHANNEL, then MESSAGE words (with --to: only MESSAGE words).", \.arguments.words),
+                               help: "CHANNEL, then MESSAGE words (with --to: only MESSAGE words).") {
+                $0.arguments.words = $1
+            },
             validate: { command throws(CommandLineError) in try command.common.validate() })
     }
 }

@@ -31,47 +31,62 @@ enum ServeCommand {
                       #"Any free port; the "listening on" line on stderr names it."#),
             ],
             options: [
-                .option(long: "bind", value: "addr", help: "Address to listen on (example: --bind 0.0.0.0:4390).",
-                        \.bind),
+                .option(long: "bind", value: "addr", help: "Address to listen on (example: --bind 0.0.0.0:4390).") {
+                    $0.bind = $1
+                },
                 .option(long: "data-dir", value: "dir",
-                        help: "Keep state in DIR (example: --data-dir /var/lib/conclave).", completion: .directory,
-                        \.dataDirectory),
+                        help: "Keep state in DIR (example: --data-dir /var/lib/conclave).", completion: .directory) {
+                    $0.dataDirectory = $1
+                },
                 .flag(long: "ephemeral",
-                      help: "Keep state in memory only; a new server id at every start (example: --ephemeral).",
-                      \.ephemeral),
-                .option(long: "admin", value: "user[=pubkey]",
-                        help: "Server admin, optionally pinned to a base64url public key; repeatable "
-                            + "(example: --admin alice).", \.admins),
+                      help: "Keep state in memory only; a new server id at every start (example: --ephemeral).") {
+                    $0.ephemeral = $1
+                },
+                .repeatable(long: "admin", value: "user[=pubkey]",
+                            help: "Server admin, optionally pinned to a base64url public key; repeatable "
+                                + "(example: --admin alice).") { $0.admins.append($1) },
                 .option(long: "tls-cert", value: "file",
-                        help: "PEM certificate chain; serve wss:// (example: --tls-cert cert.pem).", completion: .file,
-                        \.tlsCertificate),
+                        help: "PEM certificate chain; serve wss:// (example: --tls-cert cert.pem).",
+                        completion: .file) {
+                    $0.tlsCertificate = $1
+                },
                 .option(long: "tls-key", value: "file",
-                        help: "PEM private key for --tls-cert (example: --tls-key key.pem).", completion: .file,
-                        \.tlsKey),
+                        help: "PEM private key for --tls-cert (example: --tls-key key.pem).", completion: .file) {
+                    $0.tlsKey = $1
+                },
                 .option(long: "handshake-timeout", value: "secs",
-                        help: "Seconds from TCP accept to established; default 10 (example: --handshake-timeout 2).",
-                        \.handshakeTimeout),
+                        help: "Seconds from TCP accept to established; default 10 (example: --handshake-timeout 2).") {
+                    $0.handshakeTimeout = $1
+                },
                 .option(long: "idle-timeout", value: "secs",
                         help: "Seconds without a frame before a session is dropped; default 60 "
-                            + "(example: --idle-timeout 1.5).", \.idleTimeout),
+                            + "(example: --idle-timeout 1.5).") { $0.idleTimeout = $1 },
                 .option(long: "reap-interval", value: "secs",
-                        help: "Seconds between idle sweeps; default 15 (example: --reap-interval 0.5).",
-                        \.reapInterval),
+                        help: "Seconds between idle sweeps; default 15 (example: --reap-interval 0.5).") {
+                    $0.reapInterval = $1
+                },
                 .option(long: "retention", value: "secs",
-                        help: "Seconds of history kept; default 604800 (example: --retention 3600).", \.retention),
+                        help: "Seconds of history kept; default 604800 (example: --retention 3600).") {
+                    $0.retention = $1
+                },
                 .option(long: "retention-sweep-interval", value: "secs",
-                        help: "Seconds between history purges; default 3600 (example: --retention-sweep-interval 60).",
-                        \.retentionSweepInterval),
+                        help: "Seconds between history purges; default 3600 "
+                            + "(example: --retention-sweep-interval 60).") {
+                    $0.retentionSweepInterval = $1
+                },
                 .option(long: "max-queue-frames", value: "n",
                         help: "Frames queued per session before it is dropped; default 1024 "
-                            + "(example: --max-queue-frames 64).", \.maxQueueFrames),
+                            + "(example: --max-queue-frames 64).") { $0.maxQueueFrames = $1 },
                 .option(long: "max-queue-bytes", value: "n",
                         help: "Bytes queued per session before it is dropped, K/M/G suffixes; default 64M "
-                            + "(example: --max-queue-bytes 1M).", \.maxQueueBytes),
-                .flag(short: "q", long: "quiet", help: "Log only the listening line and fatal errors (example: -q).",
-                      \.quiet),
-                .flag(short: "v", long: "verbose", help: "Also log every request and plain HTTP request (example: -v).",
-                      \.verbose),
+                            + "(example: --max-queue-bytes 1M).") { $0.maxQueueBytes = $1 },
+                .flag(short: "q", long: "quiet", help: "Log only the listening line and fatal errors (example: -q).") {
+                    $0.quiet = $1
+                },
+                .flag(short: "v", long: "verbose",
+                      help: "Also log every request and plain HTTP request (example: -v).") {
+                    $0.verbose = $1
+                },
             ])
     }
 }

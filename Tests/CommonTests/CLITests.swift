@@ -113,14 +113,15 @@ private struct SampleError: ToolError {
     }
 
     @Test func commonOptionsParse() throws {
-        let interface = CommandLineInterface<CommonOptions>(
-            toolName: "t", abstract: "", usage: [], examples: [], options: CommonOptions.options(\.self),
-            validate: { options throws(CommandLineError) in try options.validate() })
+        struct Command: CommonOptionsCommand { var common = CommonOptions() }
+        let interface = CommandLineInterface<Command>(
+            toolName: "t", abstract: "", usage: [], examples: [], options: CommonOptions.options(for: Command.self),
+            validate: { command throws(CommandLineError) in try command.common.validate() })
         func parse(_ arguments: [String]) throws(CommandLineError) -> CommonOptions {
-            guard case .run(let options) = try interface.parse(arguments, into: CommonOptions()) else {
+            guard case .run(let command) = try interface.parse(arguments, into: Command()) else {
                 throw CommandLineError("not a run")
             }
-            return options
+            return command.common
         }
         let options = try parse(["--config-dir", "/tmp/c", "-v"])
         #expect(options.configDirectory == "/tmp/c")

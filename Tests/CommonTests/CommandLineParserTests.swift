@@ -2,7 +2,7 @@ import Testing
 @testable import ConclaveCLI
 
 /// The command of a made-up tool with one option of every kind.
-private struct Sample: Equatable {
+private struct Sample: Equatable, CommonOptionsCommand {
     var common = CommonOptions()
     var url: String?
     var joins: [String] = []
@@ -19,15 +19,17 @@ private var interface: CommandLineInterface<Sample> {
         toolName: "conclave-sample", abstract: "Do a sample thing.", usage: ["conclave-sample [-E] [channel ...]"],
         discussion: ["One paragraph long enough to be wrapped at eighty columns by the help renderer, twice over."],
         examples: [.init("conclave-sample -E ops", "Sample ops.")],
-        options: CommonOptions.options(\.common) + [
-            .option(short: "u", long: "url", value: "url", help: "Server URL (example: -u ws://x).", \.url),
-            .option(short: "j", value: "channel", help: "Join; repeatable (example: -j ops).", \.joins),
-            .option(short: "C", value: "n", help: "Stop after N (example: -C 1).", \.count),
-            .option(long: "wait", value: "secs", help: "Wait SECS (example: --wait 1.5).", \.wait),
-            .flag(short: "E", help: "Exit at the end (example: -E).", \.exits),
-            .flag(short: "r", long: "raw", help: "Bodies only (example: -r).", \.raw),
+        options: CommonOptions.options(for: Sample.self) + [
+            .option(short: "u", long: "url", value: "url", help: "Server URL (example: -u ws://x).") { $0.url = $1 },
+            .repeatable(short: "j", value: "channel", help: "Join; repeatable (example: -j ops).") {
+                $0.joins.append($1)
+            },
+            .integer(short: "C", value: "n", help: "Stop after N (example: -C 1).") { $0.count = $1 },
+            .number(long: "wait", value: "secs", help: "Wait SECS (example: --wait 1.5).") { $0.wait = $1 },
+            .flag(short: "E", help: "Exit at the end (example: -E).") { $0.exits = $1 },
+            .flag(short: "r", long: "raw", help: "Bodies only (example: -r).") { $0.raw = $1 },
         ],
-        positionals: .init(valueName: "channel", help: "Channels (example: ops).", \.words),
+        positionals: .init(valueName: "channel", help: "Channels (example: ops).") { $0.words = $1 },
         validate: { command throws(CommandLineError) in try command.common.validate() })
 }
 
@@ -122,10 +124,10 @@ private func refusal(_ arguments: String...) -> String? {
     }
 
     @Test func aToolWithoutPositionalArgumentsRefusesThem() {
-        let bare = CommandLineInterface<CommonOptions>(
-            toolName: "t", abstract: "", usage: [], examples: [], options: CommonOptions.options(\.self))
+        let bare = CommandLineInterface<Sample>(
+            toolName: "t", abstract: "", usage: [], examples: [], options: CommonOptions.options(for: Sample.self))
         #expect(throws: CommandLineError("unexpected argument 'extra'")) {
-            try bare.parse(["-q", "extra"], into: CommonOptions())
+            try bare.parse(["-q", "extra"], into: Sample())
         }
     }
 

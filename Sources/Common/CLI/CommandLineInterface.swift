@@ -13,17 +13,17 @@ package struct CommandLineInterface<Command> {
         }
     }
 
-    /// The positional arguments, all collected into one list.
+    /// The positional arguments, all handed over at once, in order.
     package struct Positionals {
         /// Their placeholder in help (`channel`).
         package var valueName: String
         package var help: String
-        package var keyPath: WritableKeyPath<Command, [String]>
+        package var set: (inout Command, [String]) -> Void
 
-        package init(valueName: String, help: String, _ keyPath: WritableKeyPath<Command, [String]>) {
+        package init(valueName: String, help: String, _ set: @escaping (inout Command, [String]) -> Void) {
             self.valueName = valueName
             self.help = help
-            self.keyPath = keyPath
+            self.set = set
         }
     }
 

@@ -38,57 +38,59 @@ package struct CommandLineOption<Command> {
     package var primaryName: String { displayNames.last ?? "" }
 }
 
+// Values are stored by closures, not key paths: instantiating a key path's generic class at run time cost more
+// than the rest of a tool's start-up (bench/RESULTS.md "Clients").
 extension CommandLineOption {
-    /// A flag that sets `keyPath` to true.
+    /// A flag; `set` receives `true` when it is given.
     package static func flag(
-        short: Character? = nil, long: String? = nil, help: String, _ keyPath: WritableKeyPath<Command, Bool>
+        short: Character? = nil, long: String? = nil, help: String, _ set: @escaping (inout Command, Bool) -> Void
     ) -> Self {
         Self(shortName: short, longName: long, valueName: nil, help: help, isRepeatable: false, completion: .none) {
-            command, _ in command[keyPath: keyPath] = true
+            command, _ in set(&command, true)
         }
     }
 
     /// An option whose value is kept as text; given twice, the last value wins.
     package static func option(
         short: Character? = nil, long: String? = nil, value: String, help: String,
-        completion: ValueCompletion = .none, _ keyPath: WritableKeyPath<Command, String?>
+        completion: ValueCompletion = .none, _ set: @escaping (inout Command, String) -> Void
     ) -> Self {
         Self(shortName: short, longName: long, valueName: value, help: help, isRepeatable: false,
-             completion: completion) { command, text in command[keyPath: keyPath] = text }
+             completion: completion) { command, text in set(&command, text) }
     }
 
-    /// An option that may be repeated; every value is kept, in order.
-    package static func option(
+    /// An option that may be repeated; `append` receives every value, in order.
+    package static func repeatable(
         short: Character? = nil, long: String? = nil, value: String, help: String,
-        completion: ValueCompletion = .none, _ keyPath: WritableKeyPath<Command, [String]>
+        completion: ValueCompletion = .none, _ append: @escaping (inout Command, String) -> Void
     ) -> Self {
         Self(shortName: short, longName: long, valueName: value, help: help, isRepeatable: true,
-             completion: completion) { command, text in command[keyPath: keyPath].append(text) }
+             completion: completion) { command, text in append(&command, text) }
     }
 
     /// An option whose value is a whole number in decimal.
-    package static func option(
+    package static func integer(
         short: Character? = nil, long: String? = nil, value: String, help: String,
-        _ keyPath: WritableKeyPath<Command, Int?>
+        _ set: @escaping (inout Command, Int) -> Void
     ) -> Self {
         Self(shortName: short, longName: long, valueName: value, help: help, isRepeatable: false,
              completion: .none) { command, text throws(CommandLineError) in
             guard let number = Int(text) else { throw CommandLineError("needs a whole number, not '\(text)'") }
-            command[keyPath: keyPath] = number
+            set(&command, number)
         }
     }
 
     /// An option whose value is a finite decimal number (seconds, mostly).
-    package static func option(
+    package static func number(
         short: Character? = nil, long: String? = nil, value: String, help: String,
-        _ keyPath: WritableKeyPath<Command, Double?>
+        _ set: @escaping (inout Command, Double) -> Void
     ) -> Self {
         Self(shortName: short, longName: long, valueName: value, help: help, isRepeatable: false,
              completion: .none) { command, text throws(CommandLineError) in
             guard let number = Double(text), number.isFinite else {
                 throw CommandLineError("needs a number, not '\(text)'")
             }
-            command[keyPath: keyPath] = number
+            set(&command, number)
         }
     }
 }

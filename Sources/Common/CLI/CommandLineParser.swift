@@ -30,7 +30,7 @@ extension CommandLineInterface {
             }
         }
         if let positionals {
-            command[keyPath: positionals.keyPath] += positionalValues
+            positionals.set(&command, positionalValues)
         } else if let extra = positionalValues.first {
             throw CommandLineError("unexpected argument '\(extra)'")
         }

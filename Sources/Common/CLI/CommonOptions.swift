@@ -11,19 +11,19 @@ package struct CommonOptions: Hashable, Sendable {
 
     package init() {}
 
-    /// Their declarations, storing into the `CommonOptions` at `keyPath` of a tool's command.
-    package static func options<Command>(
-        _ keyPath: WritableKeyPath<Command, CommonOptions>
-    ) -> [CommandLineOption<Command>] {
+    /// Their declarations, for a tool whose command holds them.
+    package static func options<Command: CommonOptionsCommand>(for _: Command.Type) -> [CommandLineOption<Command>] {
         [
             .option(
                 long: "config-dir", value: "dir",
                 help: "Directory holding key and config.toml (example: --config-dir ~/.config/conclave-test).",
-                completion: .directory, keyPath.appending(path: \.configDirectory)),
-            .flag(short: "q", long: "quiet", help: "Print no diagnostics on stderr, not even errors (example: -q).",
-                  keyPath.appending(path: \.quiet)),
-            .flag(short: "v", long: "verbose", help: "Print more detail on stderr (example: -v).",
-                  keyPath.appending(path: \.verbose)),
+                completion: .directory) { $0.common.configDirectory = $1 },
+            .flag(short: "q", long: "quiet", help: "Print no diagnostics on stderr, not even errors (example: -q).") {
+                $0.common.quiet = $1
+            },
+            .flag(short: "v", long: "verbose", help: "Print more detail on stderr (example: -v).") {
+                $0.common.verbose = $1
+            },
         ]
     }
 
@@ -45,4 +45,9 @@ package struct CommonOptions: Hashable, Sendable {
     package func configDirectory(environment: [String: String]) throws(ConfigDirectoryError) -> ConfigDirectory {
         try ConfigDirectory.resolve(flag: configDirectory, environment: environment)
     }
+}
+
+/// The command of a tool that takes the common options.
+package protocol CommonOptionsCommand {
+    var common: CommonOptions { get set }
 }
