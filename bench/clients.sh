@@ -104,23 +104,23 @@ client_one_shot_rows() {
 
 # One streaming run: a receiver started first, then the sender with the lines of file $2; $1 is conclave, mqtt0 or
 # mqtt1 (the publisher's QoS). Prints: sender wall s, sender CPU s, seconds from the sender's start until the
-# receiver had every message, receiver CPU s, messages received.
+# receiver had every message (or "incomplete" when some never came within 60 s), receiver CPU s, messages received.
 stream_run() {
     local kind=$1 file=$2 count channel start end
     count=$(wc -l <"$file")
     channel="stream$RANDOM"
+    local receiver_command
     case $kind in
     conclave)
         create_channel "$channel"
         # --since replays what was posted before the join, so the race with the sender loses nothing.
-        /usr/bin/time -f '%U %S' -o "$work/receiver.time" timeout 120 "$bin/conclave-recv" -q -C "$count" \
-            --since 1h "$channel" >/dev/null &
+        receiver_command=("$bin/conclave-recv" -q -C "$count" --since 1h "$channel")
         ;;
-    mqtt*)
-        /usr/bin/time -f '%U %S' -o "$work/receiver.time" timeout 120 mosquitto_sub "${mqtt[@]}" -t "$channel" \
-            -C "$count" >/dev/null &
-        ;;
+    mqtt*) receiver_command=(mosquitto_sub "${mqtt[@]}" -t "$channel" -C "$count") ;;
     esac
+    # The receiver's output is counted, not kept: a pipe to wc costs it what /dev/null would.
+    { /usr/bin/time -f '%U %S' -o "$work/receiver.time" timeout 60 "${receiver_command[@]}" | wc -l \
+        >"$work/received"; } &
     local receiver=$!
     sleep 1
     start=$(date +%s.%N)
@@ -129,16 +129,18 @@ stream_run() {
     mqtt0 | mqtt1) /usr/bin/time -f '%e %U %S' -o "$work/sender.time" mosquitto_pub "${mqtt[@]}" \
         -q "${kind#mqtt}" -t "$channel" -l <"$file" ;;
     esac
-    local received=$count
-    wait "$receiver" || received=incomplete
+    wait "$receiver" || true
     end=$(date +%s.%N)
+    local received until=incomplete
+    received=$(<"$work/received")
+    [ "$received" -lt "$count" ] || until=$(calc "$end - $start")
     local wall user system receiver_user receiver_system
     read -r wall user system <"$work/sender.time"
     read -r receiver_user receiver_system < <(tail -1 "$work/receiver.time")
     local cpu receiver_cpu
     cpu=$(calc "$user + $system")
     receiver_cpu=$(calc "$receiver_user + $receiver_system")
-    echo "$wall $cpu $(calc "$end - $start") $receiver_cpu $received"
+    echo "$wall $cpu $until $receiver_cpu $received"
 }
 
 client_stream_rows() {
@@ -158,8 +160,8 @@ client_stream_rows() {
             mqtt1) sender="mosquitto_pub -l -q 1" receiver="mosquitto_sub" ;;
             esac
             read -r wall cpu until receiver_cpu received < <(stream_run "$kind" "$work/$payload.txt")
-            local delivered=incomplete
-            [ "$received" = incomplete ] || delivered=$(printf '%.0f' "$(calc "$messages / $until")")
+            local delivered="incomplete: $received"
+            [ "$until" = incomplete ] || delivered=$(printf '%.0f' "$(calc "$messages / $until")")
             printf '| %s | %s | %.0f | %.2f | %s | %s | %.2f |\n' "$payload" "$sender" \
                 "$(calc "$messages / $wall")" "$(calc "$cpu * 1000000 / $messages")" "$delivered" "$receiver" \
                 "$(calc "$receiver_cpu * 1000000 / $messages")"
