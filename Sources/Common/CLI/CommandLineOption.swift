@@ -33,9 +33,6 @@ package struct CommandLineOption<Command> {
     package var displayNames: [String] {
         [shortName.map { "-\($0)" }, longName.map { "--\($0)" }].compactMap { $0 }
     }
-
-    /// The name errors quote: the long one when there is one.
-    package var primaryName: String { displayNames.last ?? "" }
 }
 
 // Values are stored by closures, not key paths: instantiating a key path's generic class at run time cost more
