@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 pkg-config mandoc jq curl
 MAN_PAGES := $(wildcard man/*.[1-8])
 
-.PHONY: all deps build test unit lint-man lint-man-style demo clean autobahn install uninstall
+.PHONY: all deps build release test unit lint-man lint-man-style demo clean autobahn install uninstall
 
 all: build
 
@@ -19,6 +19,13 @@ deps:
 
 build: deps
 	$(SWIFT) build
+
+# The release build, which make bench measures and an install should copy: every executable fully static (the Swift
+# runtime and libsodium, jansson, OpenSSL, SQLite and glibc linked in), so a tool starts without loading and
+# relocating some 20 shared libraries; bench/RESULTS.md "Clients" has the measurements behind the choice.
+RELEASE_FLAGS := -c release -Xswiftc -static-executable
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 lint-man: deps
 	@if [ -n "$(MAN_PAGES)" ]; then mandoc -T lint -W warning $(MAN_PAGES) && echo "man pages: lint clean"; fi
@@ -62,7 +69,7 @@ CLAUDE_CODE_FILES := $(CLAUDE_CODE)/settings.json $(CLAUDE_CODE)/SKILL.md $(CLAU
 install:
 	@set -euo pipefail; \
 	bin="$(BIN_DIR)"; \
-	if [ -z "$$bin" ]; then $(SWIFT) build -c release; bin=$$($(SWIFT) build -c release --show-bin-path); fi; \
+	if [ -z "$$bin" ]; then $(SWIFT) build $(RELEASE_FLAGS); bin=$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path); fi; \
 	install -d "$(BINDIR)" "$(DATADIR)/conclave/claude-code" "$(DATADIR)/bash-completion/completions" \
 	    "$(DATADIR)/zsh/site-functions" "$(DATADIR)/fish/vendor_completions.d"; \
 	for tool in $(TOOLS); do \

@@ -3,8 +3,6 @@ import PackageDescription
 
 // One library target per layer (README "Layout"), lowest first. A tool links only the layers it uses, so
 // conclave-keygen carries neither OpenSSL nor SQLite and conclave-connect no SQLite.
-let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
-
 let package = Package(
     name: "conclave",
     products: [
@@ -13,9 +11,6 @@ let package = Package(
         .executable(name: "conclave-recv", targets: ["conclave-recv"]),
         .executable(name: "conclave-send", targets: ["conclave-send"]),
         .executable(name: "conclave-serve", targets: ["conclave-serve"]),
-    ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
@@ -42,9 +37,9 @@ let package = Package(
             name: "ConclaveLink", dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport"],
             path: "Sources/Common/Link"),
         // What every tool's main shares: exit statuses and the errors that map to them, diagnostics, records,
-        // common options. The only library that imports ArgumentParser.
+        // the command-line parser, help and completion scripts generated from each tool's option table.
         .target(
-            name: "ConclaveCLI", dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveIdentity", argumentParser],
+            name: "ConclaveCLI", dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveIdentity"],
             path: "Sources/Common/CLI"),
         // The tool I/O that conclave-connect, conclave-send and conclave-recv share.
         .target(
@@ -64,15 +59,15 @@ let package = Package(
 
         .executableTarget(
             name: "conclave-keygen",
-            dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX", argumentParser]),
+            dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX"]),
         .executableTarget(
-            name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
+            name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX"]),
         .executableTarget(
-            name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
+            name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"]),
         .executableTarget(
-            name: "conclave-recv", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
+            name: "conclave-recv", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"]),
         .executableTarget(
-            name: "conclave-send", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX", argumentParser]),
+            name: "conclave-send", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"]),
         // The server benchmark (bench/run.sh; not shipped).
         .executableTarget(
             name: "serve-bench",

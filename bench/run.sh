@@ -2,16 +2,19 @@
 # Runs the same workloads against conclave-serve (release build), mosquitto and nats-server (Debian packages),
 # one broker at a time, each started here on a free loopback port and killed on exit; prints a table.
 # Workloads (bench/RESULTS.md explains them): memory per idle connection, one-to-one round trips and
-# throughput, fan-out from one publisher to S subscribers.
+# throughput, fan-out from one publisher to S subscribers; then the client rows of bench/clients.sh.
 # Usage: bench/run.sh [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]   (defaults 2000 100 10000 100)
 # BENCH_BROKERS="conclave conclave-disk mqtt0 mqtt1 nats" chooses the brokers; BENCH_WINDOW (256),
-# BENCH_ONE_TO_ONE (50000) and BENCH_ROUND_TRIPS (5000) are read by serve-bench.
+# BENCH_ONE_TO_ONE (50000) and BENCH_ROUND_TRIPS (5000) are read by serve-bench. BENCH_PARTS="brokers clients"
+# chooses the parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 brokers=${BENCH_BROKERS:-conclave conclave-disk mqtt0 mqtt1 nats}
+parts=${BENCH_PARTS:-brokers clients}
+source bench/clients.sh
 
 missing=
-for package in mosquitto nats-server; do
+for package in mosquitto nats-server mosquitto-clients hyperfine valgrind; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing="$missing $package"
 done
 if [ -n "$missing" ]; then
@@ -20,8 +23,8 @@ if [ -n "$missing" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
-swift build -c release --product conclave-serve >/dev/null
-swift build -c release --product serve-bench >/dev/null
+# The build that is shipped (Makefile "release"), so that the client rows measure the tools' real start-up.
+make -s release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 
 ulimit -n "$(ulimit -Hn)"
@@ -34,7 +37,7 @@ stop_broker() {
         broker_pid=
     fi
 }
-cleanup() { stop_broker; rm -rf "$work"; }
+cleanup() { stop_broker; stop_client_servers; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
 # Waits (at most 10 s) until something accepts connections on 127.0.0.1:$1.
@@ -93,6 +96,7 @@ echo "$(nproc) CPUs ($cpu), $(free -m | awk '/^Mem:/ {print $2}') MiB; conclave 
 # while CPU seconds per delivery stay comparable.
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 rows=()
+[[ " $parts " == *" brokers "* ]] || brokers=
 for broker in $brokers; do
     start_broker "$broker"
     "$bin/serve-bench" "$broker" "$address" "$broker_pid" "$@" | tee "$work/out"
@@ -100,9 +104,13 @@ for broker in $brokers; do
     stop_broker
 done
 
-echo
-echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s" \
-    "| 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s" \
-    "| fan-out client CPU s | broker peak RSS MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-printf '%s\n' "${rows[@]}"
+if [ -n "$brokers" ]; then
+    echo
+    echo "| broker | bytes per idle connection | 1:1 round trip p50 / p99 µs | 1:1 messages/s" \
+        "| 1:1 broker CPU µs per message | fan-out deliveries/s | fan-out broker CPU s | deliveries per broker CPU s" \
+        "| fan-out client CPU s | broker peak RSS MB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${rows[@]}"
+fi
+
+if [[ " $parts " == *" clients "* ]]; then client_rows; fi

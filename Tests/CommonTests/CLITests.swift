@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 import Testing
 @testable import ConclaveCLI
 @testable import ConclavePOSIX
@@ -114,14 +113,24 @@ private struct SampleError: ToolError {
     }
 
     @Test func commonOptionsParse() throws {
-        let options = try CommonOptions.parse(["--config-dir", "/tmp/c", "-v"])
+        struct Command: CommonOptionsCommand { var common = CommonOptions() }
+        let interface = CommandLineInterface<Command>(
+            toolName: "t", abstract: "", usage: [], examples: [], options: CommonOptions.options(for: Command.self),
+            validate: { command throws(CommandLineError) in try command.common.validate() })
+        func parse(_ arguments: [String]) throws(CommandLineError) -> CommonOptions {
+            guard case .run(let command) = try interface.parse(arguments, into: Command()) else {
+                throw CommandLineError("not a run")
+            }
+            return command.common
+        }
+        let options = try parse(["--config-dir", "/tmp/c", "-v"])
         #expect(options.configDirectory == "/tmp/c")
         #expect(options.verbosity == .verbose)
         #expect(try options.configDirectory(environment: ["CONCLAVE_CONFIG_DIR": "/e"]).path == "/tmp/c")
-        #expect(try CommonOptions.parse([]).verbosity == .normal)
-        #expect(try CommonOptions.parse(["-q"]).verbosity == .quiet)
-        #expect(throws: (any Error).self) { try CommonOptions.parse(["-q", "-v"]) }
-        #expect(throws: (any Error).self) { try CommonOptions.parse(["--config-dir", ""]) }
+        #expect(try parse([]).verbosity == .normal)
+        #expect(try parse(["-q"]).verbosity == .quiet)
+        #expect(throws: CommandLineError.self) { try parse(["-q", "-v"]) }
+        #expect(throws: CommandLineError.self) { try parse(["--config-dir", ""]) }
     }
 
     /// Reads only: `setenv` here could race with other tests reading `environ` in the same process.

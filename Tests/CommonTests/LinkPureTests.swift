@@ -299,8 +299,9 @@ import Testing
         #expect(pager.sinceMs == 599)
         let second = Array(repeating: HistoryMessage(from: me, tsMs: 600, payload: .plain("x")), count: 3)
         let evenMore = pager.receive(second)
-        let again = pager.receive(second)
-        #expect(evenMore && !again)
+        #expect(pager.sinceMs == 600)
+        let empty = pager.receive([])
+        #expect(evenMore && !empty)
         #expect(pager.rows.count == 501)
     }
 

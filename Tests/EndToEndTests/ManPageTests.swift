@@ -90,7 +90,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve", "conclave-recv"])
+    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve", "conclave-recv", "conclave-send"])
     func helpNamesOnlyToolsAndPagesThatExist(_ tool: String) throws {
         let help = try ToolProcess.run(
             ToolProcess.binary(tool), arguments: ["--help"], environment: ToolProcess.environment(home: "/nonexistent"),
@@ -107,7 +107,7 @@ import Testing
     }
 
     /// `--help` shows the synopsis of the manual page, not ArgumentParser's `<options>`.
-    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve", "conclave-recv"])
+    @Test(arguments: ["conclave-keygen", "conclave-connect", "conclave-serve", "conclave-recv", "conclave-send"])
     func helpShowsTheSynopsisOfThePage(_ tool: String) throws {
         let help = try ToolProcess.run(
             ToolProcess.binary(tool), arguments: ["--help"], environment: ToolProcess.environment(home: "/nonexistent"),

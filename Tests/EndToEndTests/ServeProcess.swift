@@ -93,7 +93,8 @@ final class ServeProcess {
 
     /// The server's resident memory in bytes (VmRSS), nil once it is gone.
     var residentBytes: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8),
+        guard let bytes = try? readWholeFile("/proc/\(process.pid)/status"),
+              case let status = String(decoding: bytes, as: UTF8.self),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
         else { return nil }
