@@ -31,16 +31,21 @@ common_flags=(
     -I "$out/modules" -I "$root/Sources/CSodium" -I "$root/Sources/CJansson"
 )
 instrument=(-sanitize=fuzzer,address)
+# Whole-module for the entry points, so the generic code compiled with them (LineSplitter) is specialized.
+target_flags=(-wmo)
 
 log() { echo "fuzz: $*" >&2; }
 
 # Rewritten only when the compiler or the flags change, so that editing this script does not rebuild everything.
 flags_stamp=$out/modules/flags
+target_flags_stamp=$out/bin/flags
 record_flags() {
     mkdir -p "$out/modules" "$out/bin"
     local flags
     flags=$("$SWIFTC" --version 2>&1; echo "${common_flags[*]} ${instrument[*]}")
     [[ -e $flags_stamp && $(<"$flags_stamp") == "$flags" ]] || echo "$flags" >"$flags_stamp"
+    flags="${target_flags[*]}"
+    [[ -e $target_flags_stamp && $(<"$target_flags_stamp") == "$flags" ]] || echo "$flags" >"$target_flags_stamp"
 }
 
 # True when $1 is missing or older than anything under the other arguments.
@@ -90,7 +95,8 @@ target_libraries() {
         key-file) echo ConclaveIdentity ConclavePOSIX ConclaveWire ;;
         # The entry joins ConclaveIdentity itself, to reach the internal ConfigDocument editor.
         toml) echo ConclavePOSIX ConclaveWire ;;
-        input-line) echo ConclaveCLI ConclaveIdentity ConclavePOSIX ConclaveWire ArgumentParser ArgumentParserToolInfo ;;
+        input-line)
+            echo ConclaveCLI ConclaveIdentity ConclavePOSIX ConclaveWire ArgumentParser ArgumentParserToolInfo ;;
         *) log "unknown target $1 (scripts/fuzz.sh list)"; return 1 ;;
     esac
 }
@@ -99,7 +105,7 @@ target_sources() {
     case $1 in
         toml) swift_files "$root/Sources/Common/Identity" ;;
         # Only the files under test: the rest of ConclaveClient would bring the whole transport and link.
-        input-line) echo "$root/Sources/Common/Client/InputLine.swift" "$root/Sources/Common/Client/LineSplitter.swift" ;;
+        input-line) echo "$root"/Sources/Common/Client/{InputLine,LineSplitter}.swift ;;
     esac
     echo "$root/fuzz/FuzzSupport.swift" "$root/fuzz/targets/$1.swift"
 }
@@ -115,12 +121,13 @@ build_target() {
     local name=$1 binary=$out/bin/fuzz-$1 libraries sources inputs=() library
     read -r -a libraries <<<"$(target_libraries "$name")"
     read -r -a sources <<<"$(target_sources "$name" | tr '\n' ' ')"
-    inputs=("${sources[@]}" "$flags_stamp")
+    inputs=("${sources[@]}" "$flags_stamp" "$target_flags_stamp")
     for library in "${libraries[@]}"; do inputs+=("$out/modules/lib$library.a"); done
     stale "$binary" "${inputs[@]}" || return 0
     log "linking fuzz-$name"
-    "$SWIFTC" "${common_flags[@]}" "${instrument[@]}" -module-name "$(target_module "$name")" \
-        "${sources[@]}" -L "$out/modules" "${libraries[@]/#/-l}" -lsodium -ljansson -o "$binary"
+    "$SWIFTC" "${common_flags[@]}" "${instrument[@]}" "${target_flags[@]}" \
+        -module-name "$(target_module "$name")" "${sources[@]}" \
+        -L "$out/modules" "${libraries[@]/#/-l}" -lsodium -ljansson -o "$binary"
 }
 
 build() {

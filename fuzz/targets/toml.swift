@@ -7,7 +7,9 @@ private let path = "/fuzz/config.toml"
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzTOML(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = fuzzBytes(data, size)
-    guard (try? TOMLReader.parse(bytes)) != nil, let old = try? ConclaveConfig(toml: bytes, path: path) else { return 0 }
+    guard (try? TOMLReader.parse(bytes)) != nil, let old = try? ConclaveConfig(toml: bytes, path: path) else {
+        return 0
+    }
     checkReadsBack(Array(old.tomlText.utf8), as: old, "the written-out config")
     for (name, change) in changes {
         var new = old
@@ -49,7 +51,8 @@ private let changes: [(String, @Sendable (inout ConclaveConfig) -> Void)] = [
 private func checkReadsBack(_ bytes: [UInt8], as expected: ConclaveConfig, _ what: String) {
     do {
         let read = try ConclaveConfig(toml: bytes, path: path)
-        fuzzCheck(read == expected, "\(what) reads as \(read), not \(expected):\n\(String(decoding: bytes, as: UTF8.self))")
+        let text = String(decoding: bytes, as: UTF8.self)
+        fuzzCheck(read == expected, "\(what) reads as \(read), not \(expected):\n\(text)")
     } catch {
         fuzzCheck(false, "\(what) does not read: \(error)\n\(String(decoding: bytes, as: UTF8.self))")
     }
