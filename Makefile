@@ -4,7 +4,8 @@ SWIFT ?= swift
 APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 pkg-config mandoc jq curl
 MAN_PAGES := $(wildcard man/*.[1-8])
 
-.PHONY: all deps build release test unit lint-man lint-man-style demo clean autobahn install uninstall
+.PHONY: all deps build release test unit lint-man lint-man-style demo clean autobahn install uninstall fuzz \
+    fuzz-smoke sanitize sanitize-address sanitize-thread
 
 all: build
 
@@ -42,8 +43,8 @@ lint-man-style: deps
 unit: build
 	CONCLAVE_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
 
-# The Autobahn gate runs first so that the unit-test summary closes the output.
-test: lint-man autobahn unit
+# The Autobahn gate and the fuzz smoke run first so that the unit-test summary closes the output.
+test: lint-man autobahn fuzz-smoke unit
 
 demo: build
 	@./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
@@ -52,6 +53,36 @@ demo: build
 # .build-autobahn/reports/{client,server}/; fails on any FAILED case or a crashed testee.
 autobahn: build
 	./scripts/autobahn.sh
+
+# libFuzzer targets for every reader of untrusted bytes (fuzz/, scripts/fuzz.sh): each runs FUZZ_SECONDS; new
+# coverage accumulates in .build-fuzz/corpus/, a crashing input lands in .build-fuzz/crashes/ (then: a regression
+# test in Tests/). The targets are built by swiftc, not SwiftPM; scripts/fuzz.sh says why.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+fuzz: deps
+	./scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+# What `make test` runs: a few seconds of each target, enough to catch a regression on the seeds and near them
+# (about 45 s for the eight here, after a first build of the instrumented modules of 2–5 min).
+fuzz-smoke: deps
+	./scripts/fuzz.sh run $(FUZZ_SMOKE_SECONDS)
+
+# The test suite once under AddressSanitizer and once under ThreadSanitizer, each in its own scratch folder (a
+# sanitizer build cannot share .build); the end-to-end tests run the tools built with the same sanitizer.
+# Leak checking is off by default: at exit, object graphs held in reference cycles (the server and its
+# connections, the runner and its loop) are reported as leaks, and the report turns a tool's exit status 0 into 1.
+# `make sanitize-address SANITIZE_ASAN_OPTIONS=` shows them. ThreadSanitizer needs no exclusions: the tests that
+# start processes pass under it too.
+SANITIZE_ASAN_OPTIONS ?= detect_leaks=0
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: deps
+	CONCLAVE_BIN_DIR="$$($(SWIFT) build --scratch-path .build-asan --sanitize=address --show-bin-path)" \
+	    ASAN_OPTIONS="$(SANITIZE_ASAN_OPTIONS)" $(SWIFT) test --scratch-path .build-asan --sanitize=address
+
+sanitize-thread: deps
+	CONCLAVE_BIN_DIR="$$($(SWIFT) build --scratch-path .build-tsan --sanitize=thread --show-bin-path)" \
+	    $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
 
 clean:
 	rm -rf .build

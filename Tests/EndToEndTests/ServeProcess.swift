@@ -137,8 +137,13 @@ final class ServeProcess {
     }
 
     /// Only what the server reads: no `CONCLAVE_*` or `XDG_*` variable of the test's own environment leaks in,
-    /// and the home is a directory that cannot exist.
+    /// and the home is a directory that cannot exist. Sanitizer options pass through, so that a server built
+    /// with a sanitizer (`make sanitize`) runs with the same settings as the tests.
     private static func environment(_ overrides: [String: String]) -> [String: String] {
-        ["PATH": "/usr/bin:/bin", "HOME": "/proc/conclave-test-home"].merging(overrides) { _, new in new }
+        var base = ["PATH": "/usr/bin:/bin", "HOME": "/proc/conclave-test-home"]
+        for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] {
+            if let value = getenv(name) { base[name] = String(cString: value) }
+        }
+        return base.merging(overrides) { _, new in new }
     }
 }
