@@ -54,10 +54,10 @@ import Testing
     @Test func theReadmeQuickstartRunsAsWritten() throws {
         let sandbox = try Sandbox()
         let readme = String(decoding: try readWholeFile(Self.repository + "/README.md"), as: UTF8.self)
-        let quickstart = try #require(readme.components(separatedBy: "## Quickstart").dropFirst().first)
-            .components(separatedBy: "\n## ").first ?? ""
-        let blocks = quickstart.components(separatedBy: "```sh\n").dropFirst()
-            .map { $0.components(separatedBy: "```").first ?? "" }
+        let quickstart = try #require(pieces(of: readme, separatedBy: "## Quickstart").dropFirst().first)
+            .split(separator: "\n## ").first.map(String.init) ?? ""
+        let blocks = pieces(of: quickstart, separatedBy: "```sh\n").dropFirst()
+            .map { pieces(of: $0, separatedBy: "```").first ?? "" }
         try #require(blocks.count == 2)
         let stage = sandbox.path("stage"), port = try ManPageExamples.freePort()
         // Staged and on a free port; everything else as written.
@@ -77,4 +77,16 @@ import Testing
         #expect(settings.stdoutText == "PostToolUse SessionEnd SessionStart Stop UserPromptSubmit\n")
         #expect(access(sandbox.path(".claude/skills/conclave/SKILL.md"), R_OK) == 0)
     }
+}
+
+/// `text` cut at every `separator`, empty pieces kept (what Foundation's `components(separatedBy:)` does).
+private func pieces(of text: String, separatedBy separator: String) -> [String] {
+    var result: [String] = []
+    var rest = Substring(text)
+    while let range = rest.firstRange(of: separator) {
+        result.append(String(rest[..<range.lowerBound]))
+        rest = rest[range.upperBound...]
+    }
+    result.append(String(rest))
+    return result
 }
