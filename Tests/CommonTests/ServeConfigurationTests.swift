@@ -34,6 +34,17 @@ struct ServeConfigurationTests {
         #expect(configuration.verbosity == .normal)
     }
 
+    /// A reverse proxy on the same machine brings every session from loopback: only an explicit `--max-per-ip`
+    /// caps it.
+    @Test func thePerAddressCapLeavesLoopbackAloneUnlessGiven() throws {
+        let defaults = try resolve()
+        #expect(defaults.maximumConnectionsPerAddress == 256 && !defaults.capsLoopback)
+        var arguments = ServeArguments()
+        arguments.maxPerAddress = "16"
+        let given = try resolve(arguments)
+        #expect(given.maximumConnectionsPerAddress == 16 && given.capsLoopback)
+    }
+
     @Test func xdgDataHomeWinsOverHomeOnlyWhenAbsolute() throws {
         let absolute = try resolve(environment: ["HOME": "/home/u", "XDG_DATA_HOME": "/data/"])
         #expect(absolute.storage == .directory("/data/conclave"))

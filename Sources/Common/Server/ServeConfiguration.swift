@@ -70,6 +70,9 @@ package struct ServeConfiguration: Hashable, Sendable {
     package var maximumMemory: Int?
     /// The most connections from one source address (`--max-per-ip`).
     package var maximumConnectionsPerAddress = 256
+    /// Whether loopback is capped too: only when `--max-per-ip` is given, since by default loopback is a reverse
+    /// proxy or local tools, many sessions behind one address.
+    package var capsLoopback = false
 
     package init(
         bind: HostAndPort = ServeConfiguration.defaultBind,
@@ -162,6 +165,7 @@ package struct ServeConfiguration: Hashable, Sendable {
         }
         if let text = arguments.maxPerAddress {
             maximumConnectionsPerAddress = try Self.parseCount(text, flag: "--max-per-ip", allowsSuffix: false)
+            capsLoopback = true
         }
         self.limits = limits
     }

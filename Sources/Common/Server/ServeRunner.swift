@@ -87,6 +87,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         endpoint.maximumConnections = max(16, descriptors - Self.reservedDescriptors)
         endpoint.maximumUpgraded = max(8, endpoint.maximumConnections - Self.reservedForPlainRequests)
         endpoint.maximumConnectionsPerAddress = configuration.maximumConnectionsPerAddress
+        endpoint.capsLoopback = configuration.capsLoopback
         server = WebSocketServer(listener: listener, loop: loop, configuration: endpoint)
         server.onUpgrade = { [unowned self] connection in upgraded(connection) }
         // Plain HTTP requests (health checks every few seconds) are detail; refusals and I/O errors are events.

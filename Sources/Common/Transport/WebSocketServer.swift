@@ -33,6 +33,9 @@ package final class WebSocketServer: EventLoopHandler {
         package var maximumOutboundControlBytes = 64 * 1024
         /// The most connections from one source address; a connection past it is closed at once.
         package var maximumConnectionsPerAddress = Int.max
+        /// Whether loopback addresses are held to `maximumConnectionsPerAddress` too. A reverse proxy on the same
+        /// machine (TLS terminated in front of the server) and local tools all come from loopback.
+        package var capsLoopback = true
         /// The most messages one connection hands to its handler per loop turn; the rest wait for the next turn,
         /// and its socket is not read meanwhile, so that one connection's pipelined requests cannot starve the
         /// others.
@@ -155,7 +158,9 @@ package final class WebSocketServer: EventLoopHandler {
     private func open(_ socket: Socket) {
         let address = Self.address(of: socket.label)
         let fromAddress = connectionsPerAddress[address, default: 0]
-        guard fromAddress < configuration.maximumConnectionsPerAddress else {
+        let isLoopback = address.hasPrefix("127.") || address == "::1" || address == "[::1]"
+        let isCapped = configuration.capsLoopback || !isLoopback
+        guard !isCapped || fromAddress < configuration.maximumConnectionsPerAddress else {
             log("\(socket.label) → closed: \(fromAddress) connections from \(address) already")
             socket.close()
             return
