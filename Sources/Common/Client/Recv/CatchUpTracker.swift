@@ -100,9 +100,13 @@ package struct CatchUpTracker: Sendable {
     package private(set) var watermarks: [String: ChannelWatermark] = [:]
     private var reads: [String: Read] = [:]
     private let checkpointThreshold: Int
+    /// Whether each step carries `positions` (`--cursor`). A position is a copy of a channel's watermark, up to
+    /// `checkpointThreshold` entries: made for every message only when something saves it.
+    private let tracksPositions: Bool
 
-    package init(checkpointThreshold: Int = CatchUpTracker.checkpointThreshold) {
+    package init(checkpointThreshold: Int = CatchUpTracker.checkpointThreshold, tracksPositions: Bool = true) {
         self.checkpointThreshold = checkpointThreshold
+        self.tracksPositions = tracksPositions
     }
 
     /// Whether a read of `channel` is under way.
@@ -144,7 +148,7 @@ package struct CatchUpTracker: Sendable {
         }
         watermarks[message.channel]?.accounted.insert(message.key)
         var step = Step()
-        step.append(.live(message), position: watermarks[message.channel])
+        step.append(.live(message), position: tracksPositions ? watermarks[message.channel] : nil)
         if let count = watermarks[message.channel]?.accounted.count, count > checkpointThreshold {
             step.request = startRead(message.channel, kind: .replay(announcesEnd: false))
         }
@@ -163,7 +167,8 @@ package struct CatchUpTracker: Sendable {
             if read.expected.remove(key) { continue }
             read.fresh.insert(key)
             if case .replay = read.kind, let watermark = watermarks[channel] {
-                step.append(.row(channel: channel, row), position: read.position(from: watermark))
+                let position = tracksPositions ? read.position(from: watermark) : nil
+                step.append(.row(channel: channel, row), position: position)
             }
         }
         if more {
@@ -202,7 +207,7 @@ package struct CatchUpTracker: Sendable {
             // so no position is saved after it.
             if case .replay = read.kind, isRow { continue }
             if !isRow { watermark.accounted.insert(message.key) }
-            step.append(.live(message), position: isRow ? nil : watermark)
+            step.append(.live(message), position: isRow || !tracksPositions ? nil : watermark)
         }
         watermarks[channel] = watermark
     }

@@ -32,7 +32,7 @@ package final class RecvSession {
     private var input: InputReader?
     private let inputFilter: ConnectOutputFilter
 
-    private var tracker = CatchUpTracker()
+    private var tracker: CatchUpTracker
     private var purposes: [RequestTag: Purpose] = [:]
     private var channelsAwaitingEnd: Set<String>
     private var hasBeenUp = false
@@ -53,6 +53,7 @@ package final class RecvSession {
     ) throws(RecvError) {
         self.settings = settings
         self.diagnostics = diagnostics
+        tracker = CatchUpTracker(tracksPositions: settings.cursor != nil)
         permissions = PermissionPolicy(config: config, server: server, configPath: configPath)
         formatter = RecordFormatter(server: server)
         printer = RecvPrinter(style: settings.style, terminator: settings.terminator, countLimit: settings.countLimit)
