@@ -68,7 +68,8 @@ package struct RecvSettings: Hashable, Sendable {
         _ arguments: RecvArguments, environment: [String: String], config: ConclaveConfig, stdoutIsTerminal: Bool,
         processID: Int32
     ) throws -> RecvSettings {
-        let source = try source(arguments, environment: environment, config: config, processID: processID)
+        // The command line's own mistakes first: a usage error (64) is not hidden by a missing server (66).
+        if arguments.follows && arguments.cursorPath == nil { throw RecvError(.usage, "--follow needs --cursor") }
         if arguments.raw && arguments.format != nil { throw RecvError(.usage, "-r and -F cannot be combined") }
         if arguments.json && (arguments.raw || arguments.format != nil) {
             throw RecvError(.usage, "--json cannot be combined with -r or -F")
@@ -84,13 +85,14 @@ package struct RecvSettings: Hashable, Sendable {
             }
             since = parsed
         }
+        if let count = arguments.count, count < 1 { throw RecvError(.usage, "-C needs a number of at least 1") }
+        let source = try source(arguments, environment: environment, config: config, processID: processID)
         if arguments.historyOnly || since != nil {
             let flag = arguments.historyOnly ? "--history-only" : "--since"
             if case .input = source { throw RecvError(.usage, "\(flag) needs a link, not -i") }
             if arguments.channels.isEmpty { throw RecvError(.usage, "\(flag) needs at least one CHANNEL") }
         }
         let cursor = try cursor(arguments, source: source)
-        if let count = arguments.count, count < 1 { throw RecvError(.usage, "-C needs a number of at least 1") }
         let style: RecordStyle = if let format = arguments.format {
             .template(try RecordTemplate(parsing: format))
         } else if arguments.raw {
@@ -138,10 +140,7 @@ package struct RecvSettings: Hashable, Sendable {
 
     /// `--cursor` reads a spool file (`-i FILE`, not stdin) or the history of named channels.
     private static func cursor(_ arguments: RecvArguments, source: Source) throws(RecvError) -> Cursor? {
-        guard let path = arguments.cursorPath else {
-            if arguments.follows { throw RecvError(.usage, "--follow needs --cursor") }
-            return nil
-        }
+        guard let path = arguments.cursorPath else { return nil }
         if path.isEmpty { throw RecvError(.usage, "--cursor needs a non-empty value") }
         if arguments.historyOnly { throw RecvError(.usage, "--cursor and --history-only cannot be combined") }
         switch source {
