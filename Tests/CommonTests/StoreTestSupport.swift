@@ -32,3 +32,12 @@ func expectStoreError(
 func testKey(_ seed: UInt8) -> String {
     Base64URL.encode([UInt8](repeating: seed, count: 32))
 }
+
+extension ServerStore {
+    /// Appends one message in a transaction of its own: the tests' shorthand for a batch of one.
+    func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
+        throws(StoreError)
+    {
+        try appendMessages([MessageRecord(channel: channel, from: path, payload: payload, timeMs: timeMs)])
+    }
+}

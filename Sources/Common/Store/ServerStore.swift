@@ -81,15 +81,6 @@ package protocol ServerStore: AnyObject {
     func purgeMessages(olderThan cutoffMs: Int64) throws(StoreError) -> Int
 }
 
-extension ServerStore {
-    /// Appends one message in a transaction of its own.
-    package func appendMessage(toChannel channel: String, from path: String, payload: [UInt8], at timeMs: Int64)
-        throws(StoreError)
-    {
-        try appendMessages([MessageRecord(channel: channel, from: path, payload: payload, timeMs: timeMs)])
-    }
-}
-
 /// How far a commit goes before it returns.
 package enum SyncMode: String, Hashable, Sendable, CaseIterable {
     /// Written to the operating system: survives the process being killed, not a power cut.
