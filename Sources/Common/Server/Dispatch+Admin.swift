@@ -19,6 +19,7 @@ extension ServerCore {
             try requireChannelAdmin(name, as: user)
             try stored { try store.deleteChannel(name) }
             sessions.unsubscribeAll(from: name)
+            try broadcast(.channelDeleted(name))
             return .ack(detail: name)
 
         case let .renameChannel(name, newName):
@@ -26,6 +27,7 @@ extension ServerCore {
             try requireChannelAdmin(name, as: user)
             try stored { try store.renameChannel(name, to: newName) }
             sessions.moveSubscriptions(from: name, to: newName)
+            try broadcast(.channelRenamed(from: name, to: newName))
             return .ack(detail: newName)
 
         case let .setVisibility(name, visibility):
@@ -44,6 +46,7 @@ extension ServerCore {
             try requireChannelAdmin(channel, as: user)
             try stored { try store.removeMember(member, fromChannel: channel) }
             unsubscribe(user: member, from: channel)
+            try broadcast(.userUnsubscribed(user: member, channel: channel))
             return .ack(detail: member)
 
         case let .aclList(channel):
@@ -75,8 +78,10 @@ extension ServerCore {
             try requireChannelAdmin(channel, as: user)
             if let targetPath = try? SessionPath(parsing: target) {
                 if let session = sessions.session(at: targetPath) { sessions.unsubscribe(session, from: channel) }
+                try broadcast(.pathUnsubscribed(path: target, channel: channel))
             } else {
                 unsubscribe(user: target, from: channel)
+                try broadcast(.userUnsubscribed(user: target, channel: channel))
             }
             return .ack(detail: target)
 
@@ -86,6 +91,7 @@ extension ServerCore {
             try stored { try store.removeMember(banned, fromChannel: channel) }
             try stored { try store.addBan(banned, onChannel: channel) }
             unsubscribe(user: banned, from: channel)
+            try broadcast(.userUnsubscribed(user: banned, channel: channel))
             return .ack(detail: banned)
 
         case let .unban(channel, banned):
@@ -99,12 +105,17 @@ extension ServerCore {
 
         case let .userRemove(username):
             guard admins.contains(user) else { throw .adminRoleRequired }
-            for channel in try stored({ try store.removeUser(username) }) { sessions.unsubscribeAll(from: channel) }
+            for channel in try stored({ try store.removeUser(username) }) {
+                sessions.unsubscribeAll(from: channel)
+                try broadcast(.channelDeleted(channel))
+            }
+            try broadcast(.userRemoved(username))
             dropsAfterReply += sessions.sessions(ofUser: username).map { ($0, .userRemoved) }
             return .ack(detail: username)
 
         case let .machineRemove(name):
             _ = try stored { try store.removeMachine(name, of: user) }
+            try broadcast(.machineRemoved(user: user, machine: name))
             dropsAfterReply += sessions.sessions(ofUser: user).filter { $0.path?.machine == name }
                 .map { ($0, .machineRevoked) }
             return .ack(detail: name)
@@ -168,7 +179,7 @@ extension ServerCore {
     }
 
     /// Silently unsubscribes every live session of `user` from `channel` (kick, ban, acl_remove).
-    private func unsubscribe(user: String, from channel: String) {
+    func unsubscribe(user: String, from channel: String) {
         for session in sessions.subscribers(of: channel) where session.path?.user == user {
             sessions.unsubscribe(session, from: channel)
         }

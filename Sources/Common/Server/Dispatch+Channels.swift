@@ -22,15 +22,26 @@ extension ServerCore {
             try stored { try store.addMember(path.user, toChannel: channel) }
         }
         sessions.subscribe(connection, to: channel)
+        do throws(Refusal) {
+            try inCluster { try $0.subscribe(path.text, generation: connection.generation, to: channel) }
+        } catch {
+            sessions.unsubscribe(connection, from: channel)
+            throw error
+        }
         return .joined(channel: channel)
     }
 
     func who(_ channel: String?, as path: SessionPath) throws(Refusal) -> ProtocolMessage {
+        if let channel, try !canSee(channel, as: path.user) {
+            throw .notFound("channel `\(channel)` not found")
+        }
+        // Several instances: the directory knows every instance's sessions.
+        if let cluster {
+            let texts = try stored { try channel.map(cluster.subscribers(of:)) ?? cluster.onlinePaths() }
+            return .presence(channel: channel, sessions: Self.sorted(texts.compactMap { try? SessionPath(parsing: $0) }))
+        }
         guard let channel else {
             return .presence(channel: nil, sessions: Self.sorted(sessions.byPath.keys))
-        }
-        guard try canSee(channel, as: path.user) else {
-            throw .notFound("channel `\(channel)` not found")
         }
         return .presence(channel: channel, sessions: Self.sorted(sessions.subscribers(of: channel).compactMap(\.path)))
     }

@@ -21,6 +21,14 @@ extension ServerCore {
     func whisper(_ payload: Payload, to target: SessionPath, from path: SessionPath) throws(Refusal)
         -> ProtocolMessage {
         guard let recipient = sessions.session(at: target) else {
+            // Several instances: the whisper goes to the one holding the path.
+            if let cluster, let holder = try stored({ try cluster.instance(holding: target.text) }),
+               holder != cluster.instance {
+                let frame = ProtocolMessage.whisper(from: path, target: target, payload: payload).encoded()
+                try stored { try cluster.publish(ClusterEvent.whisper(target: target.text, frame: frame).encoded,
+                                                 to: holder) }
+                return .ack(detail: nil)
+            }
             throw .notFound("session `\(target.text)` is not online")
         }
         if send(.whisper(from: path, target: target, payload: payload), to: recipient) { metrics.deliveries += 1 }

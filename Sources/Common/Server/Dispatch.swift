@@ -41,6 +41,7 @@ extension ServerCore {
             return try join(channel, token: token, connection: connection, as: path)
         case let .leave(channel):
             sessions.unsubscribe(connection, from: channel)
+            try inCluster { try $0.unsubscribe(path.text, from: channel) }
             return .ack(detail: channel)
         case let .who(channel):
             return try who(channel, as: path)

@@ -64,6 +64,14 @@ extension ServerCore {
             let posts = batch.count == 1 ? "1 post" : "\(batch.count) posts"
             log(.storeFailure(context: "storing \(posts)", message: error.message))
         }
+        // Several instances: posts another instance stored before this batch go out first, in the log's order.
+        if failure == nil, let cluster {
+            do {
+                deliverFromCluster(try cluster.newMessages(beforeOwnAppend: true))
+            } catch {
+                log(.storeFailure(context: "cluster catch-up", message: error.message))
+            }
+        }
         for output in outputs {
             switch output {
             case let .action(action):

@@ -115,6 +115,11 @@ extension ServerCore {
     /// §5.3 step 8 with §5.5's Recommendation: superseding, attaching and queuing `established` and
     /// `server_info` happen in one step, before any other frame can reach the new session.
     private func attach(_ connection: Connection, at path: SessionPath) {
+        do {
+            connection.generation = try claimInCluster(path)
+        } catch {
+            return refuseHandshake(connection, .internal(error.message))
+        }
         if let previous = sessions.session(at: path) { drop(previous, .superseded) }
         connection.phase = .established(path)
         sessions.attach(connection, at: path)

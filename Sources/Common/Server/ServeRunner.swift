@@ -26,6 +26,9 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     private let configuration: ServeConfiguration
     private let log: ServeLog
     private let store: any ServerStore
+    private let cluster: (any ClusterDirectory)?
+    /// The directory's notification socket as registered with the loop; it changes when the directory reconnects.
+    private var watchedNotifications: Int32?
     private let core: ServerCore
     private let loop: EventLoop
     private let server: WebSocketServer
@@ -37,10 +40,13 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     /// A connection whose transport queue holds this much is written at once (see `perform`).
     private let flushThreshold: (frames: Int, bytes: Int)
 
-    /// Binds the listening socket over `store`; nothing is accepted before ``run()``.
-    package init(configuration: ServeConfiguration, store: any ServerStore, log: ServeLog) throws(ServeError) {
+    /// Binds the listening socket over `store`, as one instance of a deployment when `cluster` is given; nothing
+    /// is accepted before ``run()``.
+    package init(configuration: ServeConfiguration, store: any ServerStore, cluster: (any ClusterDirectory)? = nil,
+                 log: ServeLog) throws(ServeError) {
         self.configuration = configuration
         self.store = store
+        self.cluster = cluster
         self.log = log
         flushThreshold = (
             max(1, configuration.limits.queueFrameLimit / 4), max(1, configuration.limits.queueByteLimit / 4))
@@ -54,7 +60,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         var limits = configuration.limits
         limits.outboundMemoryBudget = configuration.maximumMemory ?? PhysicalMemory.bytes / 4
         core = ServerCore(
-            store: store, admins: configuration.adminAllowlist, limits: limits,
+            store: store, cluster: cluster, admins: configuration.adminAllowlist, limits: limits,
             log: { [log] event in event.isDetail ? log.detail(event.description) : log.event(event.description) })
 
         let tls: TLSServerContext?
@@ -130,6 +136,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         log.essential("listening on \(url) (data: \(data))")
         logAdmins()
         perform(core.start())
+        watchClusterNotifications()
         scheduleTick()
 
         do {
@@ -268,6 +275,23 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         }
     }
 
+    /// Registers the directory's notification socket with the loop, again after the directory reconnected.
+    private func watchClusterNotifications() {
+        guard let cluster, cluster.notificationDescriptor != watchedNotifications else { return }
+        if let watched = watchedNotifications { loop.unregister(watched) }
+        watchedNotifications = nil
+        let descriptor = cluster.notificationDescriptor
+        guard descriptor >= 0 else { return }
+        do {
+            try loop.register(descriptor, interest: .readable, handler: NotificationWatcher { [unowned self] in
+                perform(core.clusterNotified())
+            })
+            watchedNotifications = descriptor
+        } catch {
+            log.event("cannot watch the cluster's notifications: \(error.message)")
+        }
+    }
+
     private static func saturatingSum(_ values: Int...) -> Int {
         values.reduce(0) { sum, value in
             let (result, overflow) = sum.addingReportingOverflow(value)
@@ -297,7 +321,17 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             tickTimer = nil
             tickDueMs = nil
             perform(core.tick())
+            watchClusterNotifications()
             scheduleTick()
         }
     }
+}
+
+/// Hands the readability of the cluster's notification socket to the runner.
+private final class NotificationWatcher: EventLoopHandler {
+    private let notified: () -> Void
+
+    init(_ notified: @escaping () -> Void) { self.notified = notified }
+
+    func handle(_ events: IOEvents, on loop: EventLoop) { notified() }
 }

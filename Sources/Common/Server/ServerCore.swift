@@ -33,6 +33,8 @@ import ConclaveWire
 package final class ServerCore {
     /// Only group commit calls it directly; everything else goes through `store`.
     let storage: any ServerStore
+    /// The other instances of a deployment on PostgreSQL; `nil` for a single server (see `ServerCore+Cluster`).
+    let cluster: (any ClusterDirectory)?
     let admins: AdminAllowlist
     let limits: ServerLimits
     let clock: ServerClock
@@ -52,9 +54,11 @@ package final class ServerCore {
     var held: [HeldOutput] = []
     private var nextReapMs: Int64?
     private var nextRetentionSweepMs: Int64?
+    private var nextHeartbeatMs: Int64?
 
     /// - Parameters:
     ///   - store: the durable state; called synchronously from the core's thread.
+    ///   - cluster: what several instances share, when this is one of them.
     ///   - admins: the operator's server-admin allowlist (§6.12).
     ///   - limits: timers and queue bounds; the defaults are the spec's.
     ///   - clock: wall time for timestamps, monotonic time for deadlines.
@@ -62,6 +66,7 @@ package final class ServerCore {
     ///   - log: receives one event per loggable thing, on the core's thread.
     package init(
         store: any ServerStore,
+        cluster: (any ClusterDirectory)? = nil,
         admins: AdminAllowlist = AdminAllowlist(),
         limits: ServerLimits = ServerLimits(),
         clock: ServerClock = .system,
@@ -69,6 +74,7 @@ package final class ServerCore {
         log: @escaping (ServerLogEvent) -> Void = { _ in }
     ) {
         storage = store
+        self.cluster = cluster
         self.admins = admins
         self.limits = limits
         self.clock = clock
@@ -92,6 +98,7 @@ package final class ServerCore {
         sweepRetention()
         nextRetentionSweepMs = now + limits.retentionSweepIntervalMs
         nextReapMs = now + limits.reaperIntervalMs
+        if cluster != nil { nextHeartbeatMs = now + limits.clusterHeartbeatIntervalMs }
         return takeActions()
     }
 
@@ -162,13 +169,17 @@ package final class ServerCore {
             sweepRetention()
             nextRetentionSweepMs = now + limits.retentionSweepIntervalMs
         }
+        if let due = nextHeartbeatMs, now >= due {
+            beatInCluster()
+            nextHeartbeatMs = now + limits.clusterHeartbeatIntervalMs
+        }
         return takeActions()
     }
 
     /// The monotonic time at which ``tick()`` next has work, so the I/O layer can sleep until then.
     package var nextDeadlineMs: Int64? {
         let handshakeDeadlines = pendingHandshakes.values.lazy.map { $0.openedAtMs + self.limits.handshakeTimeoutMs }
-        return ([nextReapMs, nextRetentionSweepMs].compactMap { $0 } + handshakeDeadlines).min()
+        return ([nextReapMs, nextRetentionSweepMs, nextHeartbeatMs].compactMap { $0 } + handshakeDeadlines).min()
     }
 
     /// Graceful shutdown: every session is dropped with "session terminated" and every handshake closed.
@@ -177,6 +188,7 @@ package final class ServerCore {
         for connection in connections.values {
             if connection.path != nil { drop(connection, .terminated) } else { close(connection) }
         }
+        leaveCluster()
         return takeActions()
     }
 
@@ -271,6 +283,7 @@ package final class ServerCore {
         metrics.outboundBytes -= connection.queuedBytes
         connection.queuedBytes = 0
         if connection.path != nil {
+            releaseInCluster(connection)
             sessions.detach(connection)
             metrics.liveSessions -= 1
         } else {

@@ -16,6 +16,10 @@ package struct ServerLimits: Hashable, Sendable {
     package var queueByteLimit = 64 << 20
     /// Encoded bytes queued to all connections together; past it the largest queue is dropped as a slow consumer.
     package var outboundMemoryBudget = Int.max
+    /// How often an instance of a deployment tells the others it is alive (issue 16).
+    package var clusterHeartbeatIntervalMs: Int64 = 5_000
+    /// An instance silent this long is taken for dead and its sessions leave presence (issue 16: within 30 s).
+    package var clusterInstanceTimeoutMs: Int64 = 20_000
     /// Rows per `history` reply (§6.5).
     package var historyPageSize = 500
 

@@ -27,6 +27,8 @@ final class Connection {
     /// Frames and bytes sent to the I/O layer and not yet reported written.
     var queuedFrames = 0
     var queuedBytes = 0
+    /// Which claim on its path this session holds among a deployment's instances (0 for a single server).
+    var generation: Int64 = 0
     /// Channels this session is subscribed to (names as joined; renames move them).
     var subscriptions: Set<String> = []
 
