@@ -60,15 +60,18 @@ final class ConclaveLink: BrokerLink {
     }
 }
 
-/// conclave-serve: sessions `s0…sN` of user `bench` (registered by the first), channel `bench`.
+/// conclave-serve: sessions `s0…sN` of user `bench` (registered by the first), channel `bench`. A deployment of
+/// several instances on one store is given one URL per instance: session `sI` connects to `urls[I % urls.count]`,
+/// so `s0`, the publisher, to the first and the subscribers spread evenly over all of them.
 struct ConclaveBroker: Broker {
-    let url: WebSocketURL
-    /// The row label, which says where the server keeps its SQLite store.
+    let urls: [WebSocketURL]
+    /// The row label, which says where the server keeps its store (and how many instances share it).
     let name: String
     let identity = BenchIdentity()
     var acknowledgesPublishes: Bool { true }
 
     func connect(index: Int) throws -> ConclaveLink {
+        let url = urls[index % urls.count]
         let link = ConclaveLink(client: try WebSocketClient.connect(to: url, deadline: .after(milliseconds: 10_000)))
         try link.send(.hello(protocolVersion: 1, session: "s\(index)"))
         guard case let .challenge(nonce) = try link.receive() else { throw BenchError("no challenge for s\(index)") }

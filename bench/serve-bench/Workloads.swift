@@ -34,13 +34,17 @@ func openIdleConnections<B: Broker>(_ broker: B, count: Int, server: ProcessProb
                               residentAfterKiB: server.residentKiB))
 }
 
-/// One fan-out run: how long until every subscriber had every message, and the broker's CPU time meanwhile.
+/// One fan-out run: how long until every subscriber had every message, and the broker's CPU time meanwhile. In a
+/// deployment of several instances, subscribers on another instance than the publisher's get each post a little
+/// later (it goes through the database first); the clock runs until the last of them has the last message.
 struct FanOut {
     var messages: Int
     var subscribers: Int
     var seconds: Double
     var serverCPUSeconds: Double
     var clientCPUSeconds: Double
+    /// The CPU time of the store's own server (PostgreSQL), when the broker has one and its processes were given.
+    var storeCPUSeconds: Double?
 
     var deliveries: Double { Double(messages * subscribers) }
     var deliveriesPerSecond: Double { deliveries / seconds }
@@ -51,7 +55,8 @@ struct FanOut {
 /// and, when the broker acknowledges publishes, at most `window` unacknowledged. Gives up when nothing
 /// arrives for 10 s (a broker that dropped messages) or after 120 s.
 func runFanOut<L: BrokerLink>(
-    from publisher: L, to subscribers: [L], messages: Int, window: Int, acknowledged: Bool, server: ProcessProbe
+    from publisher: L, to subscribers: [L], messages: Int, window: Int, acknowledged: Bool, server: ProcessProbe,
+    store: ProcessProbe? = nil
 ) throws -> FanOut {
     var received = [Int](repeating: 0, count: subscribers.count)
     var remaining = subscribers.count
@@ -60,6 +65,7 @@ func runFanOut<L: BrokerLink>(
     var entries = everyone.map { Poller.Entry(fileDescriptor: $0.fileDescriptor, interest: .readable) }
     let start = MonotonicInstant.now()
     let cpuBefore = server.cpuSeconds, clientCPUBefore = ProcessProbe.ownCPUSeconds
+    let storeCPUBefore = store?.cpuSeconds ?? 0
     let deadline = MonotonicInstant.after(milliseconds: 120_000)
     var lastProgress = start
     while remaining > 0 || (acknowledged && acks < messages) {
@@ -87,6 +93,13 @@ func runFanOut<L: BrokerLink>(
                 if count > 0 {
                     received[index] += count
                     total += count
+                    // Deliveries are counted, not told apart: one more than was published means a message came
+                    // twice (one instance of a deployment delivering a post both live and on catching up), which
+                    // could otherwise stand in for one that never came.
+                    guard received[index] <= messages else {
+                        throw BenchError("subscriber \(index + 1) got \(received[index]) deliveries of \(messages) "
+                            + "messages: a message came twice")
+                    }
                     if received[index] == messages { remaining -= 1 }
                 }
             }
@@ -104,7 +117,8 @@ func runFanOut<L: BrokerLink>(
     let elapsed = seconds(since: start)
     return FanOut(messages: messages, subscribers: subscribers.count, seconds: elapsed,
                   serverCPUSeconds: server.cpuSeconds - cpuBefore,
-                  clientCPUSeconds: ProcessProbe.ownCPUSeconds - clientCPUBefore)
+                  clientCPUSeconds: ProcessProbe.ownCPUSeconds - clientCPUBefore,
+                  storeCPUSeconds: store.map { $0.cpuSeconds - storeCPUBefore })
 }
 
 /// `count` sequential round trips: publish one message, wait until `subscriber` has it (and, when the broker

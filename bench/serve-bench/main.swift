@@ -9,11 +9,15 @@ import ConclaveTransport
 //      second of the broker's CPU time.
 //
 // usage: serve-bench BROKER ADDRESS BROKER_PID [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]
+//        serve-bench conclave-cluster URL,URL… PID,PID… [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]
 //        serve-bench free-port
 // BROKER is conclave or conclave-disk (ADDRESS a ws:// URL), mqtt0 or mqtt1 (publishes at QoS 0 or 1) or nats
-// (ADDRESS host:port).
+// (ADDRESS host:port). conclave-cluster is a deployment of conclave-serve instances on one PostgreSQL database,
+// one URL per instance: session I connects to the (I mod count)th URL, so the publisher to the first and the
+// subscribers spread evenly; memory and CPU are summed over the PIDs.
 // BENCH_WINDOW: messages in flight (default 256); BENCH_ONE_TO_ONE: messages of the one-to-one throughput run
-// (default 50000); BENCH_ROUND_TRIPS: sequential round trips (default 5000).
+// (default 50000); BENCH_ROUND_TRIPS: sequential round trips (default 5000); BENCH_STORE_PIDS: PostgreSQL's
+// processes (comma-separated), whose CPU time during the throughput runs is printed beside the broker's.
 import Glibc
 
 struct Settings {
@@ -26,7 +30,7 @@ struct Settings {
     var roundTrips = 5_000
 }
 
-func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings) throws {
+func measure<B: Broker>(_ broker: B, server: ProcessProbe, store: ProcessProbe?, _ settings: Settings) throws {
     guard settings.connections > settings.subscribers, settings.subscribers >= 1 else {
         throw BenchError("CONNECTIONS must exceed SUBSCRIBERS, and SUBSCRIBERS be at least 1")
     }
@@ -45,20 +49,21 @@ func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings)
     print("\(name): \(trips.count) round trips: p50 \(Int(p50)) µs, p99 \(Int(p99)) µs")
 
     let single = try runFanOut(from: publisher, to: [links[1]], messages: settings.oneToOneMessages,
-                               window: settings.window, acknowledged: acknowledged, server: server)
+                               window: settings.window, acknowledged: acknowledged, server: server, store: store)
     let cpuPerMessage = single.serverCPUSeconds * 1e6 / Double(single.messages)
     print("\(name): one-to-one \(single.messages) × \(settings.messageBytes) B in \(decimal(single.seconds)) s: "
         + "\(Int(single.deliveriesPerSecond)) messages/s; broker CPU \(decimal(single.serverCPUSeconds)) s "
-        + "(\(decimal(cpuPerMessage)) µs per message); client CPU \(decimal(single.clientCPUSeconds)) s")
+        + "(\(decimal(cpuPerMessage)) µs per message); client CPU \(decimal(single.clientCPUSeconds)) s"
+        + storeCPU(single))
 
     try broker.subscribe(Array(links[1...settings.subscribers].dropFirst()))
     let fanOut = try runFanOut(from: publisher, to: Array(links[1...settings.subscribers]),
                                messages: settings.messages, window: settings.window, acknowledged: acknowledged,
-                               server: server)
+                               server: server, store: store)
     print("\(name): fan-out \(fanOut.messages) × \(settings.messageBytes) B → \(fanOut.subscribers) subscribers in "
         + "\(decimal(fanOut.seconds)) s: \(Int(fanOut.deliveriesPerSecond)) deliveries/s; broker CPU "
         + "\(decimal(fanOut.serverCPUSeconds)) s (\(Int(fanOut.deliveriesPerCPUSecond)) deliveries per CPU second); "
-        + "client CPU \(decimal(fanOut.clientCPUSeconds)) s")
+        + "client CPU \(decimal(fanOut.clientCPUSeconds)) s" + storeCPU(fanOut))
 
     let peak = server.peakResidentKiB
     let cells = [
@@ -68,6 +73,12 @@ func measure<B: Broker>(_ broker: B, server: ProcessProbe, _ settings: Settings)
     ]
     print("| " + cells.joined(separator: " | ") + " |")
     for link in links { link.close() }
+}
+
+/// The store server's CPU time during `run`, for the log line: not a column, so that every row has the same ones.
+func storeCPU(_ run: FanOut) -> String {
+    guard let seconds = run.storeCPUSeconds else { return "" }
+    return "; PostgreSQL CPU \(decimal(seconds)) s"
 }
 
 /// Two decimals, without Foundation's String(format:).
@@ -90,6 +101,13 @@ func grouped(_ value: Int) -> String {
     return (value < 0 ? "-" : "") + groups.joined(separator: " ")
 }
 
+/// A comma-separated list of process ids, or nil when it is empty or not all numbers.
+func processIDs(_ text: String) -> [Int32]? {
+    let fields = text.split(separator: ",", omittingEmptySubsequences: false)
+    let pids = fields.compactMap { Int32($0) }
+    return !pids.isEmpty && pids.count == fields.count ? pids : nil
+}
+
 func environmentNumber(_ name: String, _ fallback: Int) -> Int {
     guard let value = getenv(name) else { return fallback }
     return Int(String(cString: value)) ?? fallback
@@ -101,9 +119,14 @@ func run(_ arguments: [String]) throws {
         print(try ListeningSocket(binding: HostAndPort(host: "127.0.0.1", port: 0)).address.port)
         return
     }
-    guard arguments.count >= 4, let pid = Int32(arguments[3]) else {
+    // One PID, or for conclave-cluster one per instance.
+    guard arguments.count >= 4, let pids = processIDs(arguments[3]),
+          pids.count == 1 || arguments[1] == "conclave-cluster"
+    else {
         print("usage: serve-bench conclave|conclave-disk|mqtt0|mqtt1|nats ADDRESS BROKER_PID "
-            + "[CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n       serve-bench free-port")
+            + "[CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n"
+            + "       serve-bench conclave-cluster URL,URL… PID,PID… [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n"
+            + "       serve-bench free-port")
         exit(64)
     }
     func number(_ index: Int, _ fallback: Int) -> Int {
@@ -116,19 +139,31 @@ func run(_ arguments: [String]) throws {
         window: environmentNumber("BENCH_WINDOW", defaults.window),
         oneToOneMessages: environmentNumber("BENCH_ONE_TO_ONE", defaults.oneToOneMessages),
         roundTrips: max(1, environmentNumber("BENCH_ROUND_TRIPS", defaults.roundTrips)))
-    let server = ProcessProbe(pid: pid)
+    let server = ProcessProbe(pids: pids)
+    // BENCH_STORE_PIDS (run.sh sets it for conclave-cluster): PostgreSQL's processes, whose CPU time is reported
+    // beside the broker's.
+    let storePIDs = getenv("BENCH_STORE_PIDS").flatMap { processIDs(String(cString: $0)) }
+    let store = storePIDs.map { ProcessProbe(pids: $0) }
     switch arguments[1] {
     case "conclave", "conclave-disk":
         let name = arguments[1] == "conclave" ? "conclave-serve (memory)" : "conclave-serve (WAL file)"
-        try measure(ConclaveBroker(url: try WebSocketURL(parsing: arguments[2]), name: name), server: server, settings)
+        try measure(ConclaveBroker(urls: [try WebSocketURL(parsing: arguments[2])], name: name), server: server,
+                    store: store, settings)
+    case "conclave-cluster":
+        let urls = try arguments[2].split(separator: ",").map { try WebSocketURL(parsing: String($0)) }
+        guard !urls.isEmpty else { throw BenchError("conclave-cluster needs at least one URL") }
+        let name = "conclave-serve (PostgreSQL, \(urls.count) instance\(urls.count == 1 ? "" : "s"))"
+        try measure(ConclaveBroker(urls: urls, name: name), server: server, store: store, settings)
     case "mqtt0", "mqtt1":
         let broker = MQTTBroker(endpoint: try HostAndPort(parsing: arguments[2]),
                                 publishQoS: arguments[1] == "mqtt1" ? 1 : 0)
-        try measure(broker, server: server, settings)
+        try measure(broker, server: server, store: store, settings)
     case "nats":
-        try measure(NATSBroker(endpoint: try HostAndPort(parsing: arguments[2])), server: server, settings)
+        let broker = NATSBroker(endpoint: try HostAndPort(parsing: arguments[2]))
+        try measure(broker, server: server, store: store, settings)
     default:
-        throw BenchError("unknown broker `\(arguments[1])`: conclave, conclave-disk, mqtt0, mqtt1 or nats")
+        throw BenchError(
+            "unknown broker `\(arguments[1])`: conclave, conclave-disk, conclave-cluster, mqtt0, mqtt1 or nats")
     }
 }
 
