@@ -78,13 +78,15 @@ let package = Package(
         .executableTarget(
             name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"]),
         .executableTarget(name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"]),
+        // A throwaway PostgreSQL server that both test targets share (test support, not shipped).
+        .target(name: "PostgresFixture", dependencies: ["ConclaveStore"], path: "Tests/PostgresFixture"),
         .testTarget(
             name: "CommonTests",
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveLink",
-                           "ConclaveCLI", "ConclaveClient", "ConclaveStore", "ConclaveServer"]),
+                           "ConclaveCLI", "ConclaveClient", "ConclaveStore", "ConclaveServer", "PostgresFixture"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveCLI",
-                           "ConclaveClient"]),
+                           "ConclaveClient", "PostgresFixture"]),
     ]
 )
