@@ -13,6 +13,8 @@ final class ServeProcess {
         case dataDirectory
         /// No storage flag: the default directory under `XDG_DATA_HOME=DIRECTORY/xdg`.
         case xdgDefault
+        /// `--store URL`: a PostgreSQL database.
+        case postgres(String)
     }
 
     let sandbox: Sandbox
@@ -21,7 +23,7 @@ final class ServeProcess {
     /// The server's data directory (inside `directory`), nil in memory.
     var dataDirectory: String? {
         switch storage {
-        case .memory: nil
+        case .memory, .postgres: nil
         case .dataDirectory: directory + "/data"
         case .xdgDefault: directory + "/xdg/conclave"
         }
@@ -56,6 +58,7 @@ final class ServeProcess {
         case .memory: flags = ["--ephemeral"]
         case .dataDirectory: flags = ["--data-dir", sandbox.path("data")]
         case .xdgDefault: environment["XDG_DATA_HOME"] = sandbox.path("xdg")
+        case .postgres(let url): flags = ["--store", url]
         }
         process = try ToolProcess(
             ToolProcess.binary("conclave-serve"), arguments: ["--bind", "127.0.0.1:0"] + flags + arguments,
