@@ -26,6 +26,7 @@ package final class PostgresCluster: ClusterDirectory {
         self.url = url
         self.instance = instance
         store.origin = instance
+        store.stampsFollowSequence = true
         try queries.execute("INSERT INTO cluster_instances (id) VALUES ($1)", [.text(instance)])
         listener = try Self.listen(url)
         eventCursor = try lastEvent()
