@@ -8,7 +8,8 @@ package protocol ClusterDirectory: AnyObject {
     /// This instance's id for this run: it owns the presence rows of its sessions.
     var instance: String { get }
     /// Readable when another instance has published something: the event loop watches it and then calls
-    /// ``takeNotifications()``.
+    /// ``takeNotifications()``. It changes (or is -1) after a failure; the descriptor it replaces stays open
+    /// until the next ``heartbeat(sessions:)``, so the loop can stop watching it first.
     var notificationDescriptor: Int32 { get }
 
     /// Tells the others this instance is alive (times are the database's, so instances' clocks need not

@@ -12,6 +12,9 @@ package final class PostgresCluster: ClusterDirectory {
     private let url: String
     /// The `LISTEN`ing connection; `nil` after it failed, until the heartbeat reconnects it.
     private var listener: PostgresConnection?
+    /// A listener that failed, kept open until the next heartbeat: the event loop stops watching its descriptor
+    /// first, so that the number is not reused under a registration.
+    private var failedListener: PostgresConnection?
     private var eventCursor: Int64 = 0
     private var messageCursor: Int64 = 0
     /// The append whose earlier messages were delivered, so that one append is not caught up twice.
@@ -47,6 +50,7 @@ package final class PostgresCluster: ClusterDirectory {
     // MARK: Liveness
 
     package func heartbeat(sessions: () -> [ClusterSession]) throws(StoreError) {
+        failedListener = nil
         if listener == nil { listener = try Self.listen(url) }
         let beat = try queries.execute("UPDATE cluster_instances SET seen_at = now() WHERE id = $1", [.text(instance)])
         guard beat.affectedRows == 0 else { return }
@@ -186,6 +190,7 @@ package final class PostgresCluster: ClusterDirectory {
             notifications = try listener.takeNotifications()
         } catch {
             // The heartbeat reconnects and catches up; until then the loop must stop watching a dead socket.
+            failedListener = listener
             self.listener = nil
             throw error
         }

@@ -43,9 +43,8 @@ package final class PostgresStore: ServerStore {
     package init(url: String) throws(StoreError) {
         location = Self.withoutPassword(url)
         do throws(StoreError) {
-            connection = try PostgresConnection(url: url)
             // An ack means stored: never let a server or database default of `off` weaken that.
-            try connection.execute("SET synchronous_commit = on")
+            connection = try PostgresConnection(url: url, setup: ["SET synchronous_commit = on"])
             try PostgresSchema.migrate(connection)
             storedInstanceID = try Self.loadInstanceID(connection)
         } catch {
