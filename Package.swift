@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "CSystemShims"),
         .target(name: "CTLSShims", dependencies: ["COpenSSL"]),
 
@@ -47,9 +48,9 @@ let package = Package(
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveLink",
                            "ConclaveCLI"],
             path: "Sources/Common/Client"),
-        // The server's durable state: the interface and its SQLite implementation.
+        // The server's durable state: the interface and its SQLite and PostgreSQL implementations.
         .target(
-            name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite"],
+            name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite", "CPostgres"],
             path: "Sources/Common/Store"),
         // conclave-serve: the dispatch core, sessions and the runner.
         .target(
@@ -77,13 +78,15 @@ let package = Package(
         .executableTarget(
             name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"]),
         .executableTarget(name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"]),
+        // A throwaway PostgreSQL server that both test targets share (test support, not shipped).
+        .target(name: "PostgresFixture", dependencies: ["ConclaveStore"], path: "Tests/PostgresFixture"),
         .testTarget(
             name: "CommonTests",
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveLink",
-                           "ConclaveCLI", "ConclaveClient", "ConclaveStore", "ConclaveServer"]),
+                           "ConclaveCLI", "ConclaveClient", "ConclaveStore", "ConclaveServer", "PostgresFixture"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveCLI",
-                           "ConclaveClient"]),
+                           "ConclaveClient", "PostgresFixture"]),
     ]
 )

@@ -1,0 +1,5 @@
+#include <libpq-fe.h>
+
+// The error-field codes are character-literal macros ('C', 'M'), which Swift does not import.
+static const int CPOSTGRES_DIAG_SQLSTATE = PG_DIAG_SQLSTATE;
+static const int CPOSTGRES_DIAG_MESSAGE_PRIMARY = PG_DIAG_MESSAGE_PRIMARY;

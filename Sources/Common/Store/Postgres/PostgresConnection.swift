@@ -1,0 +1,119 @@
+internal import CPostgres
+
+/// One libpq connection to a PostgreSQL server, closed in `deinit`.
+///
+/// Like libpq's own, a connection is used from one thread at a time. Statements run one at a time and block until
+/// their result is in. Failures are ``StoreError``s carrying PostgreSQL's primary message: SQLSTATE class 23
+/// (unique, foreign-key, not-null and check violations) is `constraint`, a lost or refused connection
+/// `unavailable`, anything else `engine`.
+package final class PostgresConnection {
+    private let handle: OpaquePointer
+
+    /// Connects to `url`, a `postgres://` or `postgresql://` URL or a libpq `key=value` string; the session speaks
+    /// UTF-8. A failure is `unavailable` with libpq's message.
+    package init(url: String) throws(StoreError) {
+        guard let opened = PQconnectdb(url) else {
+            throw StoreError(.unavailable, "cannot connect to PostgreSQL: out of memory")
+        }
+        guard PQstatus(opened) == CONNECTION_OK, PQsetClientEncoding(opened, "UTF8") == 0 else {
+            let reason = Self.message(of: opened)
+            PQfinish(opened)
+            throw StoreError(.unavailable, "cannot connect to PostgreSQL: \(reason)")
+        }
+        // libpq prints notices (such as "relation already exists, skipping") to stderr by default.
+        PQsetNoticeProcessor(opened, { _, _ in }, nil)
+        handle = opened
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Runs one statement with parameters `$1`, `$2`, … (`nil` is SQL NULL) and returns its rows, empty for a
+    /// statement without results.
+    @discardableResult
+    package func execute(_ sql: String, _ parameters: [PostgresValue?] = []) throws(StoreError) -> PostgresRows {
+        let encoded = try PostgresParameters(parameters)
+        let result = encoded.withArrays { types, values, lengths, formats in
+            PQexecParams(handle, sql, encoded.count, types, values, lengths, formats, 1)
+        }
+        return try rows(of: result)
+    }
+
+    /// Runs a script of statements without parameters or results (the schema), in text form.
+    func executeScript(_ script: String) throws(StoreError) {
+        try rows(of: PQexec(handle, script))
+    }
+
+    /// Runs `body` between BEGIN and COMMIT; rolls back when `body` or the commit fails.
+    package func transaction<Result>(_ body: () throws(StoreError) -> Result) throws(StoreError) -> Result {
+        try execute("BEGIN")
+        do throws(StoreError) {
+            let result = try body()
+            // COMMIT of a transaction in which a statement failed (its error caught in `body`) rolls back quietly.
+            guard try execute("COMMIT").commandStatus == "COMMIT" else {
+                throw StoreError(.engine, "the transaction was rolled back after a failed statement")
+            }
+            return result
+        } catch {
+            if PQtransactionStatus(handle) != PQTRANS_IDLE {
+                _ = try? execute("ROLLBACK")
+            }
+            throw error
+        }
+    }
+
+    /// The connection's socket, to wait for readability (notifications) in an event loop.
+    package var socketDescriptor: Int32 {
+        PQsocket(handle)
+    }
+
+    /// Reads what the server has sent without blocking and returns the notifications received so far (of `LISTEN`ed
+    /// channels), oldest first; empty when there are none.
+    package func takeNotifications() throws(StoreError) -> [PostgresNotification] {
+        guard PQconsumeInput(handle) == 1 else {
+            throw StoreError(.unavailable, Self.message(of: handle))
+        }
+        var taken: [PostgresNotification] = []
+        while let notification = PQnotifies(handle) {
+            taken.append(
+                PostgresNotification(
+                    channel: String(cString: notification.pointee.relname),
+                    payload: String(cString: notification.pointee.extra)))
+            PQfreemem(notification)
+        }
+        return taken
+    }
+
+    @discardableResult
+    private func rows(of result: OpaquePointer?) throws(StoreError) -> PostgresRows {
+        guard let result else {
+            throw StoreError(.unavailable, Self.message(of: handle))
+        }
+        let owned = PostgresResult(owning: result)
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            throw error(of: result)
+        }
+        return PostgresRows(owned)
+    }
+
+    private func error(of result: OpaquePointer) -> StoreError {
+        let state = PQresultErrorField(result, CPOSTGRES_DIAG_SQLSTATE).map { String(cString: $0) } ?? ""
+        let message = PQresultErrorField(result, CPOSTGRES_DIAG_MESSAGE_PRIMARY).map { String(cString: $0) }
+            ?? Self.message(of: handle)
+        if state.hasPrefix("23") {
+            return StoreError(.constraint, message)
+        }
+        // Class 08 is a connection exception; a result without SQLSTATE on a dead connection is libpq's own.
+        if state.hasPrefix("08") || PQstatus(handle) != CONNECTION_OK {
+            return StoreError(.unavailable, message)
+        }
+        return StoreError(.engine, message)
+    }
+
+    /// libpq's last message on `connection`, without its trailing newline.
+    private static func message(of connection: OpaquePointer) -> String {
+        var message = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
+        while message.last?.isNewline == true { message.removeLast() }
+        return message.isEmpty ? "unknown libpq error" : message
+    }
+}
