@@ -31,6 +31,7 @@ extension ServerCore {
     /// loop turn, after the turn's events and before any connection writes.
     package func commit() -> [ServerAction] {
         settle()
+        isCaughtUpThisTurn = false
         return takeActions()
     }
 

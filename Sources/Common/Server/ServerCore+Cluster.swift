@@ -23,6 +23,19 @@ extension ServerCore {
         return takeActions()
     }
 
+    /// Before the first request of a loop turn: what other instances acknowledged before the request was sent is
+    /// applied first, as one server would have (a kicked session's post is refused, a post acknowledged
+    /// elsewhere is delivered before a `history` that holds it, a join does not receive an older post).
+    func catchUpBeforeRequests() {
+        guard let cluster, !isCaughtUpThisTurn else { return }
+        isCaughtUpThisTurn = true
+        do {
+            if try cluster.hasUnseenEntries() { catchUpWithCluster() }
+        } catch {
+            log(.storeFailure(context: "cluster catch-up", message: error.message))
+        }
+    }
+
     /// Events first: a kick published before a post must not let the kicked session see that post.
     func catchUpWithCluster() {
         guard let cluster else { return }

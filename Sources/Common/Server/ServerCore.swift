@@ -55,6 +55,8 @@ package final class ServerCore {
     private var nextReapMs: Int64?
     private var nextRetentionSweepMs: Int64?
     private var nextHeartbeatMs: Int64?
+    /// Whether this loop turn has caught up with the other instances (see `catchUpBeforeRequests`).
+    var isCaughtUpThisTurn = false
 
     /// - Parameters:
     ///   - store: the durable state; called synchronously from the core's thread.
@@ -120,6 +122,7 @@ package final class ServerCore {
         connection.lastSeenMs = clock.monotonicMs()
         metrics.framesIn[frame.typeName, default: 0] += 1
         if case let .established(path) = connection.phase {
+            catchUpBeforeRequests()
             dispatch(frame, from: connection, at: path)
         } else {
             handshake(frame, on: connection)

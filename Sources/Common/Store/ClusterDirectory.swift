@@ -48,6 +48,9 @@ package protocol ClusterDirectory: AnyObject {
     func publish(_ event: [UInt8], to target: String?) throws(StoreError)
     /// Drains the notification socket. True when something was published since the last call.
     func takeNotifications() throws(StoreError) -> Bool
+    /// Asks the database, not the notifications, whether either log has entries this instance has not seen:
+    /// one cheap query, so that a request never overtakes what was acknowledged elsewhere before it was sent.
+    func hasUnseenEntries() throws(StoreError) -> Bool
     /// The events for this instance published since the last call, oldest first.
     func newEvents() throws(StoreError) -> [[UInt8]]
     /// Messages other instances stored since the last call, in the log's order. With `beforeOwnAppend`, only
