@@ -13,6 +13,8 @@ final class ServeProcess {
         case dataDirectory
         /// No storage flag: the default directory under `XDG_DATA_HOME=DIRECTORY/xdg`.
         case xdgDefault
+        /// `--store URL`: one instance of a deployment on that PostgreSQL database.
+        case postgres(String)
     }
 
     let sandbox: Sandbox
@@ -21,7 +23,7 @@ final class ServeProcess {
     /// The server's data directory (inside `directory`), nil in memory.
     var dataDirectory: String? {
         switch storage {
-        case .memory: nil
+        case .memory, .postgres: nil
         case .dataDirectory: directory + "/data"
         case .xdgDefault: directory + "/xdg/conclave"
         }
@@ -36,6 +38,7 @@ final class ServeProcess {
     /// on" line.
     convenience init(_ arguments: [String] = [], storage: Storage = .memory) throws {
         try self.init(sandbox: Sandbox(), generation: 0, arguments: arguments, storage: storage)
+        try waitUntilListening()
     }
 
     /// A new server on the same data directory (a restart).
@@ -43,6 +46,16 @@ final class ServeProcess {
         try self.init(
             sandbox: previous.sandbox, generation: previous.generation + 1, arguments: arguments,
             storage: previous.storage)
+        try waitUntilListening()
+    }
+
+    /// `count` servers started at once, so that their start-ups overlap, each waited for as `init` does.
+    static func several(_ count: Int, _ arguments: [String] = [], storage: Storage) throws -> [ServeProcess] {
+        let servers = try (0..<count).map { _ in
+            try ServeProcess(sandbox: Sandbox(), generation: 0, arguments: arguments, storage: storage)
+        }
+        for server in servers { try server.waitUntilListening() }
+        return servers
     }
 
     private init(sandbox: Sandbox, generation: Int, arguments: [String], storage: Storage) throws {
@@ -56,10 +69,16 @@ final class ServeProcess {
         case .memory: flags = ["--ephemeral"]
         case .dataDirectory: flags = ["--data-dir", sandbox.path("data")]
         case .xdgDefault: environment["XDG_DATA_HOME"] = sandbox.path("xdg")
+        case .postgres(let url): flags = ["--store", url]
         }
         process = try ToolProcess(
             ToolProcess.binary("conclave-serve"), arguments: ["--bind", "127.0.0.1:0"] + flags + arguments,
             environment: Self.environment(environment), stderrFile: logPath)
+    }
+
+    /// Waits (at most 10 s) for the "listening on" line and reads the port from it; kills the server if it ends or
+    /// the time is up first.
+    private func waitUntilListening() throws {
         let deadline = Deadline.after(seconds: 10)
         while port == 0 {
             if let port = listeningPort() {
@@ -79,9 +98,11 @@ final class ServeProcess {
     static func withSelfSignedCertificate() throws -> ServeProcess {
         let sandbox = try Sandbox()
         let (certificate, key) = try sandbox.makeSelfSignedCertificate(subject: "conclave-serve e2e")
-        return try ServeProcess(
+        let server = try ServeProcess(
             sandbox: sandbox, generation: 0, arguments: ["--tls-cert", certificate, "--tls-key", key],
             storage: .memory)
+        try server.waitUntilListening()
+        return server
     }
 
     deinit { kill() }
