@@ -39,6 +39,8 @@ extension ServerCore {
     /// Events first: a kick published before a post must not let the kicked session see that post.
     func catchUpWithCluster() {
         guard let cluster else { return }
+        // This instance's staged posts come before what is read now in the log, so they are stored first.
+        settle()
         do {
             for bytes in try cluster.newEvents() {
                 if let event = ClusterEvent(decoding: bytes) { apply(event) }
@@ -101,7 +103,10 @@ extension ServerCore {
             case let .channelRenamed(channel, newName): try cluster.moveSubscriptions(from: channel, to: newName)
             case let .userUnsubscribed(user, channel): try cluster.unsubscribe(user: user, from: channel)
             case let .pathUnsubscribed(path, channel): try cluster.unsubscribe(path, from: channel)
-            case .superseded, .whisper, .userRemoved, .machineRemoved: break
+            // Out of presence before the reply, though their instances drop the sessions a moment later.
+            case let .userRemoved(user): try cluster.removePresence(ofUser: user, machine: nil)
+            case let .machineRemoved(user, machine): try cluster.removePresence(ofUser: user, machine: machine)
+            case .superseded, .whisper: break
             }
             try cluster.publish(event.encoded, to: nil)
         }

@@ -121,8 +121,12 @@ package final class ServerCore {
         guard let connection = connections[id] else { return [] }
         connection.lastSeenMs = clock.monotonicMs()
         metrics.framesIn[frame.typeName, default: 0] += 1
-        if case let .established(path) = connection.phase {
+        if case .established = connection.phase {
             catchUpBeforeRequests()
+            // What another instance decided may have ended this session (a supersede, a removal).
+            guard connections[id] === connection, case let .established(path) = connection.phase else {
+                return takeActions()
+            }
             dispatch(frame, from: connection, at: path)
         } else {
             handshake(frame, on: connection)

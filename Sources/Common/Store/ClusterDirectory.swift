@@ -33,6 +33,8 @@ package protocol ClusterDirectory: AnyObject {
     /// Every online session's subscription to `channel` whose user is `user` ends (kick, ban, ACL removal).
     func unsubscribe(user: String, from channel: String) throws(StoreError)
     func unsubscribeAll(from channel: String) throws(StoreError)
+    /// Every online session of `user` (on `machine`, when given) leaves presence (user and machine removal).
+    func removePresence(ofUser user: String, machine: String?) throws(StoreError)
     func moveSubscriptions(from channel: String, to newName: String) throws(StoreError)
     /// Every online path, in no order.
     func onlinePaths() throws(StoreError) -> [String]
