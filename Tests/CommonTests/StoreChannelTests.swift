@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct StoreChannelTests {
     /// A channel with something in every table that hangs off it.
-    private func populate(_ store: SQLiteStore, channel: String) throws {
+    private func populate(_ store: any ServerStore, channel: String) throws {
         try store.createChannel(channel, visibility: .private, createdBy: "alice", at: 10)
         try store.addMember("bob", toChannel: channel)
         try store.addBan("mallory", onChannel: channel)
@@ -34,8 +34,11 @@ import Testing
                 try store.createChannel("general", visibility: .private, createdBy: "bob", at: 2)
             }
             #expect(error?.code == .constraint)
-            // SQLite's own text, as upstream's `internal` reply carries database text.
-            #expect(error?.message == "UNIQUE constraint failed: channels.name")
+            // The engine's own text, as upstream's `internal` reply carries database text.
+            let expected = kind == .postgres
+                ? "duplicate key value violates unique constraint \"channels_name_key\""
+                : "UNIQUE constraint failed: channels.name"
+            #expect(error?.message == expected)
             #expect(try store.channel(named: "general")?.createdBy == "alice")
             #expect(try store.members(ofChannel: "general") == ["alice"])
         }

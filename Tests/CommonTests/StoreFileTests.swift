@@ -135,9 +135,13 @@ import ConclavePOSIX
     @Test(arguments: StoreKind.allCases)
     func recordsTheSchemaVersion(_ kind: StoreKind) throws {
         #expect(SQLiteSchema.currentVersion >= 1)
-        try withStore(kind) { store in
-            let version = try store.schemaVersion()
-            #expect(version == SQLiteSchema.currentVersion)
+        #expect(PostgresSchema.currentVersion >= 1)
+        try withStore(kind) { (store) throws in
+            switch store {
+            case let store as SQLiteStore: #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
+            case let store as PostgresStore: #expect(try store.schemaVersion() == PostgresSchema.currentVersion)
+            default: Issue.record("unexpected store \(type(of: store))")
+            }
         }
     }
 

@@ -2,7 +2,7 @@ import Testing
 @testable import ConclaveStore
 
 @Suite struct StoreHistoryTests {
-    private func withChannel(_ kind: StoreKind, _ body: (SQLiteStore) throws -> Void) throws {
+    private func withChannel(_ kind: StoreKind, _ body: (any ServerStore) throws -> Void) throws {
         try withStore(kind) { store in
             try store.createChannel("general", visibility: .public, createdBy: "alice", at: 1)
             try body(store)

@@ -6,7 +6,7 @@ import Testing
         InviteRecord(token: token, channel: "club", usesRemaining: uses, expiresAtMs: expiresAtMs, createdBy: "alice")
     }
 
-    private func withClub(_ kind: StoreKind, _ body: (SQLiteStore) throws -> Void) throws {
+    private func withClub(_ kind: StoreKind, _ body: (any ServerStore) throws -> Void) throws {
         try withStore(kind) { store in
             try store.createChannel("club", visibility: .private, createdBy: "alice", at: 1)
             try body(store)

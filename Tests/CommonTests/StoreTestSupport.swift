@@ -1,22 +1,31 @@
 import Glibc
 import Testing
+import PostgresFixture
 @testable import ConclaveStore
 @testable import ConclaveWire
 
-/// Every store test runs against both an in-memory and an on-disk database.
+/// Every store test runs against an in-memory and an on-disk SQLite database and a PostgreSQL one.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case memory
     case file
+    case postgres
 
     var testDescription: String { rawValue }
 }
 
-/// Runs `body` with a fresh store of `kind`; the store is released before its directory is removed.
-func withStore(_ kind: StoreKind, _ body: (SQLiteStore) throws -> Void) throws {
-    let directory = try TemporaryDirectory()
-    try withExtendedLifetime(directory) {
-        let store = try SQLiteStore(at: kind == .memory ? .memory : .directory(directory.path))
-        try body(store)
+/// Runs `body` with a fresh store of `kind` (a database of its own on the test process's PostgreSQL server for
+/// `postgres`); the store is released before its directory is removed.
+func withStore(_ kind: StoreKind, _ body: (any ServerStore) throws -> Void) throws {
+    switch kind {
+    case .memory:
+        try body(SQLiteStore(at: .memory))
+    case .file:
+        let directory = try TemporaryDirectory()
+        try withExtendedLifetime(directory) {
+            try body(SQLiteStore(at: .directory(directory.path)))
+        }
+    case .postgres:
+        try body(PostgresStore(url: TemporaryPostgres.shared().makeDatabase()))
     }
 }
 
