@@ -7,10 +7,11 @@ enum ServeCommand {
     static var interface: CommandLineInterface<ServeArguments> {
         CommandLineInterface(
             toolName: "conclave-serve",
-            abstract: "Run a conclave server: WebSocket on HTTP/1.1, SQLite store.",
+            abstract: "Run a conclave server: WebSocket on HTTP/1.1, SQLite or PostgreSQL store.",
             // The synopsis of conclave-serve(1).
             usage: [
-                "conclave-serve [-q | -v] [--bind addr] [--data-dir dir | --ephemeral] [--admin user[=pubkey]] "
+                "conclave-serve [-q | -v] [--bind addr] [--store url | --data-dir dir | --ephemeral] "
+                    + "[--admin user[=pubkey]] "
                     + "[--tls-cert file --tls-key file] [--handshake-timeout secs] [--idle-timeout secs] "
                     + "[--reap-interval secs] [--retention secs] [--retention-sweep-interval secs] "
                     + "[--max-queue-frames n] [--max-queue-bytes n] [--sync normal | full] [--max-memory n] "
@@ -22,9 +23,10 @@ enum ServeCommand {
                 "Listens on 127.0.0.1:4390 unless told otherwise and keeps its state in $XDG_DATA_HOME/conclave "
                     + "(else ~/.local/share/conclave). GET /health answers \"ok\"; GET /metrics gives Prometheus "
                     + "text. SIGINT or SIGTERM close every session and exit 0. Environment: CONCLAVE_BIND, "
-                    + "CONCLAVE_DATA_DIR, CONCLAVE_ADMINS (comma-separated USER[=PUBKEY]), CONCLAVE_SYNC; flags win. "
+                    + "CONCLAVE_STORE, CONCLAVE_DATA_DIR, CONCLAVE_ADMINS (comma-separated USER[=PUBKEY]), "
+                    + "CONCLAVE_SYNC; flags win. "
                     + "An ack means the post is stored: with --sync normal it survives kill -9 of the server, with "
-                    + "--sync full also a power cut.",
+                    + "--sync full also a power cut; with --store, PostgreSQL's own durability applies.",
             ],
             examples: [
                 .init("conclave-serve --ephemeral", "A throwaway server on 127.0.0.1:4390."),
@@ -36,6 +38,11 @@ enum ServeCommand {
             options: [
                 .option(long: "bind", value: "addr", help: "Address to listen on (example: --bind 0.0.0.0:4390).") {
                     $0.bind = $1
+                },
+                .option(long: "store", value: "url",
+                        help: "Keep state in the PostgreSQL database at URL, which several servers may share "
+                            + "(example: --store postgres://conclave@db.example/conclave).") {
+                    $0.store = $1
                 },
                 .option(long: "data-dir", value: "dir",
                         help: "Keep state in DIR (example: --data-dir /var/lib/conclave).", completion: .directory) {

@@ -115,6 +115,46 @@ struct ServeConfigurationTests {
         #expect(refusal(arguments)?.code == .invalidDataDirectory)
     }
 
+    @Test func storeSelectsPostgreSQLAndTheEnvironmentFallsBackToIt() throws {
+        let url = "postgres://conclave:secret@db:5432/conclave"
+        var arguments = ServeArguments()
+        arguments.store = url
+        #expect(try resolve(arguments).storage == .postgres(url))
+        arguments.store = "postgresql://db/conclave"
+        #expect(try resolve(arguments, environment: ["HOME": "/h", "CONCLAVE_DATA_DIR": "/d"]).storage
+            == .postgres("postgresql://db/conclave"))
+
+        let environment = ["HOME": "/h", "CONCLAVE_STORE": url, "CONCLAVE_DATA_DIR": "/d"]
+        #expect(try resolve(environment: environment).storage == .postgres(url))
+        var directory = ServeArguments()
+        directory.dataDirectory = "/x"
+        #expect(try resolve(directory, environment: environment).storage == .directory("/x"))
+        var ephemeral = ServeArguments()
+        ephemeral.ephemeral = true
+        #expect(try resolve(ephemeral, environment: environment).storage == .ephemeral)
+    }
+
+    @Test func storeIsExclusiveWithDataDirectoryAndEphemeral() {
+        var arguments = ServeArguments()
+        arguments.store = "postgres://db/conclave"
+        arguments.dataDirectory = "/x"
+        #expect(refusal(arguments)?.message == "--store cannot be combined with --data-dir or --ephemeral")
+        arguments.dataDirectory = nil
+        arguments.ephemeral = true
+        #expect(refusal(arguments)?.code == .conflictingStorage)
+    }
+
+    @Test(arguments: ["mysql://db/conclave", "sqlite:///var/lib/conclave.db", "/var/lib/conclave", "", "postgres:/db"])
+    func storeURLsOtherThanPostgreSQLAreRefused(_ url: String) {
+        var arguments = ServeArguments()
+        arguments.store = url
+        let error = refusal(arguments)
+        #expect(error?.code == .invalidStore)
+        #expect(error?.message == "--store: `\(url)` is not a postgres:// or postgresql:// URL")
+        #expect(refusal(ServeArguments(), environment: ["HOME": "/h", "CONCLAVE_STORE": "mysql://u:pw@db/c"])?.message
+            == "CONCLAVE_STORE: `mysql://u@db/c` is not a postgres:// or postgresql:// URL")
+    }
+
     @Test(arguments: ["4390", "localhost", ":4390", "127.0.0.1:65536", "127.0.0.1:-1", "::1:4390", "[::1]4390"])
     func badBindAddressesAreRefused(_ text: String) {
         var arguments = ServeArguments()

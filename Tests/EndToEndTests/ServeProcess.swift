@@ -13,7 +13,7 @@ final class ServeProcess {
         case dataDirectory
         /// No storage flag: the default directory under `XDG_DATA_HOME=DIRECTORY/xdg`.
         case xdgDefault
-        /// `--store URL`: one instance of a deployment on that PostgreSQL database.
+        /// `--store URL`: a PostgreSQL database.
         case postgres(String)
     }
 

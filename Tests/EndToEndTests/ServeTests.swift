@@ -214,6 +214,9 @@ struct ServeTests {
     @Test(arguments: [
         ["--bogus"],
         ["--ephemeral", "--data-dir", "/tmp/x"],
+        ["--store", "mysql://db/conclave"],
+        ["--store", "postgres://db/conclave", "--data-dir", "/tmp/x"],
+        ["--store", "postgres://db/conclave", "--ephemeral"],
         ["--ephemeral", "--admin", "alice=AAAA"],
         ["--ephemeral", "--admin", "a/b"],
         ["--ephemeral", "--tls-cert", "cert.pem"],

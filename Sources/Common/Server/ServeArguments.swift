@@ -5,6 +5,8 @@
 package struct ServeArguments: Hashable, Sendable {
     /// `--bind ADDR`.
     package var bind: String?
+    /// `--store URL`.
+    package var store: String?
     /// `--data-dir DIR`.
     package var dataDirectory: String?
     /// `--ephemeral`.

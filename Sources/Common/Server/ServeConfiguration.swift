@@ -6,8 +6,9 @@ import ConclaveWire
 /// Everything `conclave-serve` needs to run, checked: the result of its flags and environment (TOOLS.md
 /// `conclave-serve`, PROTOCOL.md §6.12). Resolution is pure, so every rule is unit-tested without a process.
 ///
-/// Flags beat the environment: `--bind` beats `CONCLAVE_BIND`, `--data-dir`/`--ephemeral` beat
-/// `CONCLAVE_DATA_DIR`, `--sync` beats `CONCLAVE_SYNC`, and any `--admin` replaces the whole of `CONCLAVE_ADMINS`.
+/// Flags beat the environment: `--bind` beats `CONCLAVE_BIND`, `--store`/`--data-dir`/`--ephemeral` beat
+/// `CONCLAVE_STORE` and `CONCLAVE_DATA_DIR` (`CONCLAVE_STORE` beats `CONCLAVE_DATA_DIR`), `--sync` beats
+/// `CONCLAVE_SYNC`, and any `--admin` replaces the whole of `CONCLAVE_ADMINS`.
 package struct ServeConfiguration: Hashable, Sendable {
     /// Where the server keeps its state.
     package enum Storage: Hashable, Sendable {
@@ -15,6 +16,8 @@ package struct ServeConfiguration: Hashable, Sendable {
         case directory(String)
         /// In memory: gone at exit, with a new instance id at every start.
         case ephemeral
+        /// A PostgreSQL database at this `postgres://` or `postgresql://` URL, which other servers may share.
+        case postgres(String)
     }
 
     /// One name on the server-admin allowlist (PROTOCOL.md §6.2, §6.12).
@@ -48,7 +51,8 @@ package struct ServeConfiguration: Hashable, Sendable {
 
     /// Every environment variable resolution reads.
     package static let environmentVariables = [
-        "CONCLAVE_BIND", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "CONCLAVE_SYNC", "XDG_DATA_HOME", "HOME",
+        "CONCLAVE_BIND", "CONCLAVE_STORE", "CONCLAVE_DATA_DIR", "CONCLAVE_ADMINS", "CONCLAVE_SYNC", "XDG_DATA_HOME",
+        "HOME",
     ]
 
     /// The address to listen on.
@@ -92,8 +96,8 @@ package struct ServeConfiguration: Hashable, Sendable {
         self.verbosity = verbosity
     }
 
-    /// Resolves the flags and the environment (`CONCLAVE_BIND`, `CONCLAVE_DATA_DIR`, `CONCLAVE_ADMINS`,
-    /// `CONCLAVE_SYNC`, `XDG_DATA_HOME`, `HOME`). An empty variable counts as unset.
+    /// Resolves the flags and the environment (`CONCLAVE_BIND`, `CONCLAVE_STORE`, `CONCLAVE_DATA_DIR`,
+    /// `CONCLAVE_ADMINS`, `CONCLAVE_SYNC`, `XDG_DATA_HOME`, `HOME`). An empty variable counts as unset.
     package init(arguments: ServeArguments, environment: [String: String]) throws(ServeConfigurationError) {
         func variable(_ name: String) -> String? {
             guard let value = environment[name], !value.isEmpty else { return nil }
@@ -189,6 +193,13 @@ package struct ServeConfiguration: Hashable, Sendable {
     private static func resolveStorage(
         _ arguments: ServeArguments, environment: (String) -> String?
     ) throws(ServeConfigurationError) -> Storage {
+        if let url = arguments.store {
+            guard arguments.dataDirectory == nil, !arguments.ephemeral else {
+                throw ServeConfigurationError(
+                    .conflictingStorage, "--store cannot be combined with --data-dir or --ephemeral")
+            }
+            return .postgres(try checkedStoreURL(url, source: "--store"))
+        }
         if let path = arguments.dataDirectory {
             guard !arguments.ephemeral else {
                 throw ServeConfigurationError(.conflictingStorage, "--data-dir and --ephemeral cannot be combined")
@@ -196,6 +207,9 @@ package struct ServeConfiguration: Hashable, Sendable {
             return .directory(try checkedDirectory(path, source: "--data-dir"))
         }
         if arguments.ephemeral { return .ephemeral }
+        if let url = environment("CONCLAVE_STORE") {
+            return .postgres(try checkedStoreURL(url, source: "CONCLAVE_STORE"))
+        }
         if let path = environment("CONCLAVE_DATA_DIR") {
             return .directory(try checkedDirectory(path, source: "CONCLAVE_DATA_DIR"))
         }
@@ -205,6 +219,16 @@ package struct ServeConfiguration: Hashable, Sendable {
                 "no data directory: give --data-dir DIR or --ephemeral (neither XDG_DATA_HOME nor HOME is set)")
         }
         return .directory(path)
+    }
+
+    /// The store URL must name PostgreSQL, the one database server there is a store for.
+    private static func checkedStoreURL(_ url: String, source: String) throws(ServeConfigurationError) -> String {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            let shown = PostgresStore.withoutPassword(url)
+            throw ServeConfigurationError(
+                .invalidStore, "\(source): `\(shown)` is not a postgres:// or postgresql:// URL")
+        }
+        return url
     }
 
     private static func checkedDirectory(_ path: String, source: String) throws(ServeConfigurationError) -> String {

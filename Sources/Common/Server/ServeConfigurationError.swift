@@ -7,10 +7,12 @@ package struct ServeConfigurationError: ToolError, Hashable {
         private let rawValue: String
         private init(rawValue: String) { self.rawValue = rawValue }
 
-        /// `--data-dir` together with `--ephemeral`.
+        /// Two of `--store`, `--data-dir` and `--ephemeral`.
         package static let conflictingStorage = Code(rawValue: "conflicting storage")
         /// No data directory given and none can be derived (no `XDG_DATA_HOME`, no `HOME`).
         package static let noDataDirectory = Code(rawValue: "no data directory")
+        /// A `--store` or `CONCLAVE_STORE` URL that is not `postgres://` or `postgresql://`.
+        package static let invalidStore = Code(rawValue: "invalid store")
         /// A data directory path that is empty or contains a NUL byte.
         package static let invalidDataDirectory = Code(rawValue: "invalid data directory")
         /// `--bind` or `CONCLAVE_BIND` that is not `HOST:PORT`.

@@ -7,7 +7,8 @@ extension ServeConfiguration.Storage {
     package static let lockFileName = "conclave.lock"
 
     /// Locks the data directory (creating it if missing) for as long as the returned descriptor lives, so that a
-    /// second server on the same directory is refused instead of sharing the database; nil in memory.
+    /// second server on the same directory is refused instead of sharing the database; nil in memory and for
+    /// PostgreSQL, whose database several servers may share.
     package func lock() throws(ServeError) -> FileDescriptor? {
         guard case .directory(let directory) = self else { return nil }
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + Self.lockFileName
@@ -27,12 +28,14 @@ extension ServeConfiguration.Storage {
         return file
     }
 
-    /// Opens the store this configuration names, committing with `sync`; the runner takes any ``ServerStore``.
+    /// Opens the store this configuration names, committing with `sync` (SQLite; PostgreSQL's durability is its
+    /// own); the runner takes any ``ServerStore``.
     package func openStore(sync: SyncMode) throws(ServeError) -> any ServerStore {
         do {
             switch self {
             case .directory(let path): return try SQLiteStore(at: .directory(path), sync: sync)
             case .ephemeral: return try SQLiteStore(at: .memory)
+            case .postgres(let url): return try PostgresStore(url: url)
             }
         } catch {
             throw ServeError(.store, "cannot open the store: \(error.message)")
