@@ -129,6 +129,7 @@ ToolMain.run(diagnostics: Diagnostics(toolName: "conclave-serve")) {
     }
     let lock = try configuration.storage.lock()
     defer { withExtendedLifetime(lock) {} }
-    let store = try configuration.storage.openStore(sync: configuration.sync)
-    try ServeRunner(configuration: configuration, store: store, log: ServeLog(verbosity: configuration.verbosity)).run()
+    let (store, cluster) = try configuration.storage.openStore(sync: configuration.sync)
+    let log = ServeLog(verbosity: configuration.verbosity)
+    try ServeRunner(configuration: configuration, store: store, cluster: cluster, log: log).run()
 }

@@ -1,6 +1,7 @@
 internal import Glibc
 import ConclavePOSIX
 import ConclaveStore
+import ConclaveWire
 
 extension ServeConfiguration.Storage {
     /// The lock file in a data directory; a running server holds an exclusive `flock(2)` on it.
@@ -29,13 +30,20 @@ extension ServeConfiguration.Storage {
     }
 
     /// Opens the store this configuration names, committing with `sync` (SQLite; PostgreSQL's durability is its
-    /// own); the runner takes any ``ServerStore``.
-    package func openStore(sync: SyncMode) throws(ServeError) -> any ServerStore {
+    /// own); the runner takes any ``ServerStore``. On PostgreSQL this server is one instance of a deployment, so
+    /// it also joins the others through the ``ClusterDirectory`` it returns.
+    package func openStore(sync: SyncMode) throws(ServeError)
+        -> (store: any ServerStore, cluster: (any ClusterDirectory)?) {
         do {
             switch self {
-            case .directory(let path): return try SQLiteStore(at: .directory(path), sync: sync)
-            case .ephemeral: return try SQLiteStore(at: .memory)
-            case .postgres(let url): return try PostgresStore(url: url)
+            case .directory(let path): return (try SQLiteStore(at: .directory(path), sync: sync), nil)
+            case .ephemeral: return (try SQLiteStore(at: .memory), nil)
+            case .postgres(let url):
+                let store = try PostgresStore(url: url)
+                // A fresh id each run: a restarted instance does not inherit a dead one's presence.
+                let instance = Base64URL.encode(SecureRandom.bytes(12))
+                let cluster = try PostgresCluster(store: store, url: url, instance: instance)
+                return (store, cluster)
             }
         } catch {
             throw ServeError(.store, "cannot open the store: \(error.message)")

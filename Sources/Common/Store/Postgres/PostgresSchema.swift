@@ -6,7 +6,7 @@
 /// apply each step exactly once, and the others find the schema current when the lock is theirs.
 enum PostgresSchema {
     /// `migrations[i]` takes a database from version `i` to version `i + 1`.
-    static let migrations: [String] = [version1]
+    static let migrations: [String] = [version1, version2]
 
     /// The version a fully migrated database is at.
     static var currentVersion: Int { migrations.count }
@@ -119,5 +119,50 @@ enum PostgresSchema {
         );
         CREATE INDEX messages_by_channel_time ON messages (channel_id, ts_ms, seq);
         CREATE INDEX messages_by_time ON messages (ts_ms);
+        """
+
+    /// What the instances of a deployment share (``PostgresCluster``): instances and their heartbeats, presence
+    /// and subscriptions (names are `bytea`, as above), the event log with its own gap-free counter. And the
+    /// message counter's latest timestamp, so that stamps never go back as numbers go up: history is ordered by
+    /// time, and live delivery by number, and with several servers' clocks only this keeps them the same.
+    private static let version2 = """
+        ALTER TABLE message_sequence ADD COLUMN last_ts_ms bigint NOT NULL DEFAULT 0;
+
+        CREATE TABLE cluster_instances (
+            id text PRIMARY KEY,
+            seen_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE TABLE cluster_presence (
+            path bytea PRIMARY KEY,
+            username bytea NOT NULL,
+            machine bytea NOT NULL,
+            instance text NOT NULL REFERENCES cluster_instances (id) ON DELETE CASCADE,
+            generation bigint NOT NULL
+        );
+        CREATE INDEX cluster_presence_by_user ON cluster_presence (username, machine);
+        CREATE SEQUENCE cluster_generation;
+
+        CREATE TABLE cluster_subscriptions (
+            path bytea NOT NULL REFERENCES cluster_presence (path) ON DELETE CASCADE,
+            channel bytea NOT NULL,
+            username bytea NOT NULL,
+            PRIMARY KEY (path, channel)
+        );
+        CREATE INDEX cluster_subscriptions_by_channel ON cluster_subscriptions (channel, username);
+
+        CREATE TABLE cluster_event_sequence (
+            singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            last bigint NOT NULL
+        );
+        INSERT INTO cluster_event_sequence (last) VALUES (0);
+
+        CREATE TABLE cluster_events (
+            seq bigint PRIMARY KEY,
+            origin text NOT NULL,
+            target text,
+            body bytea NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
         """
 }

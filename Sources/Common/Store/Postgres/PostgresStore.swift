@@ -29,7 +29,8 @@ package final class PostgresStore: ServerStore {
     /// The sequence numbers the last successful ``appendMessages(_:)`` assigned; `nil` after an empty or failed one.
     package private(set) var lastAppendedSequences: ClosedRange<Int64>?
 
-    private let connection: PostgresConnection
+    /// Also the cluster directory's (``PostgresCluster``): one connection per instance for both.
+    let connection: PostgresConnection
     private let storedInstanceID: String
 
     /// Connects to `url` (`postgres://` or `postgresql://`), creating and migrating the schema as needed. Any
@@ -368,17 +369,28 @@ package final class PostgresStore: ServerStore {
         let last = try connection.transaction { () throws(StoreError) -> Int64 in
             // The row lock serialises appends across servers until commit, and the increment rolls back with a
             // failed transaction: numbers are gap-free and in commit order.
-            let last = try connection.execute(
-                "UPDATE message_sequence SET last = last + $1 RETURNING last", [.integer(count)])[0].integer(0)
+            let counter = try connection.execute(
+                "UPDATE message_sequence SET last = last + $1 RETURNING last, last_ts_ms", [.integer(count)])[0]
+            let last = counter.integer(0)
+            // Stamps follow numbers (see `PostgresSchema.version2`): a server whose clock is behind stamps no
+            // earlier than the last message stored.
+            var stamped = messages
+            var latest = counter.integer(1)
+            for index in stamped.indices {
+                latest = max(latest, stamped[index].timeMs)
+                stamped[index].timeMs = latest
+            }
             var sequence = last - count + 1
-            var start = messages.startIndex
-            while start < messages.endIndex {
-                let chunk = messages[start..<min(start + Self.rowsPerInsert, messages.endIndex)]
+            var start = stamped.startIndex
+            while start < stamped.endIndex {
+                let chunk = stamped[start..<min(start + Self.rowsPerInsert, stamped.endIndex)]
                 try insert(chunk, firstSequence: sequence)
                 sequence += Int64(chunk.count)
                 start = chunk.endIndex
             }
-            try connection.execute("SELECT pg_notify($1, $2)", [.text(Self.notificationChannel), .text("\(last)")])
+            try connection.execute(
+                "WITH stamp AS (UPDATE message_sequence SET last_ts_ms = $3) SELECT pg_notify($1, $2)",
+                [.text(Self.notificationChannel), .text("\(last)"), .integer(latest)])
             return last
         }
         lastAppendedSequences = (last - count + 1)...last
@@ -458,7 +470,7 @@ package final class PostgresStore: ServerStore {
 
 extension PostgresValue {
     /// A name, key, token or path, stored as `bytea` (PostgreSQL text cannot hold NUL).
-    fileprivate static func name(_ name: String) -> PostgresValue {
+    static func name(_ name: String) -> PostgresValue {
         .bytes(Array(name.utf8))
     }
 }
