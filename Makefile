@@ -1,7 +1,8 @@
 # conclave — build, test and demo. Every target installs what it needs first (Debian packages).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 pkg-config mandoc jq curl
+APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql pkg-config \
+    mandoc jq curl
 MAN_PAGES := $(wildcard man/*.[1-8])
 
 .PHONY: all deps build release test unit lint-man lint-man-style demo clean autobahn install uninstall fuzz \
@@ -21,10 +22,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The release build, which make bench measures and an install should copy: every executable fully static (the Swift
-# runtime and libsodium, jansson, OpenSSL, SQLite and glibc linked in), so a tool starts without loading and
-# relocating some 20 shared libraries; bench/RESULTS.md "Clients" has the measurements behind the choice.
-RELEASE_FLAGS := -c release -Xswiftc -static-executable
+# The release build, which make bench measures and an install should copy. Package.swift sets how each executable
+# links in release: the client tools fully static (the Swift runtime and libsodium, jansson, OpenSSL and glibc linked
+# in), so a tool starts without loading and relocating some 20 shared libraries (bench/RESULTS.md "Clients" has the
+# measurements); conclave-serve with the Swift runtime linked in but its C libraries shared, since libpq cannot be
+# linked statically.
+RELEASE_FLAGS := -c release
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 

@@ -3,6 +3,14 @@ import PackageDescription
 
 // One library target per layer (README "Layout"), lowest first. A tool links only the layers it uses, so
 // conclave-keygen carries neither OpenSSL nor SQLite and conclave-connect no SQLite.
+
+// The release build (`make release`) links each client tool fully static (the Swift runtime, its C libraries and
+// glibc), so it starts without loading and relocating some 20 shared libraries (bench/RESULTS.md "Clients").
+// libpq has no static form here (its GSSAPI and LDAP dependencies ship only shared), so what links the store keeps
+// glibc and the C libraries shared and links only the Swift runtime in.
+let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"], .when(configuration: .release))]
+let staticStandardLibrary: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+
 let package = Package(
     name: "conclave",
     products: [
@@ -60,24 +68,31 @@ let package = Package(
 
         .executableTarget(
             name: "conclave-keygen",
-            dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX"]),
+            dependencies: ["ConclaveCLI", "ConclaveIdentity", "ConclavePOSIX"], linkerSettings: staticExecutable),
         .executableTarget(
-            name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX"]),
+            name: "conclave-serve", dependencies: ["ConclaveServer", "ConclaveCLI", "ConclavePOSIX"],
+            linkerSettings: staticStandardLibrary),
         .executableTarget(
-            name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"]),
+            name: "conclave-connect", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"],
+            linkerSettings: staticExecutable),
         .executableTarget(
-            name: "conclave-recv", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"]),
+            name: "conclave-recv", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"],
+            linkerSettings: staticExecutable),
         .executableTarget(
-            name: "conclave-send", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"]),
+            name: "conclave-send", dependencies: ["ConclaveClient", "ConclaveCLI", "ConclavePOSIX"],
+            linkerSettings: staticExecutable),
         // The server benchmark (bench/run.sh; not shipped).
         .executableTarget(
             name: "serve-bench",
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveServer", "CSodium"],
-            path: "bench/serve-bench"),
+            path: "bench/serve-bench", linkerSettings: staticStandardLibrary),
         // Autobahn|Testsuite testees (test tools, not shipped): `make autobahn`.
         .executableTarget(
-            name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"]),
-        .executableTarget(name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"]),
+            name: "autobahn-echo-client", dependencies: ["ConclaveTransport", "ConclaveCLI", "ConclavePOSIX"],
+            linkerSettings: staticExecutable),
+        .executableTarget(
+            name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"],
+            linkerSettings: staticExecutable),
         // A throwaway PostgreSQL server that both test targets share (test support, not shipped).
         .target(name: "PostgresFixture", dependencies: ["ConclaveStore"], path: "Tests/PostgresFixture"),
         .testTarget(
