@@ -54,9 +54,11 @@ package protocol ClusterDirectory: AnyObject {
     /// Asks the database, not the notifications, whether either log has entries this instance has not seen:
     /// one cheap query, so that a request never overtakes what was acknowledged elsewhere before it was sent.
     func hasUnseenEntries() throws(StoreError) -> Bool
-    /// The events for this instance published since the last call, oldest first.
+    /// The events for this instance published since the last call, oldest first, up to the last one this instance
+    /// has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``).
     func newEvents() throws(StoreError) -> [[UInt8]]
-    /// Messages other instances stored since the last call, in the log's order. With `beforeOwnAppend`, only
+    /// Messages other instances stored since the last call, in the log's order, up to the last one this instance
+    /// has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``). With `beforeOwnAppend`, only
     /// those ordered before this instance's last ``ServerStore/appendMessages(_:)``, which are to be delivered
     /// ahead of it; the cursor then moves past that append.
     func newMessages(beforeOwnAppend: Bool) throws(StoreError) -> [MessageRecord]

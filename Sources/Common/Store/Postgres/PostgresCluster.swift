@@ -17,6 +17,11 @@ package final class PostgresCluster: ClusterDirectory {
     private var failedListener: PostgresConnection?
     private var eventCursor: Int64 = 0
     private var messageCursor: Int64 = 0
+    /// The highest numbers this instance has learnt of, from a notification's payload or from the counters
+    /// themselves: what the next ``newEvents()`` and ``newMessages(beforeOwnAppend:)`` read up to, so that a
+    /// notification costs one query, not three.
+    private var knownLastEvent: Int64 = 0
+    private var knownLastMessage: Int64 = 0
     /// The append whose earlier messages were delivered, so that one append is not caught up twice.
     private var caughtUpAppend: ClosedRange<Int64>?
 
@@ -34,6 +39,8 @@ package final class PostgresCluster: ClusterDirectory {
         listener = try Self.listen(url)
         eventCursor = try lastEvent()
         messageCursor = try store.lastSequence()
+        knownLastEvent = eventCursor
+        knownLastMessage = messageCursor
     }
 
     private var queries: PostgresConnection { store.connection }
@@ -194,20 +201,28 @@ package final class PostgresCluster: ClusterDirectory {
             self.listener = nil
             throw error
         }
-        return notifications.contains { notification in
-            guard let number = Int64(notification.payload) else { return true }
-            return notification.channel == Self.eventChannel ? number > eventCursor : number > messageCursor
+        for notification in notifications {
+            // Every payload is a number this build sent; anything else sends it to the counters.
+            guard let number = Int64(notification.payload) else { return try hasUnseenEntries() }
+            if notification.channel == Self.eventChannel {
+                knownLastEvent = max(knownLastEvent, number)
+            } else {
+                knownLastMessage = max(knownLastMessage, number)
+            }
         }
+        return knownLastEvent > eventCursor || knownLastMessage > messageCursor
     }
 
     package func hasUnseenEntries() throws(StoreError) -> Bool {
         let counters = try queries.execute(
             "SELECT (SELECT last FROM cluster_event_sequence), (SELECT last FROM message_sequence)")
-        return counters[0].integer(0) > eventCursor || counters[0].integer(1) > messageCursor
+        knownLastEvent = max(knownLastEvent, counters[0].integer(0))
+        knownLastMessage = max(knownLastMessage, counters[0].integer(1))
+        return knownLastEvent > eventCursor || knownLastMessage > messageCursor
     }
 
     package func newEvents() throws(StoreError) -> [[UInt8]] {
-        let last = try lastEvent()
+        let last = knownLastEvent
         guard last > eventCursor else { return [] }
         let rows = try queries.execute(
             "SELECT body FROM cluster_events WHERE seq > $1 AND seq <= $2 AND origin <> $3 "
@@ -226,9 +241,10 @@ package final class PostgresCluster: ClusterDirectory {
                 ? try messages(after: messageCursor, through: append.lowerBound - 1)
                 : []
             messageCursor = max(messageCursor, append.upperBound)
+            knownLastMessage = max(knownLastMessage, messageCursor)
             return rows
         }
-        let last = try store.lastSequence()
+        let last = knownLastMessage
         guard last > messageCursor else { return [] }
         let rows = try messages(after: messageCursor, through: last)
         messageCursor = last
