@@ -1,8 +1,8 @@
 # conclave — build, test and demo. Every target installs what it needs first (Debian packages).
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql pkg-config mandoc jq \
-    curl
+APT_PACKAGES := libsodium-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql pkg-config \
+    mandoc jq curl
 MAN_PAGES := $(wildcard man/*.[1-8])
 
 .PHONY: all deps build release test unit lint-man lint-man-style demo clean autobahn install uninstall fuzz \

@@ -4,10 +4,10 @@ import PackageDescription
 // One library target per layer (README "Layout"), lowest first. A tool links only the layers it uses, so
 // conclave-keygen carries neither OpenSSL nor SQLite and conclave-connect no SQLite.
 
-// The release build (`make release`) links each client tool fully static (the Swift runtime, its C libraries and glibc),
-// so it starts without loading and relocating some 20 shared libraries (bench/RESULTS.md "Clients"). libpq has no
-// static form here (its GSSAPI and LDAP dependencies ship only shared), so what links the store keeps glibc and the C
-// libraries shared and links only the Swift runtime in.
+// The release build (`make release`) links each client tool fully static (the Swift runtime, its C libraries and
+// glibc), so it starts without loading and relocating some 20 shared libraries (bench/RESULTS.md "Clients").
+// libpq has no static form here (its GSSAPI and LDAP dependencies ship only shared), so what links the store keeps
+// glibc and the C libraries shared and links only the Swift runtime in.
 let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"], .when(configuration: .release))]
 let staticStandardLibrary: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
 

@@ -38,6 +38,7 @@ final class ServeProcess {
     /// on" line.
     convenience init(_ arguments: [String] = [], storage: Storage = .memory) throws {
         try self.init(sandbox: Sandbox(), generation: 0, arguments: arguments, storage: storage)
+        try waitUntilListening()
     }
 
     /// A new server on the same data directory (a restart).
@@ -45,6 +46,16 @@ final class ServeProcess {
         try self.init(
             sandbox: previous.sandbox, generation: previous.generation + 1, arguments: arguments,
             storage: previous.storage)
+        try waitUntilListening()
+    }
+
+    /// `count` servers started at once, so that their start-ups overlap, each waited for as `init` does.
+    static func several(_ count: Int, _ arguments: [String] = [], storage: Storage) throws -> [ServeProcess] {
+        let servers = try (0..<count).map { _ in
+            try ServeProcess(sandbox: Sandbox(), generation: 0, arguments: arguments, storage: storage)
+        }
+        for server in servers { try server.waitUntilListening() }
+        return servers
     }
 
     private init(sandbox: Sandbox, generation: Int, arguments: [String], storage: Storage) throws {
@@ -63,6 +74,11 @@ final class ServeProcess {
         process = try ToolProcess(
             ToolProcess.binary("conclave-serve"), arguments: ["--bind", "127.0.0.1:0"] + flags + arguments,
             environment: Self.environment(environment), stderrFile: logPath)
+    }
+
+    /// Waits (at most 10 s) for the "listening on" line and reads the port from it; kills the server if it ends or
+    /// the time is up first.
+    private func waitUntilListening() throws {
         let deadline = Deadline.after(seconds: 10)
         while port == 0 {
             if let port = listeningPort() {
@@ -82,9 +98,11 @@ final class ServeProcess {
     static func withSelfSignedCertificate() throws -> ServeProcess {
         let sandbox = try Sandbox()
         let (certificate, key) = try sandbox.makeSelfSignedCertificate(subject: "conclave-serve e2e")
-        return try ServeProcess(
+        let server = try ServeProcess(
             sandbox: sandbox, generation: 0, arguments: ["--tls-cert", certificate, "--tls-key", key],
             storage: .memory)
+        try server.waitUntilListening()
+        return server
     }
 
     deinit { kill() }

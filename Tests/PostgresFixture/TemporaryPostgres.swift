@@ -69,7 +69,8 @@ package final class TemporaryPostgres: Sendable {
             ["-D", folder + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"],
             log: folder + "/initdb.log")
         guard status == 0 else {
-            throw PostgresFixtureError("initdb failed (\(status)): \(PostgresFixtureProcess.tail(folder + "/initdb.log"))")
+            let log = PostgresFixtureProcess.tail(folder + "/initdb.log")
+            throw PostgresFixtureError("initdb failed (\(status)): \(log)")
         }
     }
 

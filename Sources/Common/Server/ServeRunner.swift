@@ -285,6 +285,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         do {
             try loop.register(descriptor, interest: .readable, handler: NotificationWatcher { [unowned self] in
                 perform(core.clusterNotified())
+                watchClusterNotifications()
             })
             watchedNotifications = descriptor
         } catch {

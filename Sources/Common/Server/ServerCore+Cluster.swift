@@ -152,10 +152,10 @@ extension ServerCore {
                 }
             }
             _ = try cluster.removeInstances(silentForMs: limits.clusterInstanceTimeoutMs)
+            if try cluster.hasUnseenEntries() { catchUpWithCluster() }
         } catch {
             log(.storeFailure(context: "cluster heartbeat", message: error.message))
         }
-        catchUpWithCluster()
     }
 
     /// Shutdown: this instance's presence goes at once rather than after the timeout.

@@ -8,7 +8,8 @@ package protocol ClusterDirectory: AnyObject {
     /// This instance's id for this run: it owns the presence rows of its sessions.
     var instance: String { get }
     /// Readable when another instance has published something: the event loop watches it and then calls
-    /// ``takeNotifications()``.
+    /// ``takeNotifications()``. It changes (or is -1) after a failure; the descriptor it replaces stays open
+    /// until the next ``heartbeat(sessions:)``, so the loop can stop watching it first.
     var notificationDescriptor: Int32 { get }
 
     /// Tells the others this instance is alive (times are the database's, so instances' clocks need not
@@ -53,9 +54,11 @@ package protocol ClusterDirectory: AnyObject {
     /// Asks the database, not the notifications, whether either log has entries this instance has not seen:
     /// one cheap query, so that a request never overtakes what was acknowledged elsewhere before it was sent.
     func hasUnseenEntries() throws(StoreError) -> Bool
-    /// The events for this instance published since the last call, oldest first.
+    /// The events for this instance published since the last call, oldest first, up to the last one this instance
+    /// has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``).
     func newEvents() throws(StoreError) -> [[UInt8]]
-    /// Messages other instances stored since the last call, in the log's order. With `beforeOwnAppend`, only
+    /// Messages other instances stored since the last call, in the log's order, up to the last one this instance
+    /// has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``). With `beforeOwnAppend`, only
     /// those ordered before this instance's last ``ServerStore/appendMessages(_:)``, which are to be delivered
     /// ahead of it; the cursor then moves past that append.
     func newMessages(beforeOwnAppend: Bool) throws(StoreError) -> [MessageRecord]

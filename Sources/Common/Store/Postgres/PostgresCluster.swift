@@ -12,8 +12,16 @@ package final class PostgresCluster: ClusterDirectory {
     private let url: String
     /// The `LISTEN`ing connection; `nil` after it failed, until the heartbeat reconnects it.
     private var listener: PostgresConnection?
+    /// A listener that failed, kept open until the next heartbeat: the event loop stops watching its descriptor
+    /// first, so that the number is not reused under a registration.
+    private var failedListener: PostgresConnection?
     private var eventCursor: Int64 = 0
     private var messageCursor: Int64 = 0
+    /// The highest numbers this instance has learnt of, from a notification's payload or from the counters
+    /// themselves: what the next ``newEvents()`` and ``newMessages(beforeOwnAppend:)`` read up to, so that a
+    /// notification costs one query, not three.
+    private var knownLastEvent: Int64 = 0
+    private var knownLastMessage: Int64 = 0
     /// The append whose earlier messages were delivered, so that one append is not caught up twice.
     private var caughtUpAppend: ClosedRange<Int64>?
 
@@ -26,10 +34,13 @@ package final class PostgresCluster: ClusterDirectory {
         self.url = url
         self.instance = instance
         store.origin = instance
+        store.stampsFollowSequence = true
         try queries.execute("INSERT INTO cluster_instances (id) VALUES ($1)", [.text(instance)])
         listener = try Self.listen(url)
         eventCursor = try lastEvent()
         messageCursor = try store.lastSequence()
+        knownLastEvent = eventCursor
+        knownLastMessage = messageCursor
     }
 
     private var queries: PostgresConnection { store.connection }
@@ -46,6 +57,7 @@ package final class PostgresCluster: ClusterDirectory {
     // MARK: Liveness
 
     package func heartbeat(sessions: () -> [ClusterSession]) throws(StoreError) {
+        failedListener = nil
         if listener == nil { listener = try Self.listen(url) }
         let beat = try queries.execute("UPDATE cluster_instances SET seen_at = now() WHERE id = $1", [.text(instance)])
         guard beat.affectedRows == 0 else { return }
@@ -185,23 +197,32 @@ package final class PostgresCluster: ClusterDirectory {
             notifications = try listener.takeNotifications()
         } catch {
             // The heartbeat reconnects and catches up; until then the loop must stop watching a dead socket.
+            failedListener = listener
             self.listener = nil
             throw error
         }
-        return notifications.contains { notification in
-            guard let number = Int64(notification.payload) else { return true }
-            return notification.channel == Self.eventChannel ? number > eventCursor : number > messageCursor
+        for notification in notifications {
+            // Every payload is a number this build sent; anything else sends it to the counters.
+            guard let number = Int64(notification.payload) else { return try hasUnseenEntries() }
+            if notification.channel == Self.eventChannel {
+                knownLastEvent = max(knownLastEvent, number)
+            } else {
+                knownLastMessage = max(knownLastMessage, number)
+            }
         }
+        return knownLastEvent > eventCursor || knownLastMessage > messageCursor
     }
 
     package func hasUnseenEntries() throws(StoreError) -> Bool {
         let counters = try queries.execute(
             "SELECT (SELECT last FROM cluster_event_sequence), (SELECT last FROM message_sequence)")
-        return counters[0].integer(0) > eventCursor || counters[0].integer(1) > messageCursor
+        knownLastEvent = max(knownLastEvent, counters[0].integer(0))
+        knownLastMessage = max(knownLastMessage, counters[0].integer(1))
+        return knownLastEvent > eventCursor || knownLastMessage > messageCursor
     }
 
     package func newEvents() throws(StoreError) -> [[UInt8]] {
-        let last = try lastEvent()
+        let last = knownLastEvent
         guard last > eventCursor else { return [] }
         let rows = try queries.execute(
             "SELECT body FROM cluster_events WHERE seq > $1 AND seq <= $2 AND origin <> $3 "
@@ -220,9 +241,10 @@ package final class PostgresCluster: ClusterDirectory {
                 ? try messages(after: messageCursor, through: append.lowerBound - 1)
                 : []
             messageCursor = max(messageCursor, append.upperBound)
+            knownLastMessage = max(knownLastMessage, messageCursor)
             return rows
         }
-        let last = try store.lastSequence()
+        let last = knownLastMessage
         guard last > messageCursor else { return [] }
         let rows = try messages(after: messageCursor, through: last)
         messageCursor = last

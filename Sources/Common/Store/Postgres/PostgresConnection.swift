@@ -8,10 +8,12 @@ internal import CPostgres
 /// `unavailable`, anything else `engine`.
 package final class PostgresConnection {
     private let handle: OpaquePointer
+    /// Statements that set the session up, run again after a reconnection.
+    private let setup: [String]
 
-    /// Connects to `url`, a `postgres://` or `postgresql://` URL or a libpq `key=value` string; the session speaks
-    /// UTF-8. A failure is `unavailable` with libpq's message.
-    package init(url: String) throws(StoreError) {
+    /// Connects to `url`, a `postgres://` or `postgresql://` URL or a libpq `key=value` string, and runs `setup`;
+    /// the session speaks UTF-8. A failure is `unavailable` with libpq's message.
+    package init(url: String, setup: [String] = []) throws(StoreError) {
         guard let opened = PQconnectdb(url) else {
             throw StoreError(.unavailable, "cannot connect to PostgreSQL: out of memory")
         }
@@ -23,6 +25,8 @@ package final class PostgresConnection {
         // libpq prints notices (such as "relation already exists, skipping") to stderr by default.
         PQsetNoticeProcessor(opened, { _, _ in }, nil)
         handle = opened
+        self.setup = setup
+        for statement in setup { try execute(statement) }
     }
 
     deinit { PQfinish(handle) }
@@ -31,6 +35,7 @@ package final class PostgresConnection {
     /// statement without results.
     @discardableResult
     package func execute(_ sql: String, _ parameters: [PostgresValue?] = []) throws(StoreError) -> PostgresRows {
+        try reconnectIfLost()
         let encoded = try PostgresParameters(parameters)
         let result = encoded.withArrays { types, values, lengths, formats in
             PQexecParams(handle, sql, encoded.count, types, values, lengths, formats, 1)
@@ -38,8 +43,20 @@ package final class PostgresConnection {
         return try rows(of: result)
     }
 
+    /// A connection the database dropped (a restart, a network cut) is opened again before the next statement:
+    /// the statement that met the loss failed `unavailable`, the ones after it work once the database is back.
+    private func reconnectIfLost() throws(StoreError) {
+        guard PQstatus(handle) == CONNECTION_BAD else { return }
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK, PQsetClientEncoding(handle, "UTF8") == 0 else {
+            throw StoreError(.unavailable, "cannot reconnect to PostgreSQL: \(Self.message(of: handle))")
+        }
+        for statement in setup { try execute(statement) }
+    }
+
     /// Runs a script of statements without parameters or results (the schema), in text form.
     func executeScript(_ script: String) throws(StoreError) {
+        try reconnectIfLost()
         try rows(of: PQexec(handle, script))
     }
 

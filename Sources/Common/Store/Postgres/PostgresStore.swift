@@ -26,6 +26,11 @@ package final class PostgresStore: ServerStore {
     /// Tags the messages this store appends, so that a server following the log can skip its own.
     package var origin = ""
 
+    /// Whether a message is stamped no earlier than the one numbered before it (see `PostgresSchema.version2`).
+    /// Off, the store keeps the stamps it is given, as ``SQLiteStore`` does; ``PostgresCluster`` turns it on,
+    /// because the instances' clocks stamp the posts and the database numbers them.
+    package var stampsFollowSequence = false
+
     /// The sequence numbers the last successful ``appendMessages(_:)`` assigned; `nil` after an empty or failed one.
     package private(set) var lastAppendedSequences: ClosedRange<Int64>?
 
@@ -38,9 +43,8 @@ package final class PostgresStore: ServerStore {
     package init(url: String) throws(StoreError) {
         location = Self.withoutPassword(url)
         do throws(StoreError) {
-            connection = try PostgresConnection(url: url)
             // An ack means stored: never let a server or database default of `off` weaken that.
-            try connection.execute("SET synchronous_commit = on")
+            connection = try PostgresConnection(url: url, setup: ["SET synchronous_commit = on"])
             try PostgresSchema.migrate(connection)
             storedInstanceID = try Self.loadInstanceID(connection)
         } catch {
@@ -372,13 +376,13 @@ package final class PostgresStore: ServerStore {
             let counter = try connection.execute(
                 "UPDATE message_sequence SET last = last + $1 RETURNING last, last_ts_ms", [.integer(count)])[0]
             let last = counter.integer(0)
-            // Stamps follow numbers (see `PostgresSchema.version2`): a server whose clock is behind stamps no
-            // earlier than the last message stored.
+            // Stamps may follow numbers (see `stampsFollowSequence`): a server whose clock is behind then stamps
+            // no earlier than the last message stored.
             var stamped = messages
             var latest = counter.integer(1)
             for index in stamped.indices {
                 latest = max(latest, stamped[index].timeMs)
-                stamped[index].timeMs = latest
+                if stampsFollowSequence { stamped[index].timeMs = latest }
             }
             var sequence = last - count + 1
             var start = stamped.startIndex
