@@ -1,4 +1,5 @@
 internal import CPostgres
+internal import Glibc
 
 /// One libpq connection to a PostgreSQL server, closed in `deinit`.
 ///
@@ -14,7 +15,7 @@ package final class PostgresConnection {
     /// Connects to `url`, a `postgres://` or `postgresql://` URL or a libpq `key=value` string, and runs `setup`;
     /// the session speaks UTF-8. A failure is `unavailable` with libpq's message.
     package init(url: String, setup: [String] = []) throws(StoreError) {
-        guard let opened = PQconnectdb(url) else {
+        guard let opened = Self.connect(url) else {
             throw StoreError(.unavailable, "cannot connect to PostgreSQL: out of memory")
         }
         guard PQstatus(opened) == CONNECTION_OK, PQsetClientEncoding(opened, "UTF8") == 0 else {
@@ -30,6 +31,32 @@ package final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// Defaults under what `url` says: every call waits on the event loop's thread, so a database host that drops
+    /// packets must not hold it for the operating system's minutes, at connection nor later.
+    private static let defaults: [(keyword: String, value: String)] = [
+        ("connect_timeout", "10"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+    ]
+
+    /// `PQconnectdbParams` with the defaults first and `url` expanded after them, so the URL's own settings win.
+    private static func connect(_ url: String) -> OpaquePointer? {
+        let keywords = defaults.map(\.keyword) + ["dbname"]
+        let values = defaults.map(\.value) + [url]
+        return withCStrings(keywords) { keywordPointers in
+            withCStrings(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+        }
+    }
+
+    /// Hands `body` a NULL-terminated array of C strings that live for the call.
+    private static func withCStrings<Result>(
+        _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result
+    ) -> Result {
+        let duplicates = strings.map { strdup($0) }
+        defer { duplicates.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = duplicates.map { $0.map { UnsafePointer($0) } } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
 
     /// Runs one statement with parameters `$1`, `$2`, … (`nil` is SQL NULL) and returns its rows, empty for a
     /// statement without results.
