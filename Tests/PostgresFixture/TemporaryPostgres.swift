@@ -50,6 +50,27 @@ package final class TemporaryPostgres: Sendable {
         PostgresFixtureProcess.remove(folder)
     }
 
+    /// Stops the server as an outage would (`pg_ctl stop -m fast`: sessions are cut), keeping its data.
+    package func stop() throws {
+        let status = try PostgresFixtureProcess.run(
+            binDirectory + "/pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "-t", "30", "stop"],
+            log: folder + "/ctl.log")
+        guard status == 0 else { throw PostgresFixtureError("pg_ctl stop failed (\(status))") }
+    }
+
+    /// Starts the stopped server again on its port.
+    package func restart() throws {
+        let status = try PostgresFixtureProcess.run(
+            binDirectory + "/pg_ctl",
+            ["-D", folder + "/data", "-l", folder + "/server.log", "-o", Self.options(folder: folder, port: port),
+             "-w", "-t", "30", "start"],
+            log: folder + "/ctl.log")
+        guard status == 0 else {
+            let log = PostgresFixtureProcess.tail(folder + "/server.log")
+            throw PostgresFixtureError("PostgreSQL did not restart: \(log)")
+        }
+    }
+
     /// The URL of a new, empty database on this server (`postgres://postgres@127.0.0.1:PORT/dbN`).
     package func makeDatabase() throws -> String {
         let name = "db\(databaseCount.add(1, ordering: .relaxed).newValue)"
@@ -74,13 +95,17 @@ package final class TemporaryPostgres: Sendable {
         }
     }
 
+    private static func options(folder: String, port: Int) -> String {
+        "-k \(folder)/socket -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+            + " -c full_page_writes=off"
+    }
+
     /// Starts the server on a free port, trying another port if one was taken between choosing and binding it.
     private static func start(folder: String, binDirectory: String) throws -> Int {
         var lastLog = ""
         for _ in 0..<3 {
             let port = try PostgresFixtureProcess.freePort()
-            let options = "-k \(folder)/socket -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off"
-                + " -c max_connections=300 -c full_page_writes=off"
+            let options = Self.options(folder: folder, port: port)
             // -w -t 30: pg_ctl returns once the server accepts connections, or gives up after 30 s.
             let status = try PostgresFixtureProcess.run(
                 binDirectory + "/pg_ctl",
