@@ -28,8 +28,9 @@ package final class WebSocketServer: EventLoopHandler {
         /// The most upgraded connections; past it an upgrade gets 503, so that the connections between this and
         /// `maximumConnections` stay for plain requests such as `/health`.
         package var maximumUpgraded = Int.max
-        /// The most bytes of control frames (pongs, mostly) queued for one peer: a peer that pings without reading
-        /// the pongs is not read either while this much waits for it.
+        /// The most bytes of control frames (pongs, mostly) queued for one peer: a connection reads no more than the
+        /// room left, and nothing while this much waits, so a peer that pings without reading the pongs cannot
+        /// make it hold more.
         package var maximumOutboundControlBytes = 64 * 1024
         /// The most connections from one source address; a connection past it is closed at once.
         package var maximumConnectionsPerAddress = Int.max

@@ -292,7 +292,10 @@ package final class WebSocketServerConnection: EventLoopHandler {
                 guard phase != .ended else { return }
                 guard !isOutboundFull, !isDeliveryDeferred else { break }
                 readWantsWrite = false
-                let buffer = server.readBuffer
+                // A pong is never longer than the masked ping it answers, so reading no more than the room left
+                // for control frames keeps them within their bound rather than one read past it.
+                let room = server.configuration.maximumOutboundControlBytes - outbound.unmarkedByteCount
+                let buffer = UnsafeMutableRawBufferPointer(rebasing: server.readBuffer.prefix(room))
                 switch try stream.read(into: buffer) {
                 case .transferred(let count):
                     process(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
