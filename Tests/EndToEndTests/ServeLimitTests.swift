@@ -321,3 +321,77 @@ struct ServeConnectionBoundTests {
         #expect(try again?.request(.ping) == .pong)
     }
 }
+
+/// Issue 15 item 4: a server with many channels stays responsive to everyone while one session lists them all.
+@Suite("conclave-serve many channels end to end")
+struct ServeManyChannelsTests {
+    static let channelCount = 50_000
+
+    /// Adds `count` public channels created by alice to the database of `server` with the `sqlite3` shell, far
+    /// faster than as many `create_channel` requests; `name` is an SQL expression of their number `i`, 1….
+    private static func addChannels(_ count: Int, named name: String, to server: ServeProcess) throws {
+        let database = try #require(server.dataDirectory) + "/conclave.sqlite3"
+        let script = """
+            .timeout 5000
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(count))
+            INSERT INTO channels (name, visibility, created_by, created_at_ms)
+            SELECT \(name), 0, 'alice', 0 FROM n;
+            """
+        let outcome = try ToolProcess.run(
+            "/usr/bin/sqlite3", arguments: [database], environment: ["HOME": server.directory], stdin: script,
+            timeout: 60)
+        try #require(outcome.status == 0, "sqlite3: \(outcome.stderrText)")
+    }
+
+    @Test func sixtyPipelinedListsOfFiftyThousandChannelsStarveNobody() throws {
+        let first = try ServeProcess(storage: .dataDirectory)
+        do {
+            let alice = try ServeClient.session(first.url, ServeLimitTests.alice, register: ("alice", "laptop"))
+            #expect(try alice.request(.admin(.createChannel(name: "ops", visibility: .public))) == .ack(detail: "ops"))
+            _ = try ServeClient.session(first.url, ServeLimitTests.bob, register: ("bob", "desk"))
+            _ = try ServeClient.session(first.url, ServeLimitTests.carol, register: ("carol", "phone"))
+        }
+        first.signal(SIGTERM)
+        #expect(first.waitForExit(milliseconds: 10_000) == 0)
+        try Self.addChannels(Self.channelCount, named: "printf('c%05d', i)", to: first)
+        let server = try ServeProcess(restarting: first)
+
+        let bob = try ServeClient.session(server.url, ServeLimitTests.bob)
+        #expect(try bob.request(.join(channel: "ops", token: nil)) == .joined(channel: "ops"))
+        let lister = try ServeClient.session(server.url, ServeLimitTests.carol)
+        for _ in 0..<60 { try lister.send(.listChannels) }
+
+        // Meanwhile another session logs in, posts and receives its ack, bob his delivery, each within the
+        // usual 5 s, and /health answers: none waits for the sixty lists.
+        let alice = try ServeClient.session(server.url, ServeLimitTests.alice)
+        #expect(try alice.request(.join(channel: "ops", token: nil)) == .joined(channel: "ops"))
+        let from = try #require(alice.path)
+        #expect(try alice.request(.channelMsg(channel: "ops", from: from, payload: .plain("still served")))
+            == .ack(detail: nil))
+        #expect(try bob.next() == .channelMsg(channel: "ops", from: from, payload: .plain("still served")))
+        #expect(try httpGet(port: server.port, path: "/health") == (200, "ok"))
+
+        // Every request got its one reply: all the channels, in one frame under 16 MiB.
+        for index in 0..<60 {
+            let reply = try lister.next(within: 60_000)
+            guard case let .channelList(channels) = reply else {
+                Issue.record("reply \(index): expected channel_list, got \(reply.typeName)")
+                return
+            }
+            #expect(channels.count == Self.channelCount + 1)
+            #expect(channels.first?.name == "c00001" && channels.last?.name == "ops")
+        }
+        #expect(try lister.request(.ping) == .pong)
+
+        // With 70,000 more of 256 bytes the list passes 16 MiB: the request is answered with an error, and the
+        // connection stays.
+        try Self.addChannels(70_000, named: "'l' || hex(zeroblob(125)) || printf('%05d', i)", to: server)
+        let refusal = try lister.request(.listChannels, within: 60_000)
+        guard case let .error(.internal(text)) = refusal else {
+            Issue.record("expected an internal error, got \(refusal.typeName)")
+            return
+        }
+        #expect(text.hasPrefix("reply too large: channel_list of "))
+        #expect(try lister.request(.ping) == .pong)
+    }
+}

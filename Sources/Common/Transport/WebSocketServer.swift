@@ -41,6 +41,10 @@ package final class WebSocketServer: EventLoopHandler {
         /// and its socket is not read meanwhile, so that one connection's pipelined requests cannot starve the
         /// others.
         package var maximumMessagesPerTurn = 64
+        /// Past this much time handling one connection's messages in a loop turn, the rest wait for the next turn
+        /// too: 64 requests that each take long (a list of tens of thousands of channels) would otherwise hold
+        /// every other connection for seconds.
+        package var maximumMillisecondsPerTurn = 20
         /// Serves `wss://` when set.
         package var tls: TLSServerContext?
         /// The body of `GET /metrics` (Prometheus text), asked for at each request.

@@ -376,17 +376,21 @@ package final class WebSocketServerConnection: EventLoopHandler {
     }
 
     /// Hands each complete event to the handler, queuing what it sends before taking the next event, so
-    /// replies precede a Close that a later violation in the same read causes.
+    /// replies precede a Close that a later violation in the same read causes. The messages past the turn's
+    /// budget (in count and in time) wait for the next turn.
     private func deliverEvents() {
         var budget = server.configuration.maximumMessagesPerTurn
+        let sliceEnd = MonotonicInstant.after(milliseconds: server.configuration.maximumMillisecondsPerTurn)
         while phase != .ended, budget > 0, let event = connection.nextEvent() {
             switch event {
             case .binary(let message):
                 budget -= 1
                 handler?.connection(self, didReceiveBinary: message)
+                if sliceEnd.hasPassed { budget = 0 }
             case .text(let message):
                 budget -= 1
                 handler?.connection(self, didReceiveText: message)
+                if sliceEnd.hasPassed { budget = 0 }
             case .pong:
                 break
             case .closed(let code, _):
