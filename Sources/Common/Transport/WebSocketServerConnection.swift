@@ -2,7 +2,7 @@ import ConclavePOSIX
 import ConclaveWire
 
 /// Receives what one upgraded server connection delivers. Set on `WebSocketServerConnection.handler`
-/// in `WebSocketServer.onUpgrade`; the connection lets go of it after `connectionDidEnd`.
+/// in `WebSocketServer.onUpgrade`; the connection holds it weakly, so its owner must keep it alive.
 package protocol WebSocketServerConnectionHandler: AnyObject {
     /// A complete binary message.
     func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
@@ -84,8 +84,9 @@ package final class WebSocketServerConnection: EventLoopHandler {
     package let acceptedAt = MonotonicInstant.now()
     /// The peer's address, `127.0.0.1:53211`.
     package var peer: String { label }
-    /// Receives messages and the end; set it in `onUpgrade`.
-    package var handler: WebSocketServerConnectionHandler?
+    /// Receives messages and the end; set it in `onUpgrade`. Weak: a handler usually owns its connections (a
+    /// server's runner does), and a strong reference back would keep both alive for ever.
+    package weak var handler: WebSocketServerConnectionHandler?
 
     private let label: String
     private let stream: TransportStream
