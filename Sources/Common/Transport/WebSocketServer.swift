@@ -63,7 +63,9 @@ package final class WebSocketServer: EventLoopHandler {
     /// Called with one line per connection-level event worth logging (refused requests, I/O errors).
     package var log: (String) -> Void = { _ in }
 
-    private let loop: EventLoop
+    /// Unowned: the loop holds the server (the listener's handler) while it accepts, so the owner of both keeps
+    /// the loop alive.
+    private unowned let loop: EventLoop
     /// One read buffer for every connection: they take turns on one thread, and an idle connection then
     /// holds no read buffer of its own.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
