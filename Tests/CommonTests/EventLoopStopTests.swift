@@ -4,9 +4,10 @@ import Testing
 /// `EventLoop.stop` from a deferred action: the turn must not then wait for events. Each test has a safety
 /// timer, so that a loop that does wait returns when it fires (and the test says so) instead of never.
 @Suite struct EventLoopStopTests {
-    /// Schedules the safety timer: it stops `loop` and records that the loop waited for it.
+    /// Schedules the safety timer: it stops `loop` and records that the loop waited for it. It holds the loop
+    /// unowned: the loop keeps the pending timer, and the cycle would outlive the test (LeakSanitizer).
     private func safetyTimer(on loop: EventLoop, waited: @escaping () -> Void) {
-        loop.schedule(afterMilliseconds: 5_000) {
+        loop.schedule(afterMilliseconds: 5_000) { [unowned loop] in
             waited()
             loop.stop()
         }

@@ -8,7 +8,7 @@ import Testing
 /// Its handler echoes messages, and obeys a few text commands:
 /// `close` → the server closes; `big N` → it tries to send N bytes and answers with the outcome;
 /// `frame` → it sends a pre-encoded binary frame [1, 2]; `written` → it answers with the messages and bytes
-/// reported written so far.
+/// reported written so far; `sleep N` → it blocks the loop for N ms (a slow request), then answers `slept`.
 final class BackgroundWebSocketServer: @unchecked Sendable {
     let address: HostAndPort
     private var thread = pthread_t()
@@ -87,6 +87,9 @@ private final class CommandEchoHandler: WebSocketServerConnectionHandler {
             connection.send(text: "written \(written.count) \(written.bytes)")
         } else if message == "frame" {
             connection.send(encodedFrame: WebSocketFrame(opcode: .binary, payload: [1, 2]).encoded())
+        } else if message.hasPrefix("sleep "), let milliseconds = UInt32(message.dropFirst(6)) {
+            usleep(milliseconds * 1000)
+            connection.send(text: "slept")
         } else if message.hasPrefix("big "), let size = Int(message.dropFirst(4)) {
             let outcome = connection.send(binary: [UInt8](repeating: 7, count: size))
             connection.send(text: "\(outcome) \(connection.outboundByteCount > 0 || outcome != .queued)")

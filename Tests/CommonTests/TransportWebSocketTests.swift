@@ -69,6 +69,25 @@ import Testing
         for index in 0..<50 { #expect(try client.nextEvent(deadline: deadline) == .binary([UInt8(index)])) }
     }
 
+    /// Slow messages end a connection's turn early, so another connection is served between them rather than
+    /// after all of them (issue 15 item 4).
+    @Test func slowMessagesDoNotHoldOtherConnectionsForTheirWholeBudget() throws {
+        BrokenPipe.ignore()
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let busy = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        let other = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        // Thirty requests of 100 ms each, well within the per-turn count: 3 s if handled in one turn. The other
+        // message comes once the server is busy with them.
+        for _ in 0..<30 { try busy.send(text: "sleep 100") }
+        usleep(50_000)
+        try other.send(binary: [1])
+        #expect(try other.nextEvent(deadline: .after(milliseconds: 2_000)) == .binary([1]))
+        for _ in 0..<30 { #expect(try busy.nextEvent(deadline: .after(milliseconds: 5_000)) == .text("slept")) }
+    }
+
     @Test func serverAnswersAPingAlone() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }

@@ -103,10 +103,10 @@ final class ServeClient {
         }
     }
 
-    /// Sends `request` and returns the next frame.
-    func request(_ request: ProtocolMessage) throws -> ProtocolMessage {
+    /// Sends `request` and returns the next frame, within `milliseconds`.
+    func request(_ request: ProtocolMessage, within milliseconds: Int = 5_000) throws -> ProtocolMessage {
         try send(request)
-        return try next()
+        return try next(within: milliseconds)
     }
 
     /// Waits for the server to end the connection, discarding frames meanwhile; the frames seen, or nil when the

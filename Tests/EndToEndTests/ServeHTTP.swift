@@ -22,13 +22,19 @@ func httpGet(port: UInt16, path: String, headers: [String] = []) throws -> (stat
     return (Int(statusText) ?? 0, body)
 }
 
-/// A blocking TCP connection to 127.0.0.1:`port` whose reads and writes give up after 5 s.
-func connectLoopback(port: UInt16) throws -> Int32 {
+/// A blocking TCP connection to 127.0.0.1:`port` whose reads and writes give up after 5 s. With `bufferBytes`, its
+/// send and receive buffers are that small (set before connecting, so that the window is too), which keeps what
+/// the kernel holds for a flooding test client small.
+func connectLoopback(port: UInt16, bufferBytes: Int32? = nil) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     try #require(fd >= 0)
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    if var size = bufferBytes {
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = port.bigEndian
@@ -43,4 +49,11 @@ func connectLoopback(port: UInt16) throws -> Int32 {
         throw ToolProcessError(description: "cannot connect to 127.0.0.1:\(port)")
     }
     return fd
+}
+
+/// Writes a valid WebSocket upgrade request for `/` on `fd` (its 101 is left unread).
+func sendUpgradeRequest(_ fd: Int32) throws {
+    let request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    try #require(write(fd, request, request.utf8.count) == request.utf8.count)
 }

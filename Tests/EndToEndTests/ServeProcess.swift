@@ -122,6 +122,11 @@ final class ServeProcess {
         return kilobytes * 1024
     }
 
+    /// Whether the tests, and so the tools they run (`make sanitize-address` builds both), run under
+    /// AddressSanitizer, whose shadow memory and quarantine of freed blocks make resident memory say nothing about
+    /// what the server itself holds.
+    static let isAddressSanitized = dlsym(dlopen(nil, RTLD_NOW), "__asan_init") != nil
+
     /// Sends `signal` to the server.
     func signal(_ signal: Int32) { process.send(signal) }
 

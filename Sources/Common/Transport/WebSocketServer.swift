@@ -28,8 +28,9 @@ package final class WebSocketServer: EventLoopHandler {
         /// The most upgraded connections; past it an upgrade gets 503, so that the connections between this and
         /// `maximumConnections` stay for plain requests such as `/health`.
         package var maximumUpgraded = Int.max
-        /// The most bytes of control frames (pongs, mostly) queued for one peer: a peer that pings without reading
-        /// the pongs is not read either while this much waits for it.
+        /// The most bytes of control frames (pongs, mostly) queued for one peer: a connection reads no more than the
+        /// room left, and nothing while this much waits, so a peer that pings without reading the pongs cannot
+        /// make it hold more.
         package var maximumOutboundControlBytes = 64 * 1024
         /// The most connections from one source address; a connection past it is closed at once.
         package var maximumConnectionsPerAddress = Int.max
@@ -40,6 +41,10 @@ package final class WebSocketServer: EventLoopHandler {
         /// and its socket is not read meanwhile, so that one connection's pipelined requests cannot starve the
         /// others.
         package var maximumMessagesPerTurn = 64
+        /// Past this much time handling one connection's messages in a loop turn, the rest wait for the next turn
+        /// too: 64 requests that each take long (a list of tens of thousands of channels) would otherwise hold
+        /// every other connection for seconds.
+        package var maximumMillisecondsPerTurn = 20
         /// Serves `wss://` when set.
         package var tls: TLSServerContext?
         /// The body of `GET /metrics` (Prometheus text), asked for at each request.
@@ -58,7 +63,9 @@ package final class WebSocketServer: EventLoopHandler {
     /// Called with one line per connection-level event worth logging (refused requests, I/O errors).
     package var log: (String) -> Void = { _ in }
 
-    private let loop: EventLoop
+    /// Unowned: the loop holds the server (the listener's handler) while it accepts, so the owner of both keeps
+    /// the loop alive.
+    private unowned let loop: EventLoop
     /// One read buffer for every connection: they take turns on one thread, and an idle connection then
     /// holds no read buffer of its own.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)

@@ -2,7 +2,7 @@ import ConclavePOSIX
 import ConclaveWire
 
 /// Receives what one upgraded server connection delivers. Set on `WebSocketServerConnection.handler`
-/// in `WebSocketServer.onUpgrade`; the connection lets go of it after `connectionDidEnd`.
+/// in `WebSocketServer.onUpgrade`; the connection holds it weakly, so its owner must keep it alive.
 package protocol WebSocketServerConnectionHandler: AnyObject {
     /// A complete binary message.
     func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8])
@@ -84,8 +84,9 @@ package final class WebSocketServerConnection: EventLoopHandler {
     package let acceptedAt = MonotonicInstant.now()
     /// The peer's address, `127.0.0.1:53211`.
     package var peer: String { label }
-    /// Receives messages and the end; set it in `onUpgrade`.
-    package var handler: WebSocketServerConnectionHandler?
+    /// Receives messages and the end; set it in `onUpgrade`. Weak: a handler usually owns its connections (a
+    /// server's runner does), and a strong reference back would keep both alive for ever.
+    package weak var handler: WebSocketServerConnectionHandler?
 
     private let label: String
     private let stream: TransportStream
@@ -292,7 +293,10 @@ package final class WebSocketServerConnection: EventLoopHandler {
                 guard phase != .ended else { return }
                 guard !isOutboundFull, !isDeliveryDeferred else { break }
                 readWantsWrite = false
-                let buffer = server.readBuffer
+                // A pong is never longer than the masked ping it answers, so reading no more than the room left
+                // for control frames keeps them within their bound rather than one read past it.
+                let room = server.configuration.maximumOutboundControlBytes - outbound.unmarkedByteCount
+                let buffer = UnsafeMutableRawBufferPointer(rebasing: server.readBuffer.prefix(room))
                 switch try stream.read(into: buffer) {
                 case .transferred(let count):
                     process(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
@@ -373,17 +377,21 @@ package final class WebSocketServerConnection: EventLoopHandler {
     }
 
     /// Hands each complete event to the handler, queuing what it sends before taking the next event, so
-    /// replies precede a Close that a later violation in the same read causes.
+    /// replies precede a Close that a later violation in the same read causes. The messages past the turn's
+    /// budget (in count and in time) wait for the next turn.
     private func deliverEvents() {
         var budget = server.configuration.maximumMessagesPerTurn
+        let sliceEnd = MonotonicInstant.after(milliseconds: server.configuration.maximumMillisecondsPerTurn)
         while phase != .ended, budget > 0, let event = connection.nextEvent() {
             switch event {
             case .binary(let message):
                 budget -= 1
                 handler?.connection(self, didReceiveBinary: message)
+                if sliceEnd.hasPassed { budget = 0 }
             case .text(let message):
                 budget -= 1
                 handler?.connection(self, didReceiveText: message)
+                if sliceEnd.hasPassed { budget = 0 }
             case .pong:
                 break
             case .closed(let code, _):
