@@ -228,12 +228,17 @@ package final class PostgresCluster: ClusterDirectory {
             messageCursor = max(messageCursor, append.upperBound)
             return rows
         }
-        let last = try store.lastSequence()
+        return try newMessages(through: try store.lastSequence())
+    }
+
+    package func newMessages(through last: Int64) throws(StoreError) -> [MessageRecord] {
         guard last > messageCursor else { return [] }
         let rows = try messages(after: messageCursor, through: last)
         messageCursor = last
         return rows
     }
+
+    package var messagePosition: Int64 { messageCursor }
 
     /// Other instances' messages numbered in `sequence + 1 ... last`, in order.
     private func messages(after sequence: Int64, through last: Int64) throws(StoreError) -> [MessageRecord] {
