@@ -40,6 +40,29 @@ import PostgresFixture
         #expect(try deployment.b.subscribers(of: "ops") == [])
     }
 
+    @Test func ofTwoClaimsOfOnePathAtOnceTheLaterNamesTheEarlier() throws {
+        let url = try TemporaryPostgres.shared().makeDatabase()
+        _ = try PostgresStore(url: url)
+        let paths = (0..<200).map { "alice/laptop/s\($0)" }
+        let outcomes = onThreads(2) { index in
+            Result { () throws(StoreError) -> [(generation: Int64, previousInstance: String?)] in
+                let cluster = try PostgresCluster(store: PostgresStore(url: url), url: url, instance: "\(index)")
+                var claims: [(generation: Int64, previousInstance: String?)] = []
+                for path in paths { claims.append(try cluster.claim(path)) }
+                return claims
+            }
+        }
+        let first = try outcomes[0].get()
+        let second = try outcomes[1].get()
+        for (one, other) in zip(first, second) {
+            // Exactly one found the path free; the other, later, names it and holds a newer generation.
+            let (earlier, later) = one.previousInstance == nil ? (one, other) : (other, one)
+            #expect(earlier.previousInstance == nil)
+            #expect(later.previousInstance != nil)
+            #expect(later.generation > earlier.generation)
+        }
+    }
+
     @Test func subscriptionsFollowKicksRenamesDeletionsAndRemovals() throws {
         let deployment = try Deployment()
         for (cluster, path) in [(deployment.a, "alice/laptop/x"), (deployment.b, "alice/desk/y"),

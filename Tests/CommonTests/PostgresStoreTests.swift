@@ -161,7 +161,7 @@ import PostgresFixture
 
 /// Runs `body(i)` for each `i` in `0..<count` on a thread of its own, released together, and returns the results
 /// in order.
-private func onThreads<Result: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> Result) -> [Result] {
+func onThreads<Result: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> Result) -> [Result] {
     let results = ThreadResults<Result>()
     let gate = ThreadGate(count: count)
     let threads = (0..<count).map { index in

@@ -4,8 +4,8 @@ import Testing
 @Suite struct ServerClusterEventTests {
     static let events: [ClusterEvent] = [
         .superseded(path: "alice/laptop/main", generation: 1 << 40),
-        .whisper(target: "bob/desk/agent", frame: [0, 1, 2, 255]),
-        .whisper(target: "", frame: []),
+        .whisper(target: "bob/desk/agent", frame: [0, 1, 2, 255], after: 7),
+        .whisper(target: "", frame: [], after: 0),
         .channelDeleted("ops"),
         .channelRenamed(from: "ops", to: "ops-2 ✓"),
         .userUnsubscribed(user: "carol", channel: "ops"),

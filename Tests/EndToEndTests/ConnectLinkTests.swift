@@ -24,7 +24,8 @@ import Testing
         { $0["type"] == "channel_msg" && $0["payload"] == ["plain": .string(text)] }
     }
 
-    @Test func aKilledServerIsRedialledWithGrowingDelaysAndNothingTypedMeanwhileIsLost() throws {
+    @Test(.singleServer("restarts on its data directory"))
+    func aKilledServerIsRedialledWithGrowingDelaysAndNothingTypedMeanwhileIsLost() throws {
         let world = try ConnectWorld(storage: .dataDirectory)
         try world.register("alice")
         try world.register("bob")

@@ -44,7 +44,8 @@ struct LinkServeTests {
         #expect(alice.deliveries.isEmpty)
     }
 
-    @Test func survivesAKillAndRestartWithEveryInFlightPostExactlyOnce() throws {
+    @Test(.singleServer("restarts on its data directory"))
+    func survivesAKillAndRestartWithEveryInFlightPostExactlyOnce() throws {
         let server = try LinkServeProcess()
         let loop = try EventLoop()
         let (alice, bob) = try registeredPair(server, loop: loop)

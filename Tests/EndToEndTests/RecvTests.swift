@@ -76,7 +76,8 @@ import Testing
         #expect(receiver.readRecord(deadline: .after(seconds: 0.5)) { $0["type"] == "channel_msg" } == nil)
     }
 
-    @Test func aServerKilledAndRestartedMidStreamLosesAndRepeatsNothingThatReachedHistory() throws {
+    @Test(.singleServer("restarts on its data directory"))
+    func aServerKilledAndRestartedMidStreamLosesAndRepeatsNothingThatReachedHistory() throws {
         let world = try ConnectWorld(storage: .dataDirectory)
         try world.register("alice")
         try world.createChannel("ops")

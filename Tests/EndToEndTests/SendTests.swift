@@ -128,7 +128,8 @@ import Testing
     }
 
     /// The server killed with SIGKILL and restarted mid-stream: every line delivered exactly once, status 0.
-    @Test func aServerKilledMidStreamLosesAndDoublesNothing() throws {
+    @Test(.singleServer("restarts on its data directory"))
+    func aServerKilledMidStreamLosesAndDoublesNothing() throws {
         let world = try ConnectWorld(storage: .dataDirectory)
         try world.register("alice")
         try world.createChannel("ops")

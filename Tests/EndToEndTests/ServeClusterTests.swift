@@ -101,6 +101,29 @@ struct ServeClusterTests {
         }
     }
 
+    /// One sender's posts and whispers reach a session on another instance in the order sent, as from one server:
+    /// the whisper waits for the posts sent before it, though it travels as an event and they through history.
+    @Test func aWhisperComesAfterThePostsSentBeforeIt() throws {
+        let cluster = try Cluster()
+        let alice = try ServeClient.session(cluster.a.url, Cluster.alice, register: ("alice", "laptop"))
+        let bob = try ServeClient.session(cluster.b.url, Cluster.bob, register: ("bob", "desk"))
+        let (alicePath, bobPath) = try (#require(alice.path), #require(bob.path))
+        #expect(try alice.request(.admin(.createChannel(name: "ops", visibility: .public))) == .ack(detail: "ops"))
+        try alice.join("ops")
+        try bob.join("ops")
+
+        // Pipelined, so that the posts are still staged for the turn's commit when the whisper is handled.
+        try alice.sendPost("one", to: "ops")
+        try alice.sendPost("two", to: "ops")
+        try alice.send(.whisper(from: alicePath, target: bobPath, payload: .plain("psst")))
+        #expect(try alice.next(3) == [.ack(detail: nil), .ack(detail: nil), .ack(detail: nil)])
+        #expect(try bob.next(3) == [
+            .channelMsg(channel: "ops", from: alicePath, payload: .plain("one")),
+            .channelMsg(channel: "ops", from: alicePath, payload: .plain("two")),
+            .whisper(from: alicePath, target: bobPath, payload: .plain("psst")),
+        ], "\(cluster.logs)")
+    }
+
     @Test func aSessionOnTheSamePathOnAnotherInstanceSupersedesTheFirst() throws {
         let cluster = try Cluster()
         let alice = try ServeClient.session(cluster.c.url, Cluster.alice, register: ("alice", "laptop"))

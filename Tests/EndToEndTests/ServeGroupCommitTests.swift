@@ -12,7 +12,8 @@ struct ServeGroupCommitTests {
 
     /// Another process holds the database's write lock (an `sqlite3` shell in a transaction), so the server's
     /// commit cannot take it: after its busy timeout (5 s) the commit fails as a full or broken disk would.
-    @Test func aPostThatCannotBeCommittedIsAnsweredWithAnErrorAndTheServerGoesOn() throws {
+    @Test(.singleServer("locks its SQLite file"))
+    func aPostThatCannotBeCommittedIsAnsweredWithAnErrorAndTheServerGoesOn() throws {
         let server = try ServeProcess(storage: .dataDirectory)
         let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
         let bob = try ServeClient.session(server.url, Self.bob, register: ("bob", "desk"))

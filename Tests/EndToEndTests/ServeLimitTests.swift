@@ -141,7 +141,8 @@ struct ServeLimitTests {
         #expect(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).hasPrefix("HTTP/1.1 400 "))
     }
 
-    @Test func aSecondServerOnOneDataDirectoryIsRefused() throws {
+    @Test(.singleServer("locks its data directory"))
+    func aSecondServerOnOneDataDirectoryIsRefused() throws {
         let server = try ServeProcess(storage: .dataDirectory)
         let directory = try #require(server.dataDirectory)
         let (status, stderr) = try ServeProcess.run(["--data-dir", directory, "--bind", "127.0.0.1:0"])
@@ -303,7 +304,8 @@ struct ServeMemoryBoundTests {
 /// Issue 15 item 6: connections per source address.
 @Suite("conclave-serve connection bounds end to end")
 struct ServeConnectionBoundTests {
-    @Test func connectionsPastMaxPerIPAreClosedAtOnce() throws {
+    @Test(.singleServer("--max-per-ip bounds each instance"))
+    func connectionsPastMaxPerIPAreClosedAtOnce() throws {
         let server = try ServeProcess(["--max-per-ip", "2"])
         let first = try ServeClient.session(server.url, ServeLimitTests.alice, register: ("alice", "laptop"))
         let second = try ServeClient.session(server.url, ServeLimitTests.alice, handle: "two")

@@ -5,8 +5,9 @@ import ConclaveWire
 enum ClusterEvent: Hashable, Sendable {
     /// A session on another instance took `path`: the holder of an older generation is dropped (§5.5).
     case superseded(path: String, generation: Int64)
-    /// A whisper for the session at `target`, as the encoded `whisper` frame to send it.
-    case whisper(target: String, frame: [UInt8])
+    /// A whisper for the session at `target`, as the encoded `whisper` frame to send it, after the messages up to
+    /// `after` in the log (the sender's posts before it: one sender's frames keep their order).
+    case whisper(target: String, frame: [UInt8], after: Int64)
     /// The channel is gone: its subscriptions end silently.
     case channelDeleted(String)
     /// Subscriptions follow the new name.
@@ -29,10 +30,11 @@ enum ClusterEvent: Hashable, Sendable {
             writer.tag(0)
             writer.string(path)
             writer.integer(generation)
-        case let .whisper(target, frame):
+        case let .whisper(target, frame, after):
             writer.tag(1)
             writer.string(target)
             writer.bytes(frame)
+            writer.integer(after)
         case let .channelDeleted(channel):
             writer.tag(2)
             writer.string(channel)
@@ -68,7 +70,11 @@ enum ClusterEvent: Hashable, Sendable {
         case 0:
             event = reader.string().flatMap { path in reader.integer().map { .superseded(path: path, generation: $0) } }
         case 1:
-            event = reader.string().flatMap { target in reader.bytes().map { .whisper(target: target, frame: $0) } }
+            event = reader.string().flatMap { target in
+                reader.bytes().flatMap { frame in
+                    reader.integer().map { .whisper(target: target, frame: frame, after: $0) }
+                }
+            }
         case 2:
             event = reader.string().map { .channelDeleted($0) }
         case 3:

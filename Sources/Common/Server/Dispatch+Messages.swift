@@ -24,9 +24,11 @@ extension ServerCore {
             // Several instances: the whisper goes to the one holding the path.
             if let cluster, let holder = try stored({ try cluster.instance(holding: target.text) }),
                holder != cluster.instance {
+                // The posts staged before it are stored first, so that the holder can deliver them before it.
+                settle()
                 let frame = ProtocolMessage.whisper(from: path, target: target, payload: payload).encoded()
-                try stored { try cluster.publish(ClusterEvent.whisper(target: target.text, frame: frame).encoded,
-                                                 to: holder) }
+                let event = ClusterEvent.whisper(target: target.text, frame: frame, after: cluster.messagePosition)
+                try stored { try cluster.publish(event.encoded, to: holder) }
                 return .ack(detail: nil)
             }
             throw .notFound("session `\(target.text)` is not online")

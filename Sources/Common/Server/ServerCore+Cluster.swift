@@ -43,7 +43,12 @@ extension ServerCore {
         settle()
         do {
             for bytes in try cluster.newEvents() {
-                if let event = ClusterEvent(decoding: bytes) { apply(event) }
+                guard let event = ClusterEvent(decoding: bytes) else { continue }
+                // A whisper comes after the posts its sender sent before it.
+                if case let .whisper(_, _, after) = event {
+                    deliverFromCluster(try cluster.newMessages(through: after))
+                }
+                apply(event)
             }
             deliverFromCluster(try cluster.newMessages(beforeOwnAppend: false))
         } catch {
@@ -68,7 +73,7 @@ extension ServerCore {
         switch event {
         case let .superseded(path, generation):
             if let session = localSession(at: path), session.generation < generation { drop(session, .superseded) }
-        case let .whisper(target, frame):
+        case let .whisper(target, frame, _):
             guard let session = localSession(at: target), let message = try? ProtocolMessage(decoding: frame)
             else { return }
             if send(OutboundFrame(message: message, bytes: frame), to: session) { metrics.deliveries += 1 }

@@ -62,6 +62,11 @@ package protocol ClusterDirectory: AnyObject {
     /// those ordered before this instance's last ``ServerStore/appendMessages(_:)``, which are to be delivered
     /// ahead of it; the cursor then moves past that append.
     func newMessages(beforeOwnAppend: Bool) throws(StoreError) -> [MessageRecord]
+    /// Messages other instances stored after the cursor up to and including number `last`, in the log's order; the
+    /// cursor moves to `last` if it was before it.
+    func newMessages(through last: Int64) throws(StoreError) -> [MessageRecord]
+    /// The number in the message log up to which this instance stored or read every message.
+    var messagePosition: Int64 { get }
 }
 
 /// One session of this instance as the directory records it.

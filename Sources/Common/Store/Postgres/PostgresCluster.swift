@@ -96,17 +96,30 @@ package final class PostgresCluster: ClusterDirectory {
     // MARK: Presence
 
     package func claim(_ path: String) throws(StoreError) -> (generation: Int64, previousInstance: String?) {
-        try queries.transaction { () throws(StoreError) in
-            let previous = try queries.execute(
-                "SELECT instance FROM cluster_presence WHERE path = $1 FOR UPDATE", [.name(path)])
-            // The subscriptions were the superseded session's.
-            try queries.execute("DELETE FROM cluster_subscriptions WHERE path = $1", [.name(path)])
-            let claimed = try queries.execute(
-                "INSERT INTO cluster_presence (path, username, machine, instance, generation) "
-                    + "VALUES ($1, $2, $3, $4, nextval('cluster_generation')) ON CONFLICT (path) DO UPDATE "
-                    + "SET instance = excluded.instance, generation = excluded.generation RETURNING generation",
-                [.name(path), .name(Self.user(of: path)), .name(Self.machine(of: path)), .text(instance)])
-            return (claimed[0].integer(0), previous.isEmpty ? nil : previous[0].text(0))
+        let parameters: [PostgresValue?] = [
+            .name(path), .name(Self.user(of: path)), .name(Self.machine(of: path)), .text(instance),
+        ]
+        return try queries.transaction { () throws(StoreError) in
+            // Insert first: a `SELECT … FOR UPDATE` of a path nobody holds locks nothing, so two claims at once
+            // would each see no holder. Of two inserts at once, one waits for the other and then finds its row.
+            for _ in 0..<3 {
+                let inserted = try queries.execute(
+                    "INSERT INTO cluster_presence (path, username, machine, instance, generation) "
+                        + "VALUES ($1, $2, $3, $4, nextval('cluster_generation')) ON CONFLICT (path) DO NOTHING "
+                        + "RETURNING generation", parameters)
+                if !inserted.isEmpty { return (inserted[0].integer(0), nil) }
+                let previous = try queries.execute(
+                    "SELECT instance FROM cluster_presence WHERE path = $1 FOR UPDATE", [.name(path)])
+                // Released between the two statements: insert again.
+                guard !previous.isEmpty else { continue }
+                // The subscriptions were the superseded session's.
+                try queries.execute("DELETE FROM cluster_subscriptions WHERE path = $1", [.name(path)])
+                let claimed = try queries.execute(
+                    "UPDATE cluster_presence SET instance = $2, generation = nextval('cluster_generation') "
+                        + "WHERE path = $1 RETURNING generation", [.name(path), .text(instance)])
+                return (claimed[0].integer(0), previous[0].text(0))
+            }
+            throw StoreError(.engine, "could not claim \(path): it was taken and released three times at once")
         }
     }
 
@@ -244,12 +257,18 @@ package final class PostgresCluster: ClusterDirectory {
             knownLastMessage = max(knownLastMessage, messageCursor)
             return rows
         }
-        let last = knownLastMessage
+        return try newMessages(through: knownLastMessage)
+    }
+
+    package func newMessages(through last: Int64) throws(StoreError) -> [MessageRecord] {
+        knownLastMessage = max(knownLastMessage, last)
         guard last > messageCursor else { return [] }
         let rows = try messages(after: messageCursor, through: last)
         messageCursor = last
         return rows
     }
+
+    package var messagePosition: Int64 { messageCursor }
 
     /// Other instances' messages numbered in `sequence + 1 ... last`, in order.
     private func messages(after sequence: Int64, through last: Int64) throws(StoreError) -> [MessageRecord] {
