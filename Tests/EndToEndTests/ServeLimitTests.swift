@@ -206,7 +206,8 @@ struct ServeMemoryBoundTests {
     /// Sixty strangers flooding pings without reading a pong, and one sending the header of a message of 16 MiB
     /// less a byte and part of its body, hold less than conclave-serve(1) says (Limits: 192 KiB each), while a
     /// session logs in, posts and receives, and `/health` answers.
-    @Test func sixtyPingFloodsAndAnOversizedHeaderStayWithinTheDocumentedBound() throws {
+    @Test(.singleServer("bounds one process's memory and reads its handshake count"))
+    func sixtyPingFloodsAndAnOversizedHeaderStayWithinTheDocumentedBound() throws {
         // The strangers must still be in their handshake when memory is measured.
         let server = try ServeProcess(["--handshake-timeout", "120"])
         let alice = try ServeClient.session(server.url, ServeLimitTests.alice, register: ("alice", "laptop"))
@@ -347,7 +348,8 @@ struct ServeManyChannelsTests {
         try #require(outcome.status == 0, "sqlite3: \(outcome.stderrText)")
     }
 
-    @Test func sixtyPipelinedListsOfFiftyThousandChannelsStarveNobody() throws {
+    @Test(.singleServer("fills its SQLite file with channels"))
+    func sixtyPipelinedListsOfFiftyThousandChannelsStarveNobody() throws {
         let first = try ServeProcess(storage: .dataDirectory)
         do {
             let alice = try ServeClient.session(first.url, ServeLimitTests.alice, register: ("alice", "laptop"))
