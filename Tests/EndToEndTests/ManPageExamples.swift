@@ -61,8 +61,9 @@ struct ManPageExamples {
             home: sandbox.home, variables.merging(["PATH": path]) { _, new in new })
         return try examples.enumerated().map { index, original in
             let example = rewrites.reduce(original) { $0.replacing($1.0, with: $1.1) }
+            // A background job may end on its own between `jobs -p` and `kill`; under `set -e` that is no failure.
             let script = "set -e\n" + (preludes[index].map { $0 + "\n" } ?? "") + example
-                + "\nfor job in $(jobs -p); do kill $job; done; wait\n"
+                + "\nfor job in $(jobs -p); do kill $job 2>/dev/null || true; done; wait\n"
             let process = try ToolProcess(
                 "/bin/bash", arguments: ["-c", script], environment: environment, workingDirectory: sandbox.home)
             let lastLine = example.split(separator: "\n").last.map(String.init) ?? ""
