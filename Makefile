@@ -54,8 +54,9 @@ test-deployment: build
 	CONCLAVE_TEST_DEPLOYMENT=3 CONCLAVE_BIN_DIR="$$($(SWIFT) build --show-bin-path)" \
 	    $(SWIFT) test --skip-build --filter EndToEndTests
 
-# The Autobahn gate and the fuzz smoke run first so that the unit-test summary closes the output.
-test: lint-man autobahn fuzz-smoke unit
+# The Autobahn gate, the fuzz smoke and the end-to-end tests against three instances (issue 16) run first so that
+# the unit-test summary closes the output.
+test: lint-man autobahn fuzz-smoke test-deployment unit
 
 demo: build
 	@./scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
