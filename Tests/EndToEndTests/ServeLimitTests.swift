@@ -198,7 +198,7 @@ struct ServeMemoryBoundTests {
         }
         let after = try #require(server.residentBytes)
         // Before the bound, the pongs of those pings pinned about as much as was sent.
-        #expect(ServeProcess.isAddressSanitized || after - before < 16 << 20,
+        #expect(ServeProcess.isSanitized || after - before < 16 << 20,
                 "resident memory grew from \(before) to \(after) bytes")
         #expect(try httpGet(port: server.port, path: "/health") == (200, "ok"))
     }
@@ -238,7 +238,7 @@ struct ServeMemoryBoundTests {
 
         let after = try #require(server.residentBytes)
         let bound = 61 * Self.boundPerStranger
-        #expect(ServeProcess.isAddressSanitized || after - before < bound,
+        #expect(ServeProcess.isSanitized || after - before < bound,
                 "resident memory grew from \(before) to \(after) bytes, over \(bound)")
         // The flooders are held, not dropped: all sixty are still in the handshake (and the oversized one may
         // still be closing).

@@ -200,10 +200,12 @@ final class ServeProcess {
         return total
     }
 
-    /// Whether the tests, and so the tools they run (`make sanitize-address` builds both), run under
-    /// AddressSanitizer, whose shadow memory and quarantine of freed blocks make resident memory say nothing about
-    /// what the server itself holds.
-    static let isAddressSanitized = dlsym(dlopen(nil, RTLD_NOW), "__asan_init") != nil
+    /// Whether the tests, and so the tools they run (`make sanitize` builds both), run under AddressSanitizer or
+    /// ThreadSanitizer, whose shadow memory (and ASan's quarantine of freed blocks) make resident memory say
+    /// nothing about what the server itself holds.
+    static let isSanitized = ["__asan_init", "__tsan_init"].contains { (symbol: String) in
+        dlsym(dlopen(nil, RTLD_NOW), symbol) != nil
+    }
 
     /// Sends `signal` to the server (every instance; a deployment's proxy only passes bytes on).
     func signal(_ signal: Int32) {

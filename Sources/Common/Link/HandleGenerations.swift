@@ -1,10 +1,10 @@
-internal import Synchronization
+import ConclavePOSIX
 
 /// The process-wide generation of each defaulted handle base (PROTOCOL.md §7.6): generation 1 is the bare
 /// base, then `<base>-2`, `<base>-3`… When the flapping breaker of any link trips, the next dial of every
 /// link of this process uses the new name.
 enum HandleGenerations {
-    private static let generations = Mutex<[String: Int]>([:])
+    private static let generations = ProcessWideLock<[String: Int]>([:])
 
     /// The handle for `generation` of `base`.
     static func handle(base: String, generation: Int) -> String {

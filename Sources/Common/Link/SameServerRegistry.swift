@@ -1,4 +1,4 @@
-internal import Synchronization
+import ConclavePOSIX
 
 /// The process-wide map of PROTOCOL.md §7.5: server instance id → the first URL (as configured) that reached
 /// it. Two links of one process reaching one server through two URLs would hold the same session path and
@@ -12,7 +12,7 @@ enum SameServerRegistry {
         case heldBy(url: String)
     }
 
-    private static let claims = Mutex<[String: String]>([:])
+    private static let claims = ProcessWideLock<[String: String]>([:])
 
     /// Claims `serverID` for `url`.
     static func claim(_ serverID: String, for url: String) -> Claim {
