@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import ConclavePOSIX
 import Testing
 import PostgresFixture
 @testable import ConclaveStore
@@ -196,7 +197,7 @@ private final class ThreadBody: Sendable {
 
 /// What the threads of ``onThreads(_:_:)`` return, by index.
 private final class ThreadResults<Result: Sendable>: Sendable {
-    private let results = Mutex<[Int: Result]>([:])
+    private let results = ProcessWideLock<[Int: Result]>([:])
 
     func store(_ result: Result, at index: Int) {
         results.withLock { $0[index] = result }

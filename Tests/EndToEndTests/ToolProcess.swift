@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import ConclavePOSIX
 @testable import ConclavePOSIX
 
 /// A point in monotonic time after which a test stops waiting.
@@ -79,7 +79,7 @@ final class ToolProcess {
 
     /// Pipe creation and spawning happen under one lock so that no child spawned by a concurrent test inherits
     /// another test's pipe ends (which would hold that pipe open and delay its end of file).
-    private static let spawnLock = Mutex(())
+    private static let spawnLock = ProcessWideLock(())
 
     /// Starts `executable` (a path) with `arguments` (without argv[0]) and exactly `environment`; stderr goes to
     /// `stderrFile` (created or truncated, mode 0600) when one is given.

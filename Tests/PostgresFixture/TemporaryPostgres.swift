@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import ConclavePOSIX
 import ConclaveStore
 
 /// A throwaway PostgreSQL server for tests: `initdb` into a fresh folder (trust authentication, UTF-8, C locale),
@@ -28,7 +29,7 @@ package final class TemporaryPostgres: Sendable {
         }
     }
 
-    private static let sharedServer = Mutex<TemporaryPostgres?>(nil)
+    private static let sharedServer = ProcessWideLock<TemporaryPostgres?>(nil)
 
     /// Starts a server of its own, stopped when this value is released.
     package init() throws {
