@@ -94,7 +94,8 @@ let package = Package(
             name: "autobahn-echo-server", dependencies: ["ConclaveTransport", "ConclaveCLI"],
             linkerSettings: staticExecutable),
         // A throwaway PostgreSQL server that both test targets share (test support, not shipped).
-        .target(name: "PostgresFixture", dependencies: ["ConclaveStore", "ConclavePOSIX"], path: "Tests/PostgresFixture"),
+        .target(
+            name: "PostgresFixture", dependencies: ["ConclaveStore", "ConclavePOSIX"], path: "Tests/PostgresFixture"),
         .testTarget(
             name: "CommonTests",
             dependencies: ["ConclaveWire", "ConclavePOSIX", "ConclaveTransport", "ConclaveIdentity", "ConclaveLink",

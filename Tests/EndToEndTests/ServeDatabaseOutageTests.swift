@@ -17,7 +17,8 @@ struct ServeDatabaseOutageTests {
         try alice.join("ops")
         try bob.join("ops")
         #expect(try alice.post("before", to: "ops") == .ack(detail: nil))
-        #expect(try bob.next() == .channelMsg(channel: "ops", from: try #require(alice.path), payload: .plain("before")))
+        let alicePath = try #require(alice.path)
+        #expect(try bob.next() == .channelMsg(channel: "ops", from: alicePath, payload: .plain("before")))
 
         try postgres.stop()
         guard case .error(.internal) = try alice.post("during", to: "ops") else {

@@ -125,7 +125,8 @@ func run(_ arguments: [String]) throws {
     else {
         print("usage: serve-bench conclave|conclave-disk|mqtt0|mqtt1|nats ADDRESS BROKER_PID "
             + "[CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n"
-            + "       serve-bench conclave-cluster URL,URL… PID,PID… [CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n"
+            + "       serve-bench conclave-cluster URL,URL… PID,PID… "
+            + "[CONNECTIONS [SUBSCRIBERS [MESSAGES [BYTES]]]]\n"
             + "       serve-bench free-port")
         exit(64)
     }

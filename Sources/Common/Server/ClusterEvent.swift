@@ -80,9 +80,13 @@ enum ClusterEvent: Hashable, Sendable {
         case 3:
             event = reader.string().flatMap { from in reader.string().map { .channelRenamed(from: from, to: $0) } }
         case 4:
-            event = reader.string().flatMap { user in reader.string().map { .userUnsubscribed(user: user, channel: $0) } }
+            event = reader.string().flatMap { user in
+                reader.string().map { .userUnsubscribed(user: user, channel: $0) }
+            }
         case 5:
-            event = reader.string().flatMap { path in reader.string().map { .pathUnsubscribed(path: path, channel: $0) } }
+            event = reader.string().flatMap { path in
+                reader.string().map { .pathUnsubscribed(path: path, channel: $0) }
+            }
         case 6:
             event = reader.string().map { .userRemoved($0) }
         case 7:

@@ -38,7 +38,8 @@ extension ServerCore {
         // Several instances: the directory knows every instance's sessions.
         if let cluster {
             let texts = try stored { try channel.map(cluster.subscribers(of:)) ?? cluster.onlinePaths() }
-            return .presence(channel: channel, sessions: Self.sorted(texts.compactMap { try? SessionPath(parsing: $0) }))
+            let paths = texts.compactMap { try? SessionPath(parsing: $0) }
+            return .presence(channel: channel, sessions: Self.sorted(paths))
         }
         guard let channel else {
             return .presence(channel: nil, sessions: Self.sorted(sessions.byPath.keys))
