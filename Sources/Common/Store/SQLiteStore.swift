@@ -17,7 +17,7 @@ import ConclaveWire
 /// `constraint` error; deleting, renaming or re-tiering a missing channel, and removing a member or ban that
 /// is not there, changes nothing. Lists come sorted: machines and members and bans by name, invites in
 /// creation order.
-package final class SQLiteStore: ServerStore {
+package final class SQLiteStore: UserListStore {
     /// Where the database lives.
     package enum Location: Hashable, Sendable {
         /// `conclave.sqlite3` in this directory, which is created (mode 0700, with parents) if missing.
@@ -254,47 +254,9 @@ package final class SQLiteStore: ServerStore {
         return id
     }
 
-    // MARK: ACL and bans
+    // MARK: ACL and bans (the eight calls come from `UserListStore`)
 
-    package func isMember(_ username: String, ofChannel channel: String) throws(StoreError) -> Bool {
-        try contains(username, inChannel: channel, table: .memberships)
-    }
-
-    package func addMember(_ username: String, toChannel channel: String) throws(StoreError) {
-        try add(username, toChannel: channel, table: .memberships)
-    }
-
-    package func removeMember(_ username: String, fromChannel channel: String) throws(StoreError) {
-        try remove(username, fromChannel: channel, table: .memberships)
-    }
-
-    package func members(ofChannel channel: String) throws(StoreError) -> [String] {
-        try list(channel, table: .memberships)
-    }
-
-    package func isBanned(_ username: String, fromChannel channel: String) throws(StoreError) -> Bool {
-        try contains(username, inChannel: channel, table: .bans)
-    }
-
-    package func addBan(_ username: String, onChannel channel: String) throws(StoreError) {
-        try add(username, toChannel: channel, table: .bans)
-    }
-
-    package func removeBan(_ username: String, fromChannel channel: String) throws(StoreError) {
-        try remove(username, fromChannel: channel, table: .bans)
-    }
-
-    package func bans(ofChannel channel: String) throws(StoreError) -> [String] {
-        try list(channel, table: .bans)
-    }
-
-    /// The ACL and the ban list have the same shape: (channel, username) pairs.
-    private enum UserListTable: String {
-        case memberships
-        case bans
-    }
-
-    private func contains(_ username: String, inChannel channel: String, table: UserListTable) throws(StoreError)
+    func contains(_ username: String, inChannel channel: String, table: UserListTable) throws(StoreError)
         -> Bool
     {
         try connection.statement("""
@@ -304,7 +266,7 @@ package final class SQLiteStore: ServerStore {
         ).firstRow([.text(channel), .text(username)]) { _ in true } ?? false
     }
 
-    private func add(_ username: String, toChannel channel: String, table: UserListTable) throws(StoreError) {
+    func add(_ username: String, toChannel channel: String, table: UserListTable) throws(StoreError) {
         try connection.transaction { () throws(StoreError) in
             let id = try channelID(of: channel)
             try connection.statement(
@@ -313,7 +275,7 @@ package final class SQLiteStore: ServerStore {
         }
     }
 
-    private func remove(_ username: String, fromChannel channel: String, table: UserListTable) throws(StoreError) {
+    func remove(_ username: String, fromChannel channel: String, table: UserListTable) throws(StoreError) {
         try connection.statement("""
             DELETE FROM \(table.rawValue)
             WHERE channel_id = (SELECT id FROM channels WHERE name = ?1) AND username = ?2
@@ -321,7 +283,7 @@ package final class SQLiteStore: ServerStore {
         ).run([.text(channel), .text(username)])
     }
 
-    private func list(_ channel: String, table: UserListTable) throws(StoreError) -> [String] {
+    func list(_ channel: String, table: UserListTable) throws(StoreError) -> [String] {
         try connection.statement("""
             SELECT t.username FROM \(table.rawValue) AS t JOIN channels AS c ON c.id = t.channel_id
             WHERE c.name = ?1 ORDER BY t.username

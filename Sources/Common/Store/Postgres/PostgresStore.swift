@@ -14,7 +14,7 @@ import ConclaveWire
 /// one. Messages get a gap-free sequence number in commit order (``lastSequence()``,
 /// ``messages(afterSequence:limit:)``), tagged with the storing server's ``origin``, and every append notifies
 /// ``notificationChannel`` with its last number at commit, so the others can follow the log.
-package final class PostgresStore: ServerStore {
+package final class PostgresStore: UserListStore {
     /// The `NOTIFY` channel that `appendMessages` signals; the payload is the last sequence number it stored.
     package static let notificationChannel = "conclave_messages"
 
@@ -225,47 +225,9 @@ package final class PostgresStore: ServerStore {
         return row.integer(0)
     }
 
-    // MARK: ACL and bans
+    // MARK: ACL and bans (the eight calls come from `UserListStore`)
 
-    package func isMember(_ username: String, ofChannel channel: String) throws(StoreError) -> Bool {
-        try contains(username, inChannel: channel, table: .memberships)
-    }
-
-    package func addMember(_ username: String, toChannel channel: String) throws(StoreError) {
-        try add(username, toChannel: channel, table: .memberships)
-    }
-
-    package func removeMember(_ username: String, fromChannel channel: String) throws(StoreError) {
-        try remove(username, fromChannel: channel, table: .memberships)
-    }
-
-    package func members(ofChannel channel: String) throws(StoreError) -> [String] {
-        try list(channel, table: .memberships)
-    }
-
-    package func isBanned(_ username: String, fromChannel channel: String) throws(StoreError) -> Bool {
-        try contains(username, inChannel: channel, table: .bans)
-    }
-
-    package func addBan(_ username: String, onChannel channel: String) throws(StoreError) {
-        try add(username, toChannel: channel, table: .bans)
-    }
-
-    package func removeBan(_ username: String, fromChannel channel: String) throws(StoreError) {
-        try remove(username, fromChannel: channel, table: .bans)
-    }
-
-    package func bans(ofChannel channel: String) throws(StoreError) -> [String] {
-        try list(channel, table: .bans)
-    }
-
-    /// The ACL and the ban list have the same shape: (channel, username) pairs.
-    private enum UserListTable: String {
-        case memberships
-        case bans
-    }
-
-    private func contains(_ username: String, inChannel channel: String, table: UserListTable) throws(StoreError)
+    func contains(_ username: String, inChannel channel: String, table: UserListTable) throws(StoreError)
         -> Bool
     {
         try !connection.execute("""
@@ -275,7 +237,7 @@ package final class PostgresStore: ServerStore {
         ).isEmpty
     }
 
-    private func add(_ username: String, toChannel channel: String, table: UserListTable) throws(StoreError) {
+    func add(_ username: String, toChannel channel: String, table: UserListTable) throws(StoreError) {
         // A channel deleted between the lookup and the insert fails the foreign key: `constraint` too.
         let id = try channelID(of: channel)
         try connection.execute(
@@ -283,14 +245,14 @@ package final class PostgresStore: ServerStore {
             [.integer(id), .name(username)])
     }
 
-    private func remove(_ username: String, fromChannel channel: String, table: UserListTable) throws(StoreError) {
+    func remove(_ username: String, fromChannel channel: String, table: UserListTable) throws(StoreError) {
         try connection.execute("""
             DELETE FROM \(table.rawValue)
             WHERE channel_id = (SELECT id FROM channels WHERE name = $1) AND username = $2
             """, [.name(channel), .name(username)])
     }
 
-    private func list(_ channel: String, table: UserListTable) throws(StoreError) -> [String] {
+    func list(_ channel: String, table: UserListTable) throws(StoreError) -> [String] {
         try connection.execute("""
             SELECT t.username FROM \(table.rawValue) AS t JOIN channels AS c ON c.id = t.channel_id
             WHERE c.name = $1 ORDER BY t.username
