@@ -30,6 +30,7 @@ import Testing
 
     @Test func anUnknownKindIsNotAnEvent() {
         #expect(ClusterEvent(decoding: [99, 0, 0, 0, 0]) == nil)
-        #expect(ClusterEvent(decoding: [2, 2, 0, 0, 0, 0xff, 0xfe]) == nil)
+        // A channel name that is not UTF-8.
+        #expect(ClusterEvent(decoding: [2, 2, 0xff, 0xfe]) == nil)
     }
 }

@@ -21,133 +21,72 @@ enum ClusterEvent: Hashable, Sendable {
     /// Every session of `user` on `machine` is dropped (`machine_remove`).
     case machineRemoved(user: String, machine: String)
 
-    /// A tag byte, then each field: strings and byte strings as a 4-byte little-endian length and their bytes,
-    /// integers as 8 little-endian bytes. Only instances of one build read it, so it carries no version.
+    /// In the protocol's own bincode form (PROTOCOL.md §3): the case's index as a variant, then its fields. Only
+    /// instances of one build read it, so it carries no version.
     var encoded: [UInt8] {
-        var writer = Writer()
+        var writer = WireWriter()
         switch self {
         case let .superseded(path, generation):
-            writer.tag(0)
-            writer.string(path)
-            writer.integer(generation)
+            writer.writeVariant(0)
+            writer.writeString(path)
+            writer.writeI64(generation)
         case let .whisper(target, frame, after):
-            writer.tag(1)
-            writer.string(target)
-            writer.bytes(frame)
-            writer.integer(after)
+            writer.writeVariant(1)
+            writer.writeString(target)
+            writer.writeBytes(frame)
+            writer.writeI64(after)
         case let .channelDeleted(channel):
-            writer.tag(2)
-            writer.string(channel)
+            writer.writeVariant(2)
+            writer.writeString(channel)
         case let .channelRenamed(from, to):
-            writer.tag(3)
-            writer.string(from)
-            writer.string(to)
+            writer.writeVariant(3)
+            writer.writeString(from)
+            writer.writeString(to)
         case let .userUnsubscribed(user, channel):
-            writer.tag(4)
-            writer.string(user)
-            writer.string(channel)
+            writer.writeVariant(4)
+            writer.writeString(user)
+            writer.writeString(channel)
         case let .pathUnsubscribed(path, channel):
-            writer.tag(5)
-            writer.string(path)
-            writer.string(channel)
+            writer.writeVariant(5)
+            writer.writeString(path)
+            writer.writeString(channel)
         case let .userRemoved(user):
-            writer.tag(6)
-            writer.string(user)
+            writer.writeVariant(6)
+            writer.writeString(user)
         case let .machineRemoved(user, machine):
-            writer.tag(7)
-            writer.string(user)
-            writer.string(machine)
+            writer.writeVariant(7)
+            writer.writeString(user)
+            writer.writeString(machine)
         }
-        return writer.output
+        return writer.bytes
     }
 
     /// Decodes an event; `nil` for bytes that are not one (a newer instance's event this build does not know).
     init?(decoding bytes: [UInt8]) {
-        var reader = Reader(bytes: bytes)
-        guard let tag = reader.tag() else { return nil }
-        let event: ClusterEvent?
-        switch tag {
-        case 0:
-            event = reader.string().flatMap { path in reader.integer().map { .superseded(path: path, generation: $0) } }
-        case 1:
-            event = reader.string().flatMap { target in
-                reader.bytes().flatMap { frame in
-                    reader.integer().map { .whisper(target: target, frame: frame, after: $0) }
-                }
+        let event = bytes.withUnsafeBufferPointer { buffer -> ClusterEvent? in
+            var reader = WireReader(buffer)
+            do throws(FrameDecodingError) {
+                let event = try Self.read(from: &reader)
+                try reader.expectEnd()
+                return event
+            } catch {
+                return nil
             }
-        case 2:
-            event = reader.string().map { .channelDeleted($0) }
-        case 3:
-            event = reader.string().flatMap { from in reader.string().map { .channelRenamed(from: from, to: $0) } }
-        case 4:
-            event = reader.string().flatMap { user in
-                reader.string().map { .userUnsubscribed(user: user, channel: $0) }
-            }
-        case 5:
-            event = reader.string().flatMap { path in
-                reader.string().map { .pathUnsubscribed(path: path, channel: $0) }
-            }
-        case 6:
-            event = reader.string().map { .userRemoved($0) }
-        case 7:
-            event = reader.string().flatMap { user in reader.string().map { .machineRemoved(user: user, machine: $0) } }
-        default:
-            event = nil
         }
-        guard let event, reader.isAtEnd else { return nil }
+        guard let event else { return nil }
         self = event
     }
 
-    private struct Writer {
-        var output: [UInt8] = []
-
-        mutating func tag(_ value: UInt8) { output.append(value) }
-
-        mutating func integer(_ value: Int64) {
-            withUnsafeBytes(of: value.littleEndian) { output.append(contentsOf: $0) }
-        }
-
-        mutating func bytes(_ value: [UInt8]) {
-            withUnsafeBytes(of: UInt32(value.count).littleEndian) { output.append(contentsOf: $0) }
-            output.append(contentsOf: value)
-        }
-
-        mutating func string(_ value: String) { bytes(Array(value.utf8)) }
-    }
-
-    private struct Reader {
-        let input: [UInt8]
-        var offset = 0
-
-        init(bytes: [UInt8]) { input = bytes }
-
-        var isAtEnd: Bool { offset == input.count }
-
-        mutating func tag() -> UInt8? {
-            guard offset < input.count else { return nil }
-            defer { offset += 1 }
-            return input[offset]
-        }
-
-        mutating func integer() -> Int64? {
-            guard let raw = take(8) else { return nil }
-            return raw.reversed().reduce(0) { ($0 << 8) | Int64($1) }
-        }
-
-        mutating func bytes() -> [UInt8]? {
-            guard let raw = take(4) else { return nil }
-            let count = raw.reversed().reduce(0) { ($0 << 8) | Int($1) }
-            return take(count).map(Array.init)
-        }
-
-        mutating func string() -> String? {
-            bytes().flatMap { String(validating: $0, as: UTF8.self) }
-        }
-
-        private mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
-            guard count <= input.count - offset else { return nil }
-            defer { offset += count }
-            return input[offset..<offset + count]
+    private static func read(from reader: inout WireReader) throws(FrameDecodingError) -> ClusterEvent {
+        switch try reader.readVariant(caseCount: 8) {
+        case 0: .superseded(path: try reader.readString(), generation: try reader.readI64())
+        case 1: .whisper(target: try reader.readString(), frame: try reader.readBytes(), after: try reader.readI64())
+        case 2: .channelDeleted(try reader.readString())
+        case 3: .channelRenamed(from: try reader.readString(), to: try reader.readString())
+        case 4: .userUnsubscribed(user: try reader.readString(), channel: try reader.readString())
+        case 5: .pathUnsubscribed(path: try reader.readString(), channel: try reader.readString())
+        case 6: .userRemoved(try reader.readString())
+        default: .machineRemoved(user: try reader.readString(), machine: try reader.readString())
         }
     }
 }

@@ -4,21 +4,21 @@ internal import Glibc
 ///
 /// The reader only lives inside a `withUnsafeBufferPointer` scope. It checks every length against the
 /// remaining input before allocating, and never traps on hostile bytes.
-struct WireReader {
+package struct WireReader {
     /// The 16 MiB cap on one message (§2.4); no length or count can exceed it either.
     static let maximumMessageSize = 16_777_216
 
     private let buffer: UnsafeBufferPointer<UInt8>
     private(set) var offset = 0
 
-    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+    package init(_ buffer: UnsafeBufferPointer<UInt8>) {
         self.buffer = buffer
     }
 
     var remaining: Int { buffer.count - offset }
 
     /// Upstream ignores trailing bytes (§10 item 19); this decoder refuses them, which §3.3 allows.
-    func expectEnd() throws(FrameDecodingError) {
+    package func expectEnd() throws(FrameDecodingError) {
         guard offset == buffer.count else { throw FrameDecodingError(.trailingBytes, at: offset) }
     }
 
@@ -54,7 +54,7 @@ struct WireReader {
     }
 
     /// An enum variant index (a u32), refused unless below `caseCount`.
-    mutating func readVariant(caseCount: UInt32) throws(FrameDecodingError) -> UInt32 {
+    package mutating func readVariant(caseCount: UInt32) throws(FrameDecodingError) -> UInt32 {
         let start = offset
         let index = try readU32()
         guard index < caseCount else { throw FrameDecodingError(.unknownVariant, at: start) }
@@ -62,7 +62,7 @@ struct WireReader {
     }
 
     /// An i64: a zig-zag mapped u64 varint (§3.2).
-    mutating func readI64() throws(FrameDecodingError) -> Int64 {
+    package mutating func readI64() throws(FrameDecodingError) -> Int64 {
         let zigzag = try readVarint()
         return Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
     }
@@ -97,7 +97,7 @@ struct WireReader {
         return count
     }
 
-    mutating func readString() throws(FrameDecodingError) -> String {
+    package mutating func readString() throws(FrameDecodingError) -> String {
         let count = try readLength()
         let bytes = UnsafeBufferPointer(rebasing: buffer[offset..<offset + count])
         // `String(decoding:)` is the stdlib's fast validating path (`String(validating:)` is several times
@@ -119,7 +119,7 @@ struct WireReader {
     }
 
     /// A `Vec<u8>`: length then raw bytes.
-    mutating func readBytes() throws(FrameDecodingError) -> [UInt8] {
+    package mutating func readBytes() throws(FrameDecodingError) -> [UInt8] {
         let count = try readLength()
         defer { offset += count }
         return Array(buffer[offset..<offset + count])

@@ -1,11 +1,11 @@
 /// Appends values in bincode 2 "standard" form (PROTOCOL.md §3.1–3.3) to a growing byte array.
 ///
 /// Every integer is written in its shortest varint form, as encoders must.
-struct WireWriter {
-    private(set) var bytes: [UInt8]
+package struct WireWriter {
+    package private(set) var bytes: [UInt8]
 
     /// Most frames fit the default, so encoding one usually allocates once.
-    init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
@@ -32,7 +32,7 @@ struct WireWriter {
     }
 
     /// An enum variant index; every index in the protocol fits one byte, but the form is the u32 varint.
-    mutating func writeVariant(_ index: UInt32) {
+    package mutating func writeVariant(_ index: UInt32) {
         writeVarint(UInt64(index))
     }
 
@@ -41,7 +41,7 @@ struct WireWriter {
     }
 
     /// An i64, zig-zag mapped onto a u64 (§3.2).
-    mutating func writeI64(_ value: Int64) {
+    package mutating func writeI64(_ value: Int64) {
         writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
@@ -49,7 +49,7 @@ struct WireWriter {
         bytes.append(value ? 1 : 0)
     }
 
-    mutating func writeString(_ value: String) {
+    package mutating func writeString(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
             writeLength(utf8.count)
@@ -57,7 +57,7 @@ struct WireWriter {
         }
     }
 
-    mutating func writeBytes(_ value: [UInt8]) {
+    package mutating func writeBytes(_ value: [UInt8]) {
         writeLength(value.count)
         bytes.append(contentsOf: value)
     }
