@@ -22,8 +22,6 @@ package final class PostgresCluster: ClusterDirectory {
     /// notification costs one query, not three.
     private var knownLastEvent: Int64 = 0
     private var knownLastMessage: Int64 = 0
-    /// The append whose earlier messages were delivered, so that one append is not caught up twice.
-    private var caughtUpAppend: ClosedRange<Int64>?
 
     static let eventChannel = "conclave_events"
 
@@ -247,8 +245,8 @@ package final class PostgresCluster: ClusterDirectory {
 
     package func newMessages(beforeOwnAppend: Bool) throws(StoreError) -> [MessageRecord] {
         if beforeOwnAppend {
-            guard let append = store.lastAppendedSequences, append != caughtUpAppend else { return [] }
-            caughtUpAppend = append
+            // Asked twice for one append, the cursor is already past it: nothing comes twice.
+            guard let append = store.lastAppendedSequences else { return [] }
             // The usual case, one instance posting: nothing came between, so no query.
             let rows = append.lowerBound - 1 > messageCursor
                 ? try messages(after: messageCursor, through: append.lowerBound - 1)
