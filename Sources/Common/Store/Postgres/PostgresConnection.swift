@@ -154,10 +154,10 @@ package final class PostgresConnection {
         return StoreError(.engine, message)
     }
 
-    /// libpq's last message on `connection`, without its trailing newline.
+    /// libpq's last message on `connection` as one line: its lines (a reason, then an indented hint) joined.
     private static func message(of connection: OpaquePointer) -> String {
-        var message = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
-        while message.last?.isNewline == true { message.removeLast() }
-        return message.isEmpty ? "unknown libpq error" : message
+        let text = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingPrefix(while: \.isWhitespace) }
+        return lines.isEmpty ? "unknown libpq error" : lines.joined(separator: " ")
     }
 }
