@@ -6,7 +6,7 @@ import ConclaveClient
 import ConclavePOSIX
 
 /// The command line of `conclave-recv`; the work is `RecvTool` in Common.
-struct RecvCommand: CommonOptionsCommand {
+struct RecvCommand: CommonOptionsCommand, LinkSourceCommand {
     var common = CommonOptions()
     var arguments = RecvArguments()
 
@@ -77,21 +77,10 @@ struct RecvCommand: CommonOptionsCommand {
                 .flag(long: "no-whispers", help: "Leave out whispers to this session (example: --no-whispers).") {
                     $0.arguments.noWhispers = $1
                 },
-                .option(long: "as", value: "handle",
-                        help: "Handle of a link of recv's own, default cli-PID (example: --as inbox).") {
-                    $0.arguments.handle = $1
-                },
-                .option(short: "u", long: "url", value: "url",
-                        help: "Server URL of a link of recv's own (example: -u ws://127.0.0.1:4390).") {
-                    $0.arguments.url = $1
-                },
-                .option(long: "socket", value: "path",
-                        help: "Use a running conclave-connect's socket (example: --socket /tmp/link.sock).",
-                        completion: .file) { $0.arguments.socketPath = $1 },
                 .option(short: "i", value: "file",
                         help: "Filter conclave-connect's NDJSON output from FILE, - for stdin (example: -i -).",
                         completion: .file) { $0.arguments.inputPath = $1 },
-            ],
+            ] + LinkSourceOptions.options(for: Self.self, handleExample: "inbox"),
             positionals: .init(valueName: "channel",
                                help: "Channels to join (with -i: to keep); none: everything (example: ops).") {
                 $0.arguments.channels = $1

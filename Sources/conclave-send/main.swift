@@ -6,7 +6,7 @@ import ConclaveClient
 import ConclavePOSIX
 
 /// The command line of `conclave-send`; the work is `SendTool` in Common.
-struct SendCommand: CommonOptionsCommand {
+struct SendCommand: CommonOptionsCommand, LinkSourceCommand {
     var common = CommonOptions()
     var arguments = SendArguments()
 
@@ -62,18 +62,7 @@ struct SendCommand: CommonOptionsCommand {
                 .flag(long: "strict", help: "Make the first bad input line fatal, status 65 (example: --strict).") {
                     $0.arguments.strict = $1
                 },
-                .option(long: "as", value: "handle",
-                        help: "Handle of its own link, default cli-<pid> (example: --as build-bot).") {
-                    $0.arguments.handle = $1
-                },
-                .option(short: "u", long: "url", value: "url",
-                        help: "Make a link of its own to this server (example: -u ws://127.0.0.1:4390).") {
-                    $0.arguments.url = $1
-                },
-                .option(long: "socket", value: "path",
-                        help: "Attach to a running conclave-connect --socket (example: --socket /tmp/link.sock).",
-                        completion: .file) { $0.arguments.socketPath = $1 },
-            ],
+            ] + LinkSourceOptions.options(for: Self.self, handleExample: "build-bot"),
             positionals: .init(valueName: "channel message",
                                help: "CHANNEL, then MESSAGE words (with --to: only MESSAGE words).") {
                 $0.arguments.words = $1

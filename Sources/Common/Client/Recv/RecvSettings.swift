@@ -4,7 +4,7 @@ import ConclaveTransport
 import ConclaveWire
 
 /// The command line of `conclave-recv` as given, before the environment and `config.toml` are consulted.
-package struct RecvArguments: Hashable, Sendable {
+package struct RecvArguments: Hashable, Sendable, LinkSourceArguments {
     package var channels: [String] = []
     package var count: Int?
     package var waitSeconds: Double?

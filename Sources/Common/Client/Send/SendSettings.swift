@@ -4,7 +4,7 @@ import ConclaveTransport
 import ConclaveWire
 
 /// The command line of `conclave-send` as given, before the environment and `config.toml` are consulted.
-package struct SendArguments: Hashable, Sendable {
+package struct SendArguments: Hashable, Sendable, LinkSourceArguments {
     /// The positional words: CHANNEL then MESSAGE words, or (with `--to` or `--json`) only MESSAGE words.
     package var words: [String] = []
     package var whisperTarget: String?
