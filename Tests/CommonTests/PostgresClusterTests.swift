@@ -109,15 +109,27 @@ import PostgresFixture
         let deployment = try Deployment()
         try deployment.storeA.createChannel("ops", visibility: .public, createdBy: "alice", at: 1)
         try deployment.storeA.appendMessages([message("ops", 1, at: 10), message("ops", 2, at: 11)])
-        #expect(try deployment.a.newMessages(beforeOwnAppend: true) == [])
+        #expect(try deployment.a.newMessagesBeforeOwnAppend() == [])
         try deployment.storeB.appendMessages([message("ops", 3, at: 5)])
         // B's clock was behind: its post is stamped no earlier than the one numbered before it.
         #expect(try deployment.storeA.messages(inChannel: "ops", after: 0, limit: 10).map(\.timeMs) == [10, 11, 11])
-        #expect(try deployment.b.newMessages(beforeOwnAppend: true).map(\.payload) == [[1], [2]])
+        #expect(try deployment.b.newMessagesBeforeOwnAppend().map(\.payload) == [[1], [2]])
         #expect(try awaitNotification(deployment.a))
-        #expect(try deployment.a.newMessages(beforeOwnAppend: false).map(\.payload) == [[3]])
-        #expect(try deployment.a.newMessages(beforeOwnAppend: false) == [])
-        #expect(try deployment.b.newMessages(beforeOwnAppend: false) == [])
+        #expect(try deployment.a.newMessages(atMost: .max).map(\.payload) == [[3]])
+        #expect(try deployment.a.newMessages(atMost: .max) == [])
+        #expect(try deployment.b.newMessages(atMost: .max) == [])
+    }
+
+    @Test func aBurstOfMessagesIsReadAPageAtATime() throws {
+        let deployment = try Deployment()
+        try deployment.storeA.createChannel("ops", visibility: .public, createdBy: "alice", at: 1)
+        try deployment.storeA.appendMessages((1...5).map { message("ops", $0, at: 10) })
+        #expect(try deployment.b.hasUnseenEntries())
+        #expect(try deployment.b.newMessages(atMost: 2).map(\.payload) == [[1], [2]])
+        #expect(deployment.b.hasUnreadMessages)
+        #expect(try deployment.b.newMessages(atMost: 2).map(\.payload) == [[3], [4]])
+        #expect(try deployment.b.newMessages(atMost: 2).map(\.payload) == [[5]])
+        #expect(!deployment.b.hasUnreadMessages)
     }
 
     @Test func aSilentInstanceLeavesPresenceAndComesBackWithItsSessionsWhenItBeatsAgain() throws {

@@ -68,7 +68,7 @@ extension ServerCore {
         // Several instances: posts another instance stored before this batch go out first, in the log's order.
         if failure == nil, let cluster {
             do {
-                deliverFromCluster(try cluster.newMessages(beforeOwnAppend: true))
+                deliverFromCluster(try cluster.newMessagesBeforeOwnAppend())
             } catch {
                 log(.storeFailure(context: "cluster catch-up", message: error.message))
             }

@@ -29,6 +29,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     private let cluster: (any ClusterDirectory)?
     /// The directory's notification socket as registered with the loop; it changes when the directory reconnects.
     private var watchedNotifications: Int32?
+    private var isClusterCatchUpScheduled = false
     private let core: ServerCore
     private let loop: EventLoop
     private let server: WebSocketServer
@@ -121,7 +122,10 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             }
             // Posts handed over by deferred actions (a connection's backlog past its per-turn budget) are
             // committed before the loop waits, or their acks would wait for the next event.
-            loop.beforeWaiting = { [unowned self] in perform(core.commit()) }
+            loop.beforeWaiting = { [unowned self] in
+                perform(core.commit())
+                continueClusterCatchUp()
+            }
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
@@ -272,6 +276,17 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
                 // The core has forgotten the connection: its input no longer matters (issue 15 item 7).
                 links[id]?.finish()
             }
+        }
+    }
+
+    /// Other instances' messages come a page at a time: the next page waits for the next turn, when the
+    /// connections have written the one before.
+    private func continueClusterCatchUp() {
+        guard core.hasClusterBacklog, !isClusterCatchUpScheduled else { return }
+        isClusterCatchUpScheduled = true
+        loop.runSoon { [unowned self] in
+            isClusterCatchUpScheduled = false
+            perform(core.clusterNotified())
         }
     }
 

@@ -36,6 +36,10 @@ extension ServerCore {
         }
     }
 
+    /// Whether other instances' messages wait for the next page; the runner then calls ``clusterNotified()`` again
+    /// on the next loop turn, after the connections have written the page before.
+    package var hasClusterBacklog: Bool { cluster?.hasUnreadMessages ?? false }
+
     /// Events first: a kick published before a post must not let the kicked session see that post.
     func catchUpWithCluster() {
         guard let cluster else { return }
@@ -50,7 +54,10 @@ extension ServerCore {
                 }
                 apply(event)
             }
-            deliverFromCluster(try cluster.newMessages(beforeOwnAppend: false))
+            // A page at a time, no more than a quarter of a connection's queue bound: the runner writes it out
+            // before the next page (``hasClusterBacklog``), or a subscriber would be dropped as slow for a burst
+            // that arrived at once.
+            deliverFromCluster(try cluster.newMessages(atMost: max(1, limits.queueFrameLimit / 4)))
         } catch {
             log(.storeFailure(context: "cluster catch-up", message: error.message))
         }

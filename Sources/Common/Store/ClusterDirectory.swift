@@ -57,11 +57,14 @@ package protocol ClusterDirectory: AnyObject {
     /// The events for this instance published since the last call, oldest first, up to the last one this instance
     /// has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``).
     func newEvents() throws(StoreError) -> [[UInt8]]
-    /// Messages other instances stored since the last call, in the log's order, up to the last one this instance
-    /// has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``). With `beforeOwnAppend`, only
-    /// those ordered before this instance's last ``ServerStore/appendMessages(_:)``, which are to be delivered
-    /// ahead of it; the cursor then moves past that append.
-    func newMessages(beforeOwnAppend: Bool) throws(StoreError) -> [MessageRecord]
+    /// Messages other instances stored ordered before this instance's last ``ServerStore/appendMessages(_:)``,
+    /// which are to be delivered ahead of it; the cursor then moves past that append.
+    func newMessagesBeforeOwnAppend() throws(StoreError) -> [MessageRecord]
+    /// At most `limit` messages other instances stored after the cursor, in the log's order, up to the last one
+    /// this instance has learnt of (from ``takeNotifications()`` or ``hasUnseenEntries()``).
+    func newMessages(atMost limit: Int) throws(StoreError) -> [MessageRecord]
+    /// Whether messages this instance has learnt of are still to be read (a ``newMessages(atMost:)`` left them).
+    var hasUnreadMessages: Bool { get }
     /// Messages other instances stored after the cursor up to and including number `last`, in the log's order; the
     /// cursor moves to `last` if it was before it.
     func newMessages(through last: Int64) throws(StoreError) -> [MessageRecord]

@@ -18,7 +18,7 @@ package final class PostgresCluster: ClusterDirectory {
     private var eventCursor: Int64 = 0
     private var messageCursor: Int64 = 0
     /// The highest numbers this instance has learnt of, from a notification's payload or from the counters
-    /// themselves: what the next ``newEvents()`` and ``newMessages(beforeOwnAppend:)`` read up to, so that a
+    /// themselves: what the next ``newEvents()`` and ``newMessages(atMost:)`` read up to, so that a
     /// notification costs one query, not three.
     private var knownLastEvent: Int64 = 0
     private var knownLastMessage: Int64 = 0
@@ -243,20 +243,24 @@ package final class PostgresCluster: ClusterDirectory {
         return rows.map { $0.bytes(0) }
     }
 
-    package func newMessages(beforeOwnAppend: Bool) throws(StoreError) -> [MessageRecord] {
-        if beforeOwnAppend {
-            // Asked twice for one append, the cursor is already past it: nothing comes twice.
-            guard let append = store.lastAppendedSequences else { return [] }
-            // The usual case, one instance posting: nothing came between, so no query.
-            let rows = append.lowerBound - 1 > messageCursor
-                ? try messages(after: messageCursor, through: append.lowerBound - 1)
-                : []
-            messageCursor = max(messageCursor, append.upperBound)
-            knownLastMessage = max(knownLastMessage, messageCursor)
-            return rows
-        }
-        return try newMessages(through: knownLastMessage)
+    package func newMessagesBeforeOwnAppend() throws(StoreError) -> [MessageRecord] {
+        // Asked twice for one append, the cursor is already past it: nothing comes twice.
+        guard let append = store.lastAppendedSequences else { return [] }
+        // The usual case, one instance posting: nothing came between, so no query.
+        let rows = append.lowerBound - 1 > messageCursor
+            ? try messages(after: messageCursor, through: append.lowerBound - 1)
+            : []
+        messageCursor = max(messageCursor, append.upperBound)
+        knownLastMessage = max(knownLastMessage, messageCursor)
+        return rows
     }
+
+    package func newMessages(atMost limit: Int) throws(StoreError) -> [MessageRecord] {
+        let (last, overflow) = messageCursor.addingReportingOverflow(Int64(clamping: limit))
+        return try newMessages(through: overflow ? knownLastMessage : min(knownLastMessage, last))
+    }
+
+    package var hasUnreadMessages: Bool { knownLastMessage > messageCursor }
 
     package func newMessages(through last: Int64) throws(StoreError) -> [MessageRecord] {
         knownLastMessage = max(knownLastMessage, last)
