@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import PostgresFixture
 @testable import ConclaveWire
@@ -50,6 +51,59 @@ struct ServePostgresTests {
         #expect(stderr.hasPrefix("conclave-serve: cannot open the store: cannot open database "
             + "postgres://postgres@127.0.0.1:1/none?connect_timeout=2: "), "\(stderr)")
         #expect(!stderr.contains("hush"))
+    }
+
+    /// Issue 16 item 1: the store's calls run on the core's thread, so while one waits for PostgreSQL (here a row
+    /// lock that a test transaction holds on the message counter) the event loop still answers `/health`,
+    /// `/metrics` and a WebSocket upgrade, and the post is acknowledged once the lock goes.
+    @Test func aStoreCallWaitingForTheDatabaseDoesNotHoldUpTheEventLoop() throws {
+        let url = try TemporaryPostgres.shared().makeDatabase()
+        let server = try ServeProcess(storage: .postgres(url))
+        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        #expect(try alice.request(.admin(.createChannel(name: "log", visibility: .private))) == .ack(detail: "log"))
+        #expect(try alice.request(.join(channel: "log", token: nil)) == .joined(channel: "log"))
+
+        let lock = try HeldTransaction(url: url, ["SELECT last FROM message_sequence FOR UPDATE"])
+        try alice.send(.channelMsg(channel: "log", from: try #require(alice.path), payload: .plain("waits")))
+        // Not acknowledged while it cannot be stored.
+        #expect(alice.isQuiet(for: 300))
+        #expect(try httpGet(port: server.port, path: "/health").status == 200)
+        #expect(try httpGet(port: server.port, path: "/metrics").body.contains("conclave_sessions 1"))
+        let upgrading = try connectLoopback(port: server.port)
+        defer { close(upgrading) }
+        try sendUpgradeRequest(upgrading)
+        var head = [UInt8](repeating: 0, count: 12)
+        #expect(read(upgrading, &head, head.count) == head.count)
+        #expect(String(decoding: head, as: UTF8.self) == "HTTP/1.1 101")
+
+        try lock.release()
+        #expect(try alice.next() == .ack(detail: nil))
+        #expect(try history(alice, "log") == [.plain("waits")])
+    }
+
+    /// The core answers an `auth` on its own thread, after the next frames may have been read: a large frame sent
+    /// right behind the `auth` is still read under the session's size limit, not the handshake's 8 KiB.
+    @Test func aLargeFrameSentRightBehindAuthIsTaken() throws {
+        let url = try TemporaryPostgres.shared().makeDatabase()
+        let server = try ServeProcess(storage: .postgres(url))
+        let client = try ServeClient(url: server.url)
+        try client.send(.hello(protocolVersion: 1, session: "main"))
+        guard case let .challenge(nonce) = try client.next() else {
+            Issue.record("expected challenge")
+            return
+        }
+        try client.send(.register(username: "alice", machine: "laptop", pubkey: Self.alice.publicKey))
+        try client.send(.auth(pubkey: Self.alice.publicKey, signature: Self.alice.sign(nonce)))
+        let path = SessionPath(user: "alice", machine: "laptop", session: "main")
+        let large = String(repeating: "x", count: 64 * 1024)
+        try client.send(.channelMsg(channel: "nowhere", from: path, payload: .plain(large)))
+        #expect(try client.next() == .established(path: path))
+        #expect(try client.next() == .serverInfo(admin: false))
+        guard case .error = try client.next() else {
+            Issue.record("a post to a channel that does not exist gets an error")
+            return
+        }
+        #expect(try client.request(.ping) == .pong)
     }
 
     private func history(_ client: ServeClient, _ channel: String) throws -> [Payload] {

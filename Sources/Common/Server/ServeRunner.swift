@@ -3,15 +3,15 @@ import ConclaveStore
 import ConclaveTransport
 import ConclaveWire
 
-/// `conclave-serve` at work: the store, the listener and the dispatch core wired together on one event loop.
+/// `conclave-serve` at work: the store, the listener and the dispatch core wired together on an event loop.
 ///
 /// The transport's WebSocket endpoint answers `/health`, `/metrics`, 404 and 426 itself and hands over each
 /// upgraded connection. From then on this bridge decodes every binary message and feeds it to `ServerCore`
 /// (an undecodable one ends the connection without an `error` frame, PROTOCOL.md §2.2; text messages are
-/// ignored), carries out the core's actions in order (queue a frame, or flush and close), tells the core which
-/// frames have left so that its slow-consumer bound counts only what a peer's socket has not taken, and drives
-/// the core's timers from a loop timer. SIGINT or SIGTERM drop every session with "session terminated", wait up
-/// to two seconds for the goodbyes to flush, and return.
+/// ignored), carries out the core's actions in order (queue a frame, or flush and close), and tells the core which
+/// frames have left so that its slow-consumer bound counts only what a peer's socket has not taken. The core runs
+/// on the loop's thread, or on PostgreSQL on a thread of its own (see ``CoreDriver``). SIGINT or SIGTERM drop every
+/// session with "session terminated", wait up to two seconds for the goodbyes to flush, and return.
 package final class ServeRunner: WebSocketServerConnectionHandler {
     /// How long shutdown waits for closing connections to flush.
     private static let shutdownGraceMs = 2_000
@@ -26,17 +26,14 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     private let configuration: ServeConfiguration
     private let log: ServeLog
     private let store: any ServerStore
-    private let cluster: (any ClusterDirectory)?
-    /// The directory's notification socket as registered with the loop; it changes when the directory reconnects.
-    private var watchedNotifications: Int32?
-    private var isClusterCatchUpScheduled = false
-    private let core: ServerCore
+    private let core: any CoreDriver
     private let loop: EventLoop
     private let server: WebSocketServer
     private var signals: StopSignals?
     private var links: [ConnectionID: WebSocketServerConnection] = [:]
-    private var tickTimer: EventLoop.TimerID?
-    private var tickDueMs: Int64?
+    /// Connections whose `auth` the core has not answered yet: the frames behind it wait for the answer, which
+    /// lifts the handshake's size limit, as they do when the core answers before the next frame is read.
+    private var awaitingAuthAnswer: Set<ConnectionID> = []
     private var stopSignal: Int32?
     /// A connection whose transport queue holds this much is written at once (see `perform`).
     private let flushThreshold: (frames: Int, bytes: Int)
@@ -47,7 +44,6 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
                  log: ServeLog) throws(ServeError) {
         self.configuration = configuration
         self.store = store
-        self.cluster = cluster
         self.log = log
         flushThreshold = (
             max(1, configuration.limits.queueFrameLimit / 4), max(1, configuration.limits.queueByteLimit / 4))
@@ -60,7 +56,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         // One budget for every outbound queue, by default a quarter of the machine's memory (issue 15 item 2).
         var limits = configuration.limits
         limits.outboundMemoryBudget = configuration.maximumMemory ?? PhysicalMemory.bytes / 4
-        core = ServerCore(
+        let dispatch = ServerCore(
             store: store, cluster: cluster, admins: configuration.adminAllowlist, limits: limits,
             log: { [log] event in event.isDetail ? log.detail(event.description) : log.event(event.description) })
 
@@ -79,6 +75,8 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         } catch {
             throw ServeError(error.code == .listen ? .listen : .eventLoop, error.message)
         }
+        // A deployment's store is PostgreSQL, whose every call waits for the network.
+        core = cluster == nil ? LoopCore(core: dispatch, loop: loop) : try CoreThread(core: dispatch, loop: loop)
         var endpoint = WebSocketServer.Configuration(serverID: instanceID, tls: tls)
         // The handshake deadline runs from accept: the transport drops a connection still in the HTTP upgrade
         // when it passes, and the core, told the accept time, times out the rest (PROTOCOL.md §5.3).
@@ -87,7 +85,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         // for each frame's header and the last `error` frame that the core queues past the bound.
         endpoint.maximumOutboundBytes = Self.saturatingSum(
             limits.queueByteLimit, Self.saturatingProduct(limits.queueFrameLimit, 16), 1 << 20)
-        endpoint.metrics = { [core] in core.metrics.prometheusText() }
+        endpoint.metrics = { [core] in core.metricsText }
         // Descriptors: the whole hard limit, less a reserve for the store, the loop and the log, and past the
         // sessions' share a second reserve so that `/health` and `/metrics` still answer (issue 15 item 6).
         let descriptors = OpenFileLimit.raiseToHardLimit()
@@ -97,6 +95,10 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         endpoint.capsLoopback = configuration.capsLoopback
         server = WebSocketServer(listener: listener, loop: loop, configuration: endpoint)
         server.onUpgrade = { [unowned self] connection in upgraded(connection) }
+        core.perform = { [unowned self] actions in perform(actions) }
+        core.resume = { [unowned self] id in
+            if !awaitingAuthAnswer.contains(id) { links[id]?.resumeDelivery() }
+        }
         // Plain HTTP requests (health checks every few seconds) are detail; refusals and I/O errors are events.
         server.log = { [log] line in line.contains(" → ") ? log.detail(line) : log.event(line) }
     }
@@ -122,10 +124,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             }
             // Posts handed over by deferred actions (a connection's backlog past its per-turn budget) are
             // committed before the loop waits, or their acks would wait for the next event.
-            loop.beforeWaiting = { [unowned self] in
-                perform(core.commit())
-                continueClusterCatchUp()
-            }
+            loop.beforeWaiting = { [unowned self] in core.turnEnded() }
         } catch {
             throw ServeError(.eventLoop, error.message)
         }
@@ -139,9 +138,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         // connection is served before the loop runs, so the core still starts before any.
         log.essential("listening on \(url) (data: \(data))")
         logAdmins()
-        perform(core.start())
-        watchClusterNotifications()
-        scheduleTick()
+        try core.start()
 
         do {
             while stopSignal == nil {
@@ -150,9 +147,9 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             log.event("\(StopSignals.name(of: stopSignal ?? 0)): closing \(links.count) connections")
             stopSignal = nil
             server.stopAccepting()
-            perform(core.shutdown())
-            server.finishAll()
             let deadline = MonotonicInstant.after(milliseconds: Self.shutdownGraceMs)
+            core.shutdown(deadline: deadline)
+            server.finishAll()
             // A second signal stops the wait.
             while server.connectionCount > 0 && !deadline.hasPassed && stopSignal == nil {
                 try turn(timeoutMilliseconds: min(100, deadline.millisecondsFromNow))
@@ -170,7 +167,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     /// next turn, so the acks and deliveries released here leave only after their posts are stored.
     private func turn(timeoutMilliseconds: Int32) throws(TransportError) {
         try loop.runOnce(timeoutMilliseconds: timeoutMilliseconds)
-        perform(core.commit())
+        core.turnEnded()
     }
 
     /// Names the server admins, and warns (as upstream does) about a name anyone could still claim.
@@ -195,9 +192,7 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         log.detail("connection \(id) from \(connection.peer)")
         // Both clocks are CLOCK_MONOTONIC, so the accept time carries over as is.
         let acceptedAtMs = Int64(clamping: connection.acceptedAt.nanoseconds / 1_000_000)
-        perform(core.connectionOpened(id, acceptedAtMs: acceptedAtMs))
-        let deadline = acceptedAtMs + configuration.limits.handshakeTimeoutMs
-        if tickDueMs.map({ deadline < $0 }) ?? true { scheduleTick() }
+        core.connectionOpened(id, acceptedAtMs: acceptedAtMs)
     }
 
     package func connection(_ connection: WebSocketServerConnection, didReceiveBinary message: [UInt8]) {
@@ -207,10 +202,16 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
             frame = try ProtocolMessage(decoding: message)
         } catch {
             log.detail("connection \(id): \(error)")
-            perform(core.receivedUndecodable(on: id))
+            core.receivedUndecodable(on: id)
             return
         }
-        perform(core.received(frame, on: id))
+        let accepting = core.received(frame, bytes: message.count, on: id)
+        if case .auth = frame, connection.isOpen, connection.maximumMessageSize == Self.handshakeMessageLimit {
+            awaitingAuthAnswer.insert(id)
+            connection.pauseDelivery()
+        } else if !accepting {
+            connection.pauseDelivery()
+        }
     }
 
     package func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {
@@ -222,8 +223,9 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     ) {
         let id = ConnectionID(connection.id)
         links[id] = nil
+        awaitingAuthAnswer.remove(id)
         log.detail("connection \(id) ended: \(reason)")
-        perform(core.connectionClosed(id))
+        core.connectionClosed(id)
     }
 
     /// Carries out the core's actions in order. A fan-out is one frame value queued to many connections: it is
@@ -272,39 +274,11 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
                 case .closed:
                     continue
                 }
+                if awaitingAuthAnswer.remove(id) != nil { connection.resumeDelivery() }
             case let .close(id):
                 // The core has forgotten the connection: its input no longer matters (issue 15 item 7).
                 links[id]?.finish()
             }
-        }
-    }
-
-    /// Other instances' messages come a page at a time: the next page waits for the next turn, when the
-    /// connections have written the one before.
-    private func continueClusterCatchUp() {
-        guard core.hasClusterBacklog, !isClusterCatchUpScheduled else { return }
-        isClusterCatchUpScheduled = true
-        loop.runSoon { [unowned self] in
-            isClusterCatchUpScheduled = false
-            perform(core.clusterNotified())
-        }
-    }
-
-    /// Registers the directory's notification socket with the loop, again after the directory reconnected.
-    private func watchClusterNotifications() {
-        guard let cluster, cluster.notificationDescriptor != watchedNotifications else { return }
-        if let watched = watchedNotifications { loop.unregister(watched) }
-        watchedNotifications = nil
-        let descriptor = cluster.notificationDescriptor
-        guard descriptor >= 0 else { return }
-        do {
-            try loop.register(descriptor, interest: .readable, handler: NotificationWatcher { [unowned self] in
-                perform(core.clusterNotified())
-                watchClusterNotifications()
-            })
-            watchedNotifications = descriptor
-        } catch {
-            log.event("cannot watch the cluster's notifications: \(error.message)")
         }
     }
 
@@ -319,35 +293,4 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
         let (result, overflow) = lhs.multipliedReportingOverflow(by: rhs)
         return overflow ? .max : result
     }
-
-    // MARK: Timers
-
-    /// Sets the loop timer to the core's next deadline (handshake timeouts, reaper, retention sweep).
-    private func scheduleTick() {
-        let due = core.nextDeadlineMs
-        guard due != tickDueMs else { return }
-        if let tickTimer { loop.cancel(tickTimer) }
-        tickTimer = nil
-        tickDueMs = due
-        guard let due else { return }
-        // One millisecond late, so that the core's millisecond clock has surely reached the deadline.
-        let instant = MonotonicInstant(nanoseconds: UInt64(clamping: due + 1).multipliedReportingOverflow(
-            by: 1_000_000).partialValue)
-        tickTimer = loop.schedule(at: instant) { [unowned self] in
-            tickTimer = nil
-            tickDueMs = nil
-            perform(core.tick())
-            watchClusterNotifications()
-            scheduleTick()
-        }
-    }
-}
-
-/// Hands the readability of the cluster's notification socket to the runner.
-private final class NotificationWatcher: EventLoopHandler {
-    private let notified: () -> Void
-
-    init(_ notified: @escaping () -> Void) { self.notified = notified }
-
-    func handle(_ events: IOEvents, on loop: EventLoop) { notified() }
 }

@@ -36,6 +36,12 @@ extension ServerCore {
         }
     }
 
+    /// The next request catches up again, though this turn already did: it may follow an ack that another
+    /// instance gave since (the core's own thread calls this for a request that arrived after the catch-up).
+    func catchUpBeforeNextRequest() {
+        isCaughtUpThisTurn = false
+    }
+
     /// Whether other instances' messages wait for the next page; the runner then calls ``clusterNotified()`` again
     /// on the next loop turn, after the connections have written the page before.
     package var hasClusterBacklog: Bool { cluster?.hasUnreadMessages ?? false }

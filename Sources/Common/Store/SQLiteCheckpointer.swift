@@ -1,5 +1,6 @@
 internal import CSQLite
 internal import Glibc
+import ConclavePOSIX
 
 /// Checkpoints a WAL database from a thread of its own, with a connection of its own.
 ///
@@ -17,33 +18,23 @@ final class SQLiteCheckpointer {
     private static let restartFrames: Int64 = 4_096
 
     private let worker: Worker
-    private var thread = pthread_t()
+    private let thread: BackgroundThread
 
     /// Opens a second connection to the database at `path` and checkpoints it every `intervalMs`.
     init(path: String, intervalMs: Int32) throws(StoreError) {
-        worker = try Worker(path: path, intervalMs: intervalMs)
-        let context = Unmanaged.passRetained(worker).toOpaque()
-        // Every signal blocked in the thread (it inherits the mask), so that none is delivered to it: the server
-        // takes SIGTERM and SIGINT through a signalfd that only sees signals blocked in every thread.
-        var all = sigset_t()
-        var previous = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_SETMASK, &all, &previous)
-        let status = pthread_create(&thread, nil, { context in
-            Unmanaged<Worker>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
-        pthread_sigmask(SIG_SETMASK, &previous, nil)
-        guard status == 0 else {
-            Unmanaged<Worker>.fromOpaque(context).release()
-            throw StoreError(.unavailable, "cannot start the checkpoint thread: \(String(cString: strerror(status)))")
+        let worker = try Worker(path: path, intervalMs: intervalMs)
+        self.worker = worker
+        do {
+            thread = try BackgroundThread { worker.run() }
+        } catch {
+            throw StoreError(.unavailable, "cannot start the checkpoint thread: \(error.reason)")
         }
     }
 
     /// Stops the thread, after the checkpoint in progress if any, and waits for it.
     deinit {
         worker.stop()
-        pthread_join(thread, nil)
+        thread.join()
     }
 
     /// What the thread owns: the connection (touched by the thread only, once started) and the pipe that
@@ -51,30 +42,22 @@ final class SQLiteCheckpointer {
     private final class Worker: @unchecked Sendable {
         private let connection: SQLiteConnection
         private let intervalMs: Int32
-        private let wake: (read: Int32, write: Int32)
+        private let wake: WakeupPipe
 
         init(path: String, intervalMs: Int32) throws(StoreError) {
             connection = try SQLiteConnection(path: path)
             // A checkpoint gives way to nothing but another checkpoint; never wait long for one.
             try connection.prepare("PRAGMA busy_timeout = 100").run()
             self.intervalMs = intervalMs
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else {
-                throw StoreError(.unavailable, "cannot create a pipe: \(String(cString: strerror(errno)))")
+            do {
+                wake = try WakeupPipe()
+            } catch {
+                throw StoreError(.unavailable, "cannot create a pipe: \(error.reason)")
             }
-            // Not inherited by the children of a process that embeds the store.
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            wake = (fds[0], fds[1])
-        }
-
-        deinit {
-            close(wake.read)
-            close(wake.write)
         }
 
         func stop() {
-            var byte: UInt8 = 0
-            _ = write(wake.write, &byte, 1)
+            wake.wake()
         }
 
         /// PASSIVE, then RESTART when the WAL is long and the PASSIVE one could not copy all of it.
@@ -87,7 +70,7 @@ final class SQLiteCheckpointer {
         }
 
         func run() {
-            var poller = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
+            var poller = pollfd(fd: wake.readDescriptor, events: Int16(POLLIN), revents: 0)
             // A failed checkpoint (I/O error, a busy lock) is retried at the next interval; the WAL only grows
             // meanwhile, and the commits report their own failures.
             while true {

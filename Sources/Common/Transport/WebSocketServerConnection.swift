@@ -104,10 +104,12 @@ package final class WebSocketServerConnection: EventLoopHandler {
     private(set) var wasUpgraded = false
     /// TLS asked to write before it can read (a key update); watch for writability until the next read.
     private var readWantsWrite = false
-    /// Reading stopped because the outbound queue is full.
+    /// Reading stopped because the outbound queue is full or delivery is paused.
     private var isReadingPaused = false
     /// Messages already read wait for the next turn (`maximumMessagesPerTurn`); nothing more is read until then.
     private var isDeliveryDeferred = false
+    /// The handler cannot take more messages for now (``pauseDelivery()``).
+    private var isDeliveryPaused = false
 
     init(id: UInt64, stream: TransportStream, server: WebSocketServer, loop: EventLoop) {
         self.id = id
@@ -228,6 +230,24 @@ package final class WebSocketServerConnection: EventLoopHandler {
             || outbound.unmarkedByteCount >= server.configuration.maximumOutboundControlBytes
     }
 
+    /// The handler cannot take more messages for now (a queue of its own is full): those already read wait, and
+    /// nothing more is read from the socket, until ``resumeDelivery()``. Call it from the handler's
+    /// `didReceiveBinary`; the message being handed over is taken.
+    package func pauseDelivery() {
+        isDeliveryPaused = true
+    }
+
+    /// Hands over the messages that waited since ``pauseDelivery()``, at the next loop turn, and reads again.
+    package func resumeDelivery() {
+        guard isDeliveryPaused else { return }
+        isDeliveryPaused = false
+        loop.runSoon { [weak self] in
+            guard let self, phase != .ended, !isDeliveryPaused, !isDeliveryDeferred else { return }
+            deliverEvents()
+            if !isDeliveryDeferred && !isDeliveryPaused { readSome() }
+        }
+    }
+
     private func fits(_ size: Int) -> Bool {
         outbound.byteCount + size <= server.configuration.maximumOutboundBytes
     }
@@ -291,7 +311,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
             // A bounded amount per turn so that one busy peer cannot starve the others.
             for _ in 0..<4 {
                 guard phase != .ended else { return }
-                guard !isOutboundFull, !isDeliveryDeferred else { break }
+                guard !isOutboundFull, !isDeliveryDeferred, !isDeliveryPaused else { break }
                 readWantsWrite = false
                 // A pong is never longer than the masked ping it answers, so reading no more than the room left
                 // for control frames keeps them within their bound rather than one read past it.
@@ -382,7 +402,7 @@ package final class WebSocketServerConnection: EventLoopHandler {
     private func deliverEvents() {
         var budget = server.configuration.maximumMessagesPerTurn
         let sliceEnd = MonotonicInstant.after(milliseconds: server.configuration.maximumMillisecondsPerTurn)
-        while phase != .ended, budget > 0, let event = connection.nextEvent() {
+        while phase != .ended, budget > 0, !isDeliveryPaused, let event = connection.nextEvent() {
             switch event {
             case .binary(let message):
                 budget -= 1
@@ -438,7 +458,9 @@ package final class WebSocketServerConnection: EventLoopHandler {
                 startCloseTimer(milliseconds: server.configuration.lingerMilliseconds)
             }
             var interest: IOInterest = wants == nil && !readWantsWrite ? [] : .writable
-            if !isOutboundFull {
+            // Not readable while delivery is paused either, or a level-triggered loop would spin on input nobody
+            // takes.
+            if !isOutboundFull && !isDeliveryPaused {
                 interest.insert(.readable)
                 // Input TLS decrypted before reading paused is invisible to epoll.
                 if isReadingPaused && stream.hasBufferedInput { loop.runSoon { [weak self] in self?.readSome() } }
