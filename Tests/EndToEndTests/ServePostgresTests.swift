@@ -81,6 +81,27 @@ struct ServePostgresTests {
         #expect(try history(alice, "log") == [.plain("waits")])
     }
 
+    /// While the core waits for the database, a connection that keeps sending fills its queue (256 requests) and is
+    /// no longer read; it is read again as the queue empties, and nothing is lost: every post is acknowledged, in
+    /// order, once the database answers.
+    @Test func postsPipelinedWhileTheDatabaseWaitsAreAllStoredInOrder() throws {
+        let url = try TemporaryPostgres.shared().makeDatabase()
+        let server = try ServeProcess(storage: .postgres(url))
+        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        #expect(try alice.request(.admin(.createChannel(name: "log", visibility: .private))) == .ack(detail: "log"))
+        #expect(try alice.request(.join(channel: "log", token: nil)) == .joined(channel: "log"))
+
+        let lock = try HeldTransaction(url: url, ["SELECT last FROM message_sequence FOR UPDATE"])
+        let path = try #require(alice.path)
+        let posts = (1...400).map { Payload.plain("post \($0)") }
+        for payload in posts { try alice.send(.channelMsg(channel: "log", from: path, payload: payload)) }
+        #expect(alice.isQuiet(for: 300))
+        #expect(try httpGet(port: server.port, path: "/health").status == 200)
+        try lock.release()
+        for _ in posts { #expect(try alice.next() == .ack(detail: nil)) }
+        #expect(try history(alice, "log") == posts)
+    }
+
     /// The core answers an `auth` on its own thread, after the next frames may have been read: a large frame sent
     /// right behind the `auth` is still read under the session's size limit, not the handshake's 8 KiB.
     @Test func aLargeFrameSentRightBehindAuthIsTaken() throws {

@@ -78,8 +78,9 @@ final class ToolProcess {
     private var termination: Termination?
 
     /// Pipe creation and spawning happen under one lock so that no child spawned by a concurrent test inherits
-    /// another test's pipe ends (which would hold that pipe open and delay its end of file).
-    private static let spawnLock = ProcessWideLock(())
+    /// another test's pipe ends (which would hold that pipe open and delay its end of file). It counts the spawns
+    /// because ThreadSanitizer reports accesses to a lock's empty (`Void`) value as races.
+    private static let spawnLock = ProcessWideLock(0)
 
     /// Starts `executable` (a path) with `arguments` (without argv[0]) and exactly `environment`; stderr goes to
     /// `stderrFile` (created or truncated, mode 0600) when one is given.
@@ -95,7 +96,8 @@ final class ToolProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
-        let spawned: (pid_t, Int32, Int32, Int32) = try Self.spawnLock.withLock { _ in
+        let spawned: (pid_t, Int32, Int32, Int32) = try Self.spawnLock.withLock { spawns in
+            spawns += 1
             let input = try Self.makePipe()
             let output = try Self.makePipe()
             // With a file for stderr there is no pipe for it: (-1, -1).
