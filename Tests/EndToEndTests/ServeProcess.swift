@@ -172,7 +172,22 @@ final class ServeProcess {
         return server
     }
 
-    deinit { kill() }
+    deinit {
+        kill()
+        // A server built with a sanitizer (`make sanitize`) reports on its stderr, which nothing else reads.
+        if Self.isSanitized, let report = Self.sanitizerReport(in: log) { Issue.record("conclave-serve: \(report)") }
+    }
+
+    /// The first sanitizer report in `text` (the lines from its heading on, at most 40).
+    private static func sanitizerReport(in text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { line in
+            ["WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"].contains {
+                line.contains($0)
+            }
+        }) else { return nil }
+        return lines[start...].prefix(40).joined(separator: "\n")
+    }
 
     /// What the server wrote on stderr so far; a deployment's instances one after the other, each under a heading.
     var log: String {
