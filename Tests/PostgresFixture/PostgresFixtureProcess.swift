@@ -48,12 +48,41 @@ enum PostgresFixtureProcess {
     /// Runs `executable` to its end with stdin from /dev/null and stdout and stderr appended to `log`; returns its
     /// exit status (128 + signal when killed). Under root it runs as `postgres` through `runuser`.
     static func run(_ executable: String, _ arguments: [String], log: String) throws -> Int32 {
-        var command = [executable] + arguments
-        if geteuid() == 0 {
-            let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first(where: isExecutable)
-            guard let runuser else { throw PostgresFixtureError("running as root, and runuser is missing") }
-            command = [runuser, "-u", "postgres", "--"] + command
+        let pid = try spawn(executable, arguments, log: log)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw PostgresFixtureError("waitpid failed: errno \(errno)") }
         }
+        // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
+    }
+
+    /// Starts a process that outlives this one if need be: once the test process is gone (a crash, a kill), it
+    /// stops the server in `folder` and removes the folder, which `atexit` and `deinit` cannot do then.
+    static func startWatchdog(folder: String, binDirectory: String) throws {
+        // Deaf to the signals that end the test run (a ^C reaches the whole process group). It runs as this
+        // process's user, not through runuser, which would pass a SIGTERM on as a SIGKILL; only pg_ctl does.
+        let script = "trap '' INT TERM HUP; pid=$1 folder=$2; shift 2; while [ -d /proc/$pid ]; do sleep 1; done; "
+            + "\"$@\" -D \"$folder/data\" -m immediate -w stop; rm -rf \"$folder\""
+        _ = try spawn(
+            "/bin/sh", ["-c", script, "postgres-watchdog", String(getpid()), folder]
+                + serverUserCommand(binDirectory + "/pg_ctl"),
+            log: "/dev/null", asServerUser: false)
+    }
+
+    /// `executable` run as the server's user: through runuser under root.
+    private static func serverUserCommand(_ executable: String) throws -> [String] {
+        guard geteuid() == 0 else { return [executable] }
+        let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first(where: isExecutable)
+        guard let runuser else { throw PostgresFixtureError("running as root, and runuser is missing") }
+        return [runuser, "-u", "postgres", "--", executable]
+    }
+
+    /// Spawns `executable` as `run` describes and returns its pid.
+    private static func spawn(
+        _ executable: String, _ arguments: [String], log: String, asServerUser: Bool = true
+    ) throws -> pid_t {
+        let command = (asServerUser ? try serverUserCommand(executable) : [executable]) + arguments
         let argv = command.map { strdup($0) }
         defer { argv.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
@@ -78,12 +107,7 @@ enum PostgresFixtureProcess {
         guard result == 0 else {
             throw PostgresFixtureError("posix_spawn \(command[0]): \(String(cString: strerror(result)))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw PostgresFixtureError("waitpid failed: errno \(errno)") }
-        }
-        // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
+        return pid
     }
 
     /// A loopback TCP port that was free a moment ago.

@@ -10,7 +10,8 @@ import ConclaveStore
 ///
 /// Starting one takes a second or two, so a test process shares one (``shared()``), stopped at exit, and each test
 /// takes a database of its own (``makeDatabase()``). PostgreSQL refuses to run as root; under root the server runs as
-/// the `postgres` user, which owns the folder.
+/// the `postgres` user, which owns the folder. A watchdog process stops the server and removes the folder if the
+/// test process dies without doing so.
 package final class TemporaryPostgres: Sendable {
     /// The loopback TCP port the server listens on.
     package let port: Int
@@ -36,6 +37,7 @@ package final class TemporaryPostgres: Sendable {
         binDirectory = try PostgresFixtureProcess.binDirectory()
         folder = try PostgresFixtureProcess.makeFolder()
         do {
+            try PostgresFixtureProcess.startWatchdog(folder: folder, binDirectory: binDirectory)
             try Self.initialize(folder: folder, binDirectory: binDirectory)
             port = try Self.start(folder: folder, binDirectory: binDirectory)
         } catch {

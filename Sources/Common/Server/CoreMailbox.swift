@@ -49,7 +49,7 @@ final class CoreMailbox: Sendable {
             head += 1
             self.bytes -= bytes
             // Taken inputs are let go once they are most of the array.
-            if head >= 64 && head * 2 >= inputs.count || head == inputs.count {
+            if head >= 64 && head * 2 >= inputs.count {
                 inputs.removeFirst(head)
                 head = 0
             }
@@ -58,6 +58,7 @@ final class CoreMailbox: Sendable {
     }
 
     private struct State {
+        /// The connections with inputs waiting, and only those.
         var queues: [ConnectionID: Queue] = [:]
         /// Connections with inputs, in the order the core serves them; each appears once.
         var ready: [ConnectionID] = []
@@ -166,10 +167,8 @@ final class CoreMailbox: Sendable {
                 queue.isPaused = false
                 resumed.append(id)
             }
-            // A closed connection posts nothing more: its queue goes once empty.
-            var isLast = false
-            if case .closed = input { isLast = queue.count == 0 }
-            if !isLast { state.queues[id] = queue }
+            // Only queues with inputs are kept: an idle connection costs nothing here.
+            if queue.count > 0 { state.queues[id] = queue }
             return .input(id, input, sequence: sequence)
         }
     }
