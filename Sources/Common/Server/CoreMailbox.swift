@@ -153,7 +153,14 @@ final class CoreMailbox: Sendable {
                 state.wantsCatchUp = false
                 return .continueCatchUp
             }
-            guard state.readyHead < state.ready.count else { return nil }
+            guard state.readyHead < state.ready.count else {
+                // Drained: a burst (thousands of connections opening at once) does not keep its storage.
+                if state.ready.capacity > 1_024 { state.ready = [] }
+                if state.queues.capacity > 1_024 { state.queues = [:] }
+                state.ready.removeAll(keepingCapacity: true)
+                state.readyHead = 0
+                return nil
+            }
             let id = state.ready[state.readyHead]
             state.readyHead += 1
             if state.readyHead >= 1_024 && state.readyHead * 2 >= state.ready.count {
