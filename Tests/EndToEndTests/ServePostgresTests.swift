@@ -57,13 +57,7 @@ struct ServePostgresTests {
     /// lock that a test transaction holds on the message counter) the event loop still answers `/health`,
     /// `/metrics` and a WebSocket upgrade, and the post is acknowledged once the lock goes.
     @Test func aStoreCallWaitingForTheDatabaseDoesNotHoldUpTheEventLoop() throws {
-        let url = try TemporaryPostgres.shared().makeDatabase()
-        let server = try ServeProcess(storage: .postgres(url))
-        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
-        #expect(try alice.request(.admin(.createChannel(name: "log", visibility: .private))) == .ack(detail: "log"))
-        #expect(try alice.request(.join(channel: "log", token: nil)) == .joined(channel: "log"))
-
-        let lock = try HeldTransaction(url: url, ["SELECT last FROM message_sequence FOR UPDATE"])
+        let (server, alice, lock) = try aliceWithTheMessageCounterLocked()
         try alice.send(.channelMsg(channel: "log", from: try #require(alice.path), payload: .plain("waits")))
         // Not acknowledged while it cannot be stored.
         #expect(alice.isQuiet(for: 300))
@@ -85,13 +79,7 @@ struct ServePostgresTests {
     /// no longer read; it is read again as the queue empties, and nothing is lost: every post is acknowledged, in
     /// order, once the database answers.
     @Test func postsPipelinedWhileTheDatabaseWaitsAreAllStoredInOrder() throws {
-        let url = try TemporaryPostgres.shared().makeDatabase()
-        let server = try ServeProcess(storage: .postgres(url))
-        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
-        #expect(try alice.request(.admin(.createChannel(name: "log", visibility: .private))) == .ack(detail: "log"))
-        #expect(try alice.request(.join(channel: "log", token: nil)) == .joined(channel: "log"))
-
-        let lock = try HeldTransaction(url: url, ["SELECT last FROM message_sequence FOR UPDATE"])
+        let (server, alice, lock) = try aliceWithTheMessageCounterLocked()
         let path = try #require(alice.path)
         let posts = (1...400).map { Payload.plain("post \($0)") }
         for payload in posts { try alice.send(.channelMsg(channel: "log", from: path, payload: payload)) }
@@ -125,6 +113,18 @@ struct ServePostgresTests {
             return
         }
         #expect(try client.request(.ping) == .pong)
+    }
+
+    /// A server on a database of its own, alice in her private channel `log`, and a test transaction holding the
+    /// message counter's row lock, so that storing the next post waits for it.
+    private func aliceWithTheMessageCounterLocked() throws
+        -> (server: ServeProcess, alice: ServeClient, lock: HeldTransaction) {
+        let url = try TemporaryPostgres.shared().makeDatabase()
+        let server = try ServeProcess(storage: .postgres(url))
+        let alice = try ServeClient.session(server.url, Self.alice, register: ("alice", "laptop"))
+        #expect(try alice.request(.admin(.createChannel(name: "log", visibility: .private))) == .ack(detail: "log"))
+        #expect(try alice.request(.join(channel: "log", token: nil)) == .joined(channel: "log"))
+        return (server, alice, try HeldTransaction(url: url, ["SELECT last FROM message_sequence FOR UPDATE"]))
     }
 
     private func history(_ client: ServeClient, _ channel: String) throws -> [Payload] {
