@@ -1,4 +1,5 @@
 import Glibc
+import PostgresFixture
 import Testing
 @testable import ConclavePOSIX
 @testable import ConclaveTransport
@@ -351,24 +352,60 @@ struct ServeManyChannelsTests {
     @Test(.singleServer("fills its SQLite file with channels"))
     func sixtyPipelinedListsOfFiftyThousandChannelsStarveNobody() throws {
         let first = try ServeProcess(storage: .dataDirectory)
-        do {
-            let alice = try ServeClient.session(first.url, ServeLimitTests.alice, register: ("alice", "laptop"))
-            #expect(try alice.request(.admin(.createChannel(name: "ops", visibility: .public))) == .ack(detail: "ops"))
-            _ = try ServeClient.session(first.url, ServeLimitTests.bob, register: ("bob", "desk"))
-            _ = try ServeClient.session(first.url, ServeLimitTests.carol, register: ("carol", "phone"))
-        }
+        try Self.registerEveryone(on: first)
         first.signal(SIGTERM)
         #expect(first.waitForExit(milliseconds: 10_000) == 0)
         try Self.addChannels(Self.channelCount, named: "printf('c%05d', i)", to: first)
         let server = try ServeProcess(restarting: first)
+        let lister = try Self.sixtyListsStarveNobody(on: server)
 
+        // With 70,000 more of 256 bytes the list passes 16 MiB: the request is answered with an error, and the
+        // connection stays.
+        try Self.addChannels(70_000, named: "'l' || hex(zeroblob(125)) || printf('%05d', i)", to: server)
+        let refusal = try lister.request(.listChannels, within: 60_000)
+        guard case let .error(.internal(text)) = refusal else {
+            Issue.record("expected an internal error, got \(refusal.typeName)")
+            return
+        }
+        #expect(text.hasPrefix("reply too large: channel_list of "))
+        #expect(try lister.request(.ping) == .pong)
+    }
+
+    /// The same on PostgreSQL, where the core runs on a thread of its own and takes one request from each
+    /// connection in turn (issue 16 item 1).
+    @Test func sixtyPipelinedListsOfFiftyThousandChannelsStarveNobodyOnPostgreSQL() throws {
+        let url = try TemporaryPostgres.shared().makeDatabase()
+        let first = try ServeProcess(storage: .postgres(url))
+        try Self.registerEveryone(on: first)
+        first.signal(SIGTERM)
+        #expect(first.waitForExit(milliseconds: 10_000) == 0)
+        try TemporaryPostgres.execute("""
+            INSERT INTO channels (name, visibility, created_by, created_at_ms)
+            SELECT convert_to('c' || lpad(i::text, 5, '0'), 'UTF8'), 0, convert_to('alice', 'UTF8'), 0
+            FROM generate_series(1, \(Self.channelCount)) AS i
+            """, on: url)
+        let server = try ServeProcess(storage: .postgres(url))
+        _ = try Self.sixtyListsStarveNobody(on: server)
+    }
+
+    /// Alice (who creates the public channel `ops`), bob and carol registered on `server`.
+    private static func registerEveryone(on server: ServeProcess) throws {
+        let alice = try ServeClient.session(server.url, ServeLimitTests.alice, register: ("alice", "laptop"))
+        #expect(try alice.request(.admin(.createChannel(name: "ops", visibility: .public))) == .ack(detail: "ops"))
+        _ = try ServeClient.session(server.url, ServeLimitTests.bob, register: ("bob", "desk"))
+        _ = try ServeClient.session(server.url, ServeLimitTests.carol, register: ("carol", "phone"))
+    }
+
+    /// Carol pipelines sixty `list_channels` on `server`, which holds ``channelCount`` channels and `ops`; meanwhile
+    /// alice logs in and posts, bob receives and `/health` answers, each within the usual 5 s; then every list comes.
+    /// Returns carol's session.
+    private static func sixtyListsStarveNobody(on server: ServeProcess) throws -> ServeClient {
         let bob = try ServeClient.session(server.url, ServeLimitTests.bob)
         #expect(try bob.request(.join(channel: "ops", token: nil)) == .joined(channel: "ops"))
         let lister = try ServeClient.session(server.url, ServeLimitTests.carol)
         for _ in 0..<60 { try lister.send(.listChannels) }
 
-        // Meanwhile another session logs in, posts and receives its ack, bob his delivery, each within the
-        // usual 5 s, and /health answers: none waits for the sixty lists.
+        // None waits for the sixty lists.
         let alice = try ServeClient.session(server.url, ServeLimitTests.alice)
         #expect(try alice.request(.join(channel: "ops", token: nil)) == .joined(channel: "ops"))
         let from = try #require(alice.path)
@@ -382,22 +419,12 @@ struct ServeManyChannelsTests {
             let reply = try lister.next(within: 60_000)
             guard case let .channelList(channels) = reply else {
                 Issue.record("reply \(index): expected channel_list, got \(reply.typeName)")
-                return
+                return lister
             }
-            #expect(channels.count == Self.channelCount + 1)
+            #expect(channels.count == channelCount + 1)
             #expect(channels.first?.name == "c00001" && channels.last?.name == "ops")
         }
         #expect(try lister.request(.ping) == .pong)
-
-        // With 70,000 more of 256 bytes the list passes 16 MiB: the request is answered with an error, and the
-        // connection stays.
-        try Self.addChannels(70_000, named: "'l' || hex(zeroblob(125)) || printf('%05d', i)", to: server)
-        let refusal = try lister.request(.listChannels, within: 60_000)
-        guard case let .error(.internal(text)) = refusal else {
-            Issue.record("expected an internal error, got \(refusal.typeName)")
-            return
-        }
-        #expect(text.hasPrefix("reply too large: channel_list of "))
-        #expect(try lister.request(.ping) == .pong)
+        return lister
     }
 }

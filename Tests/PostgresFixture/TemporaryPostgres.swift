@@ -82,6 +82,11 @@ package final class TemporaryPostgres: Sendable {
         return url(database: name)
     }
 
+    /// Runs `sql` on the database at `url` (a test's shortcut past the server, such as filling a table).
+    package static func execute(_ sql: String, on url: String) throws {
+        _ = try PostgresConnection(url: url).execute(sql)
+    }
+
     /// The URL of `database` on this server.
     package func url(database: String) -> String {
         "postgres://postgres@127.0.0.1:\(port)/\(database)"
