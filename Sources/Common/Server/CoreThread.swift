@@ -46,9 +46,8 @@ final class CoreThread: CoreDriver {
 
     func start() throws(ServeError) {
         do {
-            try loop.register(outbox.wakeup.readDescriptor, interest: .readable, handler: OutboxWatcher { [unowned self] in
-                collect()
-            })
+            let watcher = OutboxWatcher { [unowned self] in collect() }
+            try loop.register(outbox.wakeup.readDescriptor, interest: .readable, handler: watcher)
         } catch {
             throw ServeError(.eventLoop, "cannot watch the core's outbox: \(error.message)")
         }
