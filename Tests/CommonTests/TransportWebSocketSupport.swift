@@ -8,59 +8,47 @@ import Testing
 /// Its handler echoes messages, and obeys a few text commands:
 /// `close` → the server closes; `big N` → it tries to send N bytes and answers with the outcome;
 /// `frame` → it sends a pre-encoded binary frame [1, 2]; `written` → it answers with the messages and bytes
-/// reported written so far; `sleep N` → it blocks the loop for N ms (a slow request), then answers `slept`.
+/// reported written so far; `sleep N` → it blocks the loop for N ms (a slow request), then answers `slept`;
+/// `pause N` → it answers `paused` and takes no message for N ms (`pauseDelivery`, then `resumeDelivery`).
 final class BackgroundWebSocketServer: @unchecked Sendable {
     let address: HostAndPort
-    private var thread = pthread_t()
-    private let stopWriter: Int32
-    /// Everything the thread owns; touched only by it once started.
-    private let state: ServerThreadState
+    private let thread: BackgroundThread
+    private let stopSignal: WakeupPipe
 
     init(configuration: WebSocketServer.Configuration = .init(serverID: "test-server-id")) throws {
         let loop = try EventLoop()
         let listener = try ListeningSocket(binding: HostAndPort(parsing: "127.0.0.1:0"))
         let server = WebSocketServer(listener: listener, loop: loop, configuration: configuration)
-        let handler = CommandEchoHandler()
+        let handler = CommandEchoHandler(loop: loop)
         server.onUpgrade = { $0.handler = handler }
         try server.start()
-        var fds: [Int32] = [0, 0]
-        try #require(pipe(&fds) == 0)
-        let stopReader = Socket(adopting: fds[0], label: "stop pipe")
-        try loop.register(stopReader.fileDescriptor, interest: .readable, handler: StopOnReadable())
+        stopSignal = try WakeupPipe()
+        try loop.register(stopSignal.readDescriptor, interest: .readable, handler: StopOnReadable())
         address = listener.address
-        stopWriter = fds[1]
-        state = ServerThreadState(loop: loop, server: server, stopReader: stopReader)
-        let box = Unmanaged.passRetained(state).toOpaque()
-        let status = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            let state = Unmanaged<ServerThreadState>.fromOpaque(argument).takeRetainedValue()
+        // Everything the thread owns; touched only by it once started.
+        let state = ServerThreadState(loop: loop, server: server)
+        thread = try BackgroundThread {
             try? state.loop.run()
             state.server.finishAll()
-            return nil
-        }, box)
-        try #require(status == 0)
+        }
     }
 
     /// Stops the loop and waits for the thread.
     func stop() {
-        var byte: UInt8 = 1
-        _ = write(stopWriter, &byte, 1)
-        pthread_join(thread, nil)
-        close(stopWriter)
+        stopSignal.wake()
+        thread.join()
     }
 
     var url: String { "ws://\(address)" }
 }
 
-private final class ServerThreadState {
+private final class ServerThreadState: @unchecked Sendable {
     let loop: EventLoop
     let server: WebSocketServer
-    let stopReader: Socket
 
-    init(loop: EventLoop, server: WebSocketServer, stopReader: Socket) {
+    init(loop: EventLoop, server: WebSocketServer) {
         self.loop = loop
         self.server = server
-        self.stopReader = stopReader
     }
 }
 
@@ -69,7 +57,12 @@ private final class StopOnReadable: EventLoopHandler {
 }
 
 private final class CommandEchoHandler: WebSocketServerConnectionHandler {
+    private unowned let loop: EventLoop
     private var written = (count: 0, bytes: 0)
+
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
 
     func connection(_ connection: WebSocketServerConnection, didWriteMessages count: Int, bytes: Int) {
         written.count += count
@@ -90,6 +83,10 @@ private final class CommandEchoHandler: WebSocketServerConnectionHandler {
         } else if message.hasPrefix("sleep "), let milliseconds = UInt32(message.dropFirst(6)) {
             usleep(milliseconds * 1000)
             connection.send(text: "slept")
+        } else if message.hasPrefix("pause "), let milliseconds = Int(message.dropFirst(6)) {
+            connection.pauseDelivery()
+            connection.send(text: "paused")
+            _ = loop.schedule(afterMilliseconds: milliseconds) { connection.resumeDelivery() }
         } else if message.hasPrefix("big "), let size = Int(message.dropFirst(4)) {
             let outcome = connection.send(binary: [UInt8](repeating: 7, count: size))
             connection.send(text: "\(outcome) \(connection.outboundByteCount > 0 || outcome != .queued)")

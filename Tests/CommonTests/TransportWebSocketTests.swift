@@ -88,6 +88,24 @@ import Testing
         for _ in 0..<30 { #expect(try busy.nextEvent(deadline: .after(milliseconds: 5_000)) == .text("slept")) }
     }
 
+    /// A handler that cannot take more (the server's core on its own thread, with a full queue) pauses delivery:
+    /// nothing more is handed over until it resumes, and then everything comes, in order (issue 16 item 1).
+    @Test func pausedDeliveryResumesWithNothingLostOrReordered() throws {
+        BrokenPipe.ignore()
+        let server = try BackgroundWebSocketServer()
+        defer { server.stop() }
+        let client = try WebSocketClient.connect(
+            to: WebSocketURL(parsing: server.url), deadline: .after(milliseconds: 5_000))
+        try client.send(text: "pause 300")
+        for index in 0..<20 { try client.send(binary: [UInt8(index)]) }
+        #expect(try client.nextEvent(deadline: .after(milliseconds: 5_000)) == .text("paused"))
+        // Nothing while paused: the wait times out, and the connection goes on.
+        #expect(throws: TransportError.self) { try client.nextEvent(deadline: .after(milliseconds: 150)) }
+        for index in 0..<20 {
+            #expect(try client.nextEvent(deadline: .after(milliseconds: 5_000)) == .binary([UInt8(index)]))
+        }
+    }
+
     @Test func serverAnswersAPingAlone() throws {
         let server = try BackgroundWebSocketServer()
         defer { server.stop() }
