@@ -166,33 +166,14 @@ func onThreads<Result: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int)
     let results = ThreadResults<Result>()
     let gate = ThreadGate(count: count)
     let threads = (0..<count).map { index in
-        startThread {
+        // A thread that cannot start fails the test.
+        try! BackgroundThread {
             gate.wait()
             results.store(body(index), at: index)
         }
     }
-    for thread in threads { pthread_join(thread, nil) }
+    for thread in threads { thread.join() }
     return results.inOrder
-}
-
-/// Starts a thread running `body`.
-private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-    var thread = pthread_t()
-    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-    let status = pthread_create(&thread, nil, { argument in
-        Unmanaged<ThreadBody>.fromOpaque(argument!).takeRetainedValue().body()
-        return nil
-    }, box)
-    precondition(status == 0, "pthread_create failed: \(status)")
-    return thread
-}
-
-private final class ThreadBody: Sendable {
-    let body: @Sendable () -> Void
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        self.body = body
-    }
 }
 
 /// What the threads of ``onThreads(_:_:)`` return, by index.
