@@ -171,4 +171,33 @@ import Testing
         #expect(Self.bodies(later.outputs) == ["b", "x", "c"])
         #expect(later.positions.last??.sinceMs == 8)
     }
+
+    @Test func aMultisetMatchesInOrderOrNotAlike() {
+        let keys = ["a", "b", "a", "c"].map { MessageKey(from: Self.alice, payload: .plain($0)) }
+        var inOrder = MessageMultiset(keys)
+        #expect(Self.remove(keys + [keys[0]], from: &inOrder) == [true, true, true, true, false])
+        #expect(inOrder.count == 0)
+
+        var outOfOrder = MessageMultiset(keys)
+        #expect(outOfOrder == MessageMultiset(keys.reversed()))
+        #expect(Self.remove([keys[3], keys[0], keys[3]], from: &outOfOrder) == [true, true, false])
+        outOfOrder.insert(keys[3])
+        #expect(outOfOrder == MessageMultiset([keys[1], keys[2], keys[3]]))
+        #expect(outOfOrder.entries == [keys[0]: 1, keys[1]: 1, keys[3]: 1])
+        #expect(Self.remove([keys[2], keys[3], keys[1]], from: &outOfOrder) == [true, true, true])
+        #expect(outOfOrder.count == 0 && outOfOrder == MessageMultiset())
+
+        var union = MessageMultiset([keys[0]])
+        var other = MessageMultiset([keys[1], keys[0]])
+        #expect(Self.remove([keys[0]], from: &other) == [true])
+        union.formUnion(other)
+        #expect(union.count == 2 && union == MessageMultiset([keys[1], keys[0]]))
+        union.removeAll()
+        #expect(union.count == 0 && union.entries.isEmpty)
+    }
+
+    /// Whether each of `keys` was there to remove, in turn.
+    private static func remove(_ keys: [MessageKey], from multiset: inout MessageMultiset) -> [Bool] {
+        keys.map { multiset.remove($0) }
+    }
 }

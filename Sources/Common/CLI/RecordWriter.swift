@@ -19,8 +19,14 @@ package final class RecordWriter {
     /// `ToolMain` turns into a quiet exit with status 0.
     package func write(_ record: String) throws(RecordWriterError) {
         var bytes = Array(record.utf8)
-        bytes.append(terminator)
-        let outcome = bytes.withUnsafeBytes { buffer in
+        try write(&bytes)
+    }
+
+    /// Writes the UTF-8 record in `record` and its terminator, which is appended to it: a caller that makes one
+    /// record after another can fill the same buffer again (`removeAll(keepingCapacity: true)`).
+    package func write(_ record: inout [UInt8]) throws(RecordWriterError) {
+        record.append(terminator)
+        let outcome = record.withUnsafeBytes { buffer in
             Result { () throws(RecordWriterError) in try writeAll(buffer) }
         }
         try outcome.get()

@@ -22,6 +22,8 @@ package struct HistoryPager: Sendable {
     package private(set) var rows: [HistoryMessage] = []
     /// The rows already read that the next page repeats (those after its watermark), as a multiset.
     private var overlap: [RowKey: Int] = [:]
+    /// The newest `ts_ms` in `overlap`: a row after it is none of them, and is taken without hashing it.
+    private var overlapNewestTsMs = Int64.min
 
     package init(channel: String, sinceMs: Int64) {
         self.channel = channel
@@ -36,7 +38,7 @@ package struct HistoryPager: Sendable {
         var added = 0
         for row in page {
             let key = RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload)
-            if let count = overlap[key], count > 0 {
+            if row.tsMs <= overlapNewestTsMs, let count = overlap[key], count > 0 {
                 overlap[key] = count - 1
             } else {
                 rows.append(row)
@@ -50,9 +52,11 @@ package struct HistoryPager: Sendable {
         guard next > sinceMs else { return false }
         sinceMs = next
         overlap = [:]
+        overlapNewestTsMs = Int64.min
         for row in rows.reversed() {
             guard row.tsMs > next else { break }
             overlap[RowKey(from: row.from, tsMs: row.tsMs, payload: row.payload), default: 0] += 1
+            overlapNewestTsMs = max(overlapNewestTsMs, row.tsMs)
         }
         return true
     }

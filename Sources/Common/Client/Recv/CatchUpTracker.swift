@@ -57,7 +57,12 @@ package struct CatchUpTracker: Sendable {
         package var positions: [ChannelWatermark?] = []
 
         mutating func append(_ output: Output, position: ChannelWatermark?) {
-            positions += Array(repeating: nil, count: outputs.count - positions.count) + [position]
+            // Without a position, none is appended: without `--cursor` there is never one, and this runs for every
+            // message printed.
+            if let position {
+                positions.append(contentsOf: repeatElement(nil, count: outputs.count - positions.count))
+                positions.append(position)
+            }
             outputs.append(output)
         }
     }
@@ -67,8 +72,10 @@ package struct CatchUpTracker: Sendable {
         var kind: ReadKind
         /// Of the watermark's accounted messages, those no row has matched yet.
         var expected: MessageMultiset
-        /// Rows that were not accounted for: the ones a waiting live frame may be.
-        var fresh = MessageMultiset()
+        /// The indices in `pager.rows` of the rows that were not accounted for: the ones a waiting live frame
+        /// may be. Made a multiset only at the end, and only when a frame waits, so that a long replay does not
+        /// hash every row for nothing.
+        var freshRows: [Int] = []
         var waiting: [LiveMessage] = []
         /// The newest timestamp among the rows gone through, and those rows at it: where a position saved in
         /// the middle of the read stands.
@@ -141,15 +148,16 @@ package struct CatchUpTracker: Sendable {
 
     /// A live `channel_msg`: printed now, or held until the read of its channel ends.
     package mutating func receive(_ message: LiveMessage) -> Step {
-        guard watermarks[message.channel] != nil else { return Step(outputs: [.live(message)]) }
+        // The channel is looked up once: this runs for every live message.
+        guard let index = watermarks.index(forKey: message.channel) else { return Step(outputs: [.live(message)]) }
         if reads[message.channel] != nil {
             reads[message.channel]?.waiting.append(message)
             return Step()
         }
-        watermarks[message.channel]?.accounted.insert(message.key)
+        watermarks.values[index].accounted.insert(message.key)
         var step = Step()
-        step.append(.live(message), position: tracksPositions ? watermarks[message.channel] : nil)
-        if let count = watermarks[message.channel]?.accounted.count, count > checkpointThreshold {
+        step.append(.live(message), position: tracksPositions ? watermarks.values[index] : nil)
+        if watermarks.values[index].accounted.count > checkpointThreshold {
             step.request = startRead(message.channel, kind: .replay(announcesEnd: false))
         }
         return step
@@ -157,15 +165,18 @@ package struct CatchUpTracker: Sendable {
 
     /// One `history` page of `channel`'s read.
     package mutating func receivePage(_ channel: String, rows page: [HistoryMessage]) -> Step {
-        guard var read = reads[channel] else { return Step() }
+        // Taken out of `reads` while it changes: left there, its rows and multisets would be copied for every page.
+        guard var read = reads.removeValue(forKey: channel) else { return Step() }
         let first = read.pager.rows.count
         let more = read.pager.receive(page)
         var step = Step()
-        for row in read.pager.rows[first...] {
+        for index in first..<read.pager.rows.count {
+            let row = read.pager.rows[index]
             let key = MessageKey(from: row.from, payload: row.payload)
-            read.pass(row, key: key)
+            // Only a position needs the rows at the newest timestamp.
+            if tracksPositions { read.pass(row, key: key) }
             if read.expected.remove(key) { continue }
-            read.fresh.insert(key)
+            read.freshRows.append(index)
             if case .replay = read.kind, let watermark = watermarks[channel] {
                 let position = tracksPositions ? read.position(from: watermark) : nil
                 step.append(.row(channel: channel, row), position: position)
@@ -176,7 +187,6 @@ package struct CatchUpTracker: Sendable {
             step.request = read.pager.request
             return step
         }
-        reads[channel] = nil
         finish(read, channel: channel, into: &step)
         return step
     }
@@ -193,14 +203,19 @@ package struct CatchUpTracker: Sendable {
         guard var watermark = watermarks[channel] else { return }
         if let newest = read.pager.rows.map(\.tsMs).max() {
             watermark.sinceMs = newest - 1
-            watermark.accounted = MessageMultiset(
-                read.pager.rows.filter { $0.tsMs == newest }.map { MessageKey(from: $0.from, payload: $0.payload) })
+            // Emptied rather than replaced: it keeps room for the messages up to the next checkpoint.
+            watermark.accounted.removeAll()
+            for row in read.pager.rows where row.tsMs == newest {
+                watermark.accounted.insert(MessageKey(from: row.from, payload: row.payload))
+            }
         }
         if case .replay(announcesEnd: true) = read.kind {
             let tsMs = watermark.sinceMs + (read.pager.rows.isEmpty ? 0 : 1)
             step.append(.historyEnd(channel: channel, tsMs: tsMs), position: nil)
         }
-        var fresh = read.fresh
+        var fresh = read.waiting.isEmpty ? MessageMultiset() : MessageMultiset(read.freshRows.map {
+            MessageKey(from: read.pager.rows[$0].from, payload: read.pager.rows[$0].payload)
+        })
         for message in read.waiting {
             let isRow = fresh.remove(message.key)
             // A replayed row was printed already; a baseline row was not, and the watermark is past it already,

@@ -56,7 +56,9 @@ package final class RecvSession {
         tracker = CatchUpTracker(tracksPositions: settings.cursor != nil)
         permissions = PermissionPolicy(config: config, server: server, configPath: configPath)
         formatter = RecordFormatter(server: server)
-        printer = RecvPrinter(style: settings.style, terminator: settings.terminator, countLimit: settings.countLimit)
+        printer = RecvPrinter(
+            style: settings.style, terminator: settings.terminator, countLimit: settings.countLimit,
+            formatter: formatter)
         inputFilter = ConnectOutputFilter(
             channels: settings.channels, showsWhispers: settings.showsWhispers, showsEvents: settings.showsEvents,
             config: config)
@@ -355,15 +357,18 @@ package final class RecvSession {
     // MARK: Output
 
     private func printDelivery(_ frame: ProtocolMessage, receivedAtMs: Int64, historyTsMs: Int64?) {
-        guard let level = permissions.level(of: frame), level != .mute else { return }
-        var object = formatter.delivery(frame, permission: level, receivedAtMs: receivedAtMs)
-        if let historyTsMs { object["_ts_ms"] = .integer(historyTsMs) }
-        printMessage(object)
+        guard let level = permissions.level(of: frame), level != .mute, exitStatus == nil else { return }
+        printer.printDelivery(frame, permission: level, receivedAtMs: receivedAtMs, historyTsMs: historyTsMs)
+        didPrint()
     }
 
     private func printMessage(_ object: JSONObject) {
         guard exitStatus == nil else { return }
         printer.printMessage(object)
+        didPrint()
+    }
+
+    private func didPrint() {
         lastMessage = MonotonicInstant.now()
         checkPrinter()
     }

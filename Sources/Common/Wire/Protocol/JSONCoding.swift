@@ -88,19 +88,27 @@ extension JSONValue {
     /// Compact JSON text (no whitespace), members in order, non-ASCII as raw UTF-8, no trailing newline.
     /// Non-finite reals, which JSON cannot express, are written as `null`.
     package func serialized() -> String {
+        var output: [UInt8] = []
+        serialize(appendingTo: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the bytes of `serialized()` to `output`, for a caller that writes bytes rather than a `String`.
+    package func serialize(appendingTo output: inout [UInt8]) {
         let node = janssonValue()
         defer { json_decref(node) }
-        var output: [UInt8] = []
         let flags = Int(JSON_COMPACT | JSON_ENCODE_ANY)
         withUnsafeMutablePointer(to: &output) { outputPointer in
             _ = json_dump_callback(node, { chunk, size, context in
                 guard let chunk, let context else { return -1 }
                 let output = context.assumingMemoryBound(to: [UInt8].self)
-                output.pointee.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: size))
+                // Typed bytes are appended with one copy; an untyped buffer is appended byte by byte.
+                chunk.withMemoryRebound(to: UInt8.self, capacity: size) { bytes in
+                    output.pointee.append(contentsOf: UnsafeBufferPointer(start: bytes, count: size))
+                }
                 return 0
             }, outputPointer, flags)
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// A new jansson tree (owned by the caller) for this value. jansson's constructors return NULL only when
