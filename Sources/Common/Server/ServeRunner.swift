@@ -18,7 +18,8 @@ package final class ServeRunner: WebSocketServerConnectionHandler {
     /// The largest message before `established`: the handshake's frames take a few hundred bytes, so a stranger
     /// cannot make the server hold a 16 MiB message (issue 15 item 2).
     static let handshakeMessageLimit = 8 * 1024
-    /// Descriptors kept from connections: SQLite's database, WAL and journal files, the loop, signals, stderr.
+    /// Descriptors kept from connections: the store's files (SQLite's database, WAL, journal) or its PostgreSQL
+    /// connections, the core's pipes, the loop, signals, stderr.
     private static let reservedDescriptors = 32
     /// Connections kept from sessions for plain HTTP requests.
     private static let reservedForPlainRequests = 32
