@@ -25,8 +25,8 @@ build: deps
 # The release build, which make bench measures and an install should copy. Package.swift sets how each executable
 # links in release: the client tools fully static (the Swift runtime and libsodium, jansson, OpenSSL and glibc linked
 # in), so a tool starts without loading and relocating some 20 shared libraries (bench/RESULTS.md "Clients" has the
-# measurements); conclave-serve with the Swift runtime linked in but its C libraries shared, since libpq cannot be
-# linked statically.
+# measurements); conclave-serve with the Swift runtime linked in but its C libraries shared, since it loads libpq
+# with dlopen for --store (CPostgresLoader), which a static executable cannot.
 RELEASE_FLAGS := -c release
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)

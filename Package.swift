@@ -25,8 +25,10 @@ let package = Package(
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libpq's headers only, without pkg-config, whose `-lpq` would link it: CPostgresLoader loads it on demand.
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
         .target(name: "CSystemShims"),
+        .target(name: "CPostgresLoader", dependencies: ["CPostgres"]),
         .target(name: "CTLSShims", dependencies: ["COpenSSL"]),
 
         // Frames, bincode, the JSON form, the WebSocket parser and upgrade, key types: no I/O.
@@ -58,7 +60,7 @@ let package = Package(
             path: "Sources/Common/Client"),
         // The server's durable state: the interface and its SQLite and PostgreSQL implementations.
         .target(
-            name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite", "CPostgres"],
+            name: "ConclaveStore", dependencies: ["ConclaveWire", "ConclavePOSIX", "CSQLite", "CPostgres", "CPostgresLoader"],
             path: "Sources/Common/Store"),
         // conclave-serve: the dispatch core, sessions and the runner.
         .target(

@@ -1,4 +1,5 @@
 internal import CPostgres
+internal import CPostgresLoader
 internal import Glibc
 
 /// One libpq connection to a PostgreSQL server, closed in `deinit`.
@@ -15,6 +16,7 @@ package final class PostgresConnection {
     /// Connects to `url`, a `postgres://` or `postgresql://` URL or a libpq `key=value` string, and runs `setup`;
     /// the session speaks UTF-8. A failure is `unavailable` with libpq's message.
     package init(url: String, setup: [String] = []) throws(StoreError) {
+        try Self.loadLibrary()
         guard let opened = Self.connect(url) else {
             throw StoreError(.unavailable, "cannot connect to PostgreSQL: out of memory")
         }
@@ -32,8 +34,16 @@ package final class PostgresConnection {
 
     deinit { PQfinish(handle) }
 
-    /// Defaults under what `url` says: every call waits on the event loop's thread, so a database host that drops
-    /// packets must not hold it for the operating system's minutes, at connection nor later.
+    /// libpq is loaded with the first connection, not at start-up (see `CPostgresLoader`).
+    private static func loadLibrary() throws(StoreError) {
+        var reason = [CChar](repeating: 0, count: 256)
+        guard cpostgres_load(&reason, reason.count) == 0 else {
+            throw StoreError(.unavailable, String(decoding: reason.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self))
+        }
+    }
+
+    /// Defaults under what `url` says: every call waits, so a database host that drops packets must not hold the
+    /// server's core for the operating system's minutes, at connection nor later.
     private static let defaults: [(keyword: String, value: String)] = [
         ("connect_timeout", "10"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
         ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
