@@ -38,7 +38,8 @@ package final class PostgresConnection {
     private static func loadLibrary() throws(StoreError) {
         var reason = [CChar](repeating: 0, count: 256)
         guard cpostgres_load(&reason, reason.count) == 0 else {
-            throw StoreError(.unavailable, String(decoding: reason.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self))
+            let bytes = reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            throw StoreError(.unavailable, String(decoding: bytes, as: UTF8.self))
         }
     }
 
